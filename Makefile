@@ -1,0 +1,29 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+# The install is idempotent: it re-runs only when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
+
+.PHONY: demo test install clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || { echo ">> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo ">> installing torch 2.13.0 (CPU) and the project with its models; first run takes a few minutes"
+	$(BIN)/python -m pip install --progress-bar on --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --progress-bar on "torch==2.13.0"
+	$(BIN)/python -m pip install --progress-bar on -e ".[test]"
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+	@echo ">> install complete"
+
+demo: install
+	$(BIN)/osintel demo
+
+test: install
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,3 @@
+from osintel.cli import main
+
+main()

@@ -1,0 +1,210 @@
+"""The ``osintel`` command line: parses arguments, calls :mod:`osintel.commands`, prints.
+
+Data goes to stdout (``--json`` output is stable), logs and progress to stderr. Errors from the
+library become a one-line message and a non-zero exit code: 2 for bad configuration or input,
+1 for anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from osintel import commands
+from osintel.errors import ConfigError, OsintelError, QueryError
+from osintel.settings import Settings, load_settings
+
+log = logging.getLogger("osintel")
+
+
+def _progress(message: str) -> None:
+    print(f"[osintel] {message}", file=sys.stderr, flush=True)
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (default ./data; env OSINTEL_DATA_DIR)")
+    common.add_argument("--config", help="a TOML config file layered over the defaults (env OSINTEL_CONFIG)")
+    common.add_argument("--sources", help="sources YAML file (default config/sources.yaml)")
+    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="osintel", description="OSINT collection and NLP framework")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", parents=[common], help="crawl, enrich and index the bundled demo site, then serve")
+    p.add_argument("--no-serve", action="store_true", help="exit after the summary instead of serving the API")
+    p.add_argument("--port", type=int, help="API port (default 8000)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("demo-site", parents=[common], help="serve only the bundled demo site until Ctrl-C")
+    p.add_argument("--port", type=int, help="site port (default 8765)")
+
+    p = sub.add_parser("crawl", parents=[common], help="crawl sources now (in a child process)")
+    p.add_argument("source_ids", nargs="*", metavar="SOURCE_ID")
+    p.add_argument("--all", action="store_true", help="crawl every enabled source")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("enrich", parents=[common], help="drain the outbox: enrich and index pending documents")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("sources", parents=[common], help="list configured sources and their last run")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", parents=[common], help="search the index with the analyst query language")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--sort", choices=["relevance", "published", "-published"], default="relevance")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("stats", parents=[common], help="counts over the collected documents")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", parents=[common], help="serve the search API")
+    p.add_argument("--port", type=int, help="API port (default 8000)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "data_dir": args.data_dir,
+        "sources_file": args.sources,
+        "log_level": args.log_level,
+    }
+    if args.command == "demo-site":
+        overrides["demo.site_port"] = args.port
+    return load_settings(config_file=args.config, overrides=overrides)
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, default=str, indent=None)
+    sys.stdout.write("\n")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    out = sys.stdout
+    out.write(f"documents: {summary['documents']} (enriched {summary['enriched']})"
+              f" in {summary.get('seconds', '?')}s\n")
+    for key, title in (("by_source", "by source"), ("by_language", "by language"),
+                       ("entities_by_label", "entities by label"), ("methods", "methods (top 10)"),
+                       ("locations_by_country", "locations by country (top 10)")):
+        items = list(summary.get(key, {}).items())[:10]
+        out.write(f"{title}: " + ", ".join(f"{k}={v}" for k, v in items) + "\n")
+    out.write(f"documents with geocoded locations: {summary.get('documents_with_locations', 0)}\n")
+    out.write(f"outbox: {summary.get('outbox')}\n")
+    for query, res in summary.get("queries", {}).items():
+        out.write(f"search {query!r}: {res['total']} hits; top: {res['top'][:1]}\n")
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"osintel: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return _dispatch(args, settings)
+    except QueryError as exc:
+        print(f"osintel: bad query: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"osintel: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OsintelError as exc:
+        print(f"osintel: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("osintel: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    cmd = args.command
+    if cmd == "demo":
+        site, summary = commands.run_demo(settings, progress=_progress)
+        try:
+            _print_json(summary) if args.json else _print_summary(summary)
+            sys.stdout.flush()
+            if not args.no_serve:
+                port = args.port or settings.api.port
+                _progress(f"search API at http://{settings.api.host}:{port}/api/search?q=firearms (Ctrl-C to stop)")
+                commands.serve(settings, port=port)
+        finally:
+            site.stop()
+        return 0
+    if cmd == "demo-site":
+        site, _ = commands.start_demo_site(settings)
+        _progress(f"demo site serving at {site.base_url} (Ctrl-C to stop)")
+        try:
+            import threading
+
+            threading.Event().wait()
+        finally:
+            site.stop()
+        return 0
+    if cmd == "crawl":
+        if not args.source_ids and not args.all:
+            raise ConfigError("name one or more SOURCE_IDs, or pass --all")
+        results = commands.crawl(settings, source_ids=args.source_ids, progress=_progress)
+        rows = [{"source": r.source_id, "run_id": r.run_id, "status": r.status, **commands._crawl_counts(r.stats)}
+                for r in results]
+        if args.json:
+            _print_json(rows)
+        else:
+            for row in rows:
+                print("  ".join(f"{k}={v}" for k, v in row.items()))
+        return 0 if all(r.status in ("finished", "skipped-expired") for r in results) else 1
+    if cmd == "enrich":
+        report = commands.enrich(settings, progress=_progress)
+        data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
+                "enrich_seconds": round(report.enrich_seconds, 2), "index_seconds": round(report.index_seconds, 2)}
+        _print_json(data) if args.json else print("  ".join(f"{k}={v}" for k, v in data.items()))
+        return 0 if report.failed == 0 else 1
+    if cmd == "sources":
+        rows = commands.sources_overview(settings)
+        if args.json:
+            _print_json(rows)
+        else:
+            for row in rows:
+                last = row["last_run"] or {}
+                print(f"{row['id']:<24} {row['kind']:<8} {row['grading']}  last run: "
+                      f"{last.get('status', 'never')} {last.get('finished_at') or ''} new={last.get('items_new', 0)}")
+        return 0
+    if cmd == "search":
+        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort)
+        if args.json:
+            _print_json(result)
+        else:
+            print(f"{result['total']} hits")
+            for hit in result["hits"]:
+                methods = ",".join(m["id"] for m in hit["methods"])
+                print(f"{hit['score']:7.2f}  {hit['id'][:12]}  [{hit['language']}] {hit['title']}  {methods}")
+        return 0
+    if cmd == "stats":
+        data = commands.stats(settings)
+        if args.json:
+            _print_json(data)
+        else:
+            _print_summary(data)
+        return 0
+    if cmd == "serve":
+        commands.serve(settings, port=args.port)
+        return 0
+    raise ConfigError(f"unknown command {cmd!r}")  # pragma: no cover - argparse rejects it first
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,186 @@
+"""Settings: one loader, one documented set of defaults, explicit precedence.
+
+Precedence, lowest first: ``config/osintel.toml`` (the documented defaults) < a user config file
+(``--config`` or ``OSINTEL_CONFIG``) < environment variables < command-line overrides.
+
+Environment variables are named ``OSINTEL_<KEY>`` for top-level keys (``OSINTEL_DATA_DIR``) and
+``OSINTEL_<SECTION>_<KEY>`` for the others (``OSINTEL_CRAWL_USER_AGENT``). This module is the only
+place in osintel that reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from osintel.errors import ConfigError
+
+#: The directory holding the bundled configuration (defaults, sources, taxonomy).
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULTS_FILE = CONFIG_DIR / "osintel.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrawlSettings(_Section):
+    user_agent: str
+    obey_robots: bool
+    concurrent_requests_per_domain: int
+    download_delay: float
+    autothrottle: bool
+    autothrottle_target_concurrency: float
+    max_response_bytes: int
+    download_timeout: int
+    process_timeout: int
+    max_pages: int
+    retry_times: int
+
+
+class NLPSettings(_Section):
+    spacy_model_en: str
+    batch_size: int
+    langdetect_seed: int
+    phone_default_region: str
+    max_text_chars: int
+
+
+class IndexSettings(_Section):
+    backend: str
+    writer_heap_bytes: int
+    max_page_size: int
+
+
+class APISettings(_Section):
+    host: str
+    port: int
+
+
+class DemoSettings(_Section):
+    site_port: int
+    seed: int
+
+
+class Settings(_Section):
+    """All settings, validated. Build with :func:`load_settings`."""
+
+    data_dir: Path
+    sources_file: Path
+    methods_file: Path
+    log_level: str
+    crawl: CrawlSettings
+    nlp: NLPSettings
+    index: IndexSettings
+    api: APISettings
+    demo: DemoSettings
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with dotted-key overrides applied (``{"crawl.max_pages": 10}``)."""
+        data = self.model_dump()
+        for key, value in overrides.items():
+            _set_dotted(data, key, value)
+        return _validate(data)
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "osintel.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_dir / "warc"
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            raise ConfigError(f"unknown setting {key!r}")
+        node = node[part]
+    if parts[-1] not in node:
+        raise ConfigError(f"unknown setting {key!r}")
+    node[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any], origin: str) -> None:
+    for key, value in update.items():
+        if key not in base:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+        if isinstance(base[key], dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{origin}: [{key}] must be a table")
+            _merge(base[key], value, f"{origin} [{key}]")
+        else:
+            base[key] = value
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _env_layer(env: Mapping[str, str], defaults: dict[str, Any]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for key, value in defaults.items():
+        if isinstance(value, dict):
+            for sub in value:
+                name = f"OSINTEL_{key}_{sub}".upper()
+                if name in env:
+                    layer.setdefault(key, {})[sub] = env[name]
+        else:
+            name = f"OSINTEL_{key}".upper()
+            if name in env:
+                layer[key] = env[name]
+    return layer
+
+
+def _validate(data: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Load settings with precedence defaults < config file < environment < ``overrides``.
+
+    ``overrides`` uses dotted keys (``"data_dir"``, ``"api.port"``); ``None`` values are ignored
+    so that unset command-line options do not mask lower layers.
+    """
+    env = os.environ if env is None else env
+    data = _read_toml(DEFAULTS_FILE)
+    defaults_snapshot = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    config_file = config_file or env.get("OSINTEL_CONFIG")
+    if config_file:
+        _merge(data, _read_toml(Path(config_file)), str(config_file))
+    _merge(data, _env_layer(env, defaults_snapshot), "environment")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, key, value)
+    for key in ("sources_file", "methods_file"):
+        path = Path(data[key])
+        data[key] = path if path.is_absolute() else CONFIG_DIR / path
+    return _validate(data)

@@ -1,0 +1,372 @@
+"""The control store: SQLite in WAL mode, the store of record.
+
+It holds the documents themselves, the outbox between collection and enrichment/indexing, crawl
+runs with their stats, and the seen-URL and content-hash tables that make crawling incremental.
+Evidence-grade writes use ``synchronous=FULL``.
+
+Several processes use one store (a crawl child process writes documents while the enrichment
+worker drains the outbox), so every connection sets a busy timeout; inside one process a lock
+keeps a single writer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from osintel.errors import StoreError
+from osintel.records import Document, utcnow
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    canonical_url TEXT NOT NULL,
+    content_sha256 TEXT,
+    collected_at TEXT NOT NULL,
+    enriched_at TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    leased_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, seq);
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    stats TEXT NOT NULL DEFAULT '{}',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS crawl_runs_source ON crawl_runs(source_id, id);
+CREATE TABLE IF NOT EXISTS seen_urls (
+    url TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    doc_id TEXT,
+    content_sha256 TEXT,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS content_hashes (
+    sha256 TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A leased outbox row and the document it refers to."""
+
+    seq: int
+    document: Document
+    attempts: int
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+class ControlStore:
+    """The SQLite control store. Open with ``ControlStore(path)``; close with :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, max_attempts: int = 5) -> None:
+        self.path = Path(path)
+        self.max_attempts = max_attempts
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open control store {self.path}: {exc}") from exc
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> ControlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"control store query failed: {exc}") from exc
+
+    # -- incremental crawling -----------------------------------------------------------------
+
+    def is_seen_url(self, url: str) -> bool:
+        """True when ``url`` (canonical form) has been fetched and recorded before."""
+        return bool(self._query("SELECT 1 FROM seen_urls WHERE url = ?", (url,)))
+
+    def seen_urls(self, source_id: str | None = None) -> set[str]:
+        """URLs recorded for one source, or for all sources when ``source_id`` is None.
+
+        Loaded once per crawl so lookups stay in memory.
+        """
+        if source_id is None:
+            return {r["url"] for r in self._query("SELECT url FROM seen_urls")}
+        return {r["url"] for r in self._query("SELECT url FROM seen_urls WHERE source_id = ?", (source_id,))}
+
+    def mark_seen(self, url: str, *, source_id: str, doc_id: str | None = None,
+                  content_sha256: str | None = None) -> None:
+        """Record that ``url`` was fetched (whether or not it produced a document)."""
+        now = _iso(utcnow())
+        with self._tx() as db:
+            db.execute(
+                """INSERT INTO seen_urls(url, source_id, doc_id, content_sha256, first_seen, last_seen)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,
+                     doc_id = COALESCE(excluded.doc_id, seen_urls.doc_id),
+                     content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
+                (url, source_id, doc_id, content_sha256, now, now),
+            )
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def add_collected(self, doc: Document, *, content_sha256: str) -> bool:
+        """Store a newly collected document and queue it for enrichment, atomically.
+
+        Returns False (and stores nothing) when the document id or the same content is already
+        held: a re-crawl or a copy under another URL never adds a duplicate.
+        """
+        now = _iso(utcnow())
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone():
+                return False
+            if db.execute("SELECT 1 FROM content_hashes WHERE sha256 = ?", (content_sha256,)).fetchone():
+                return False
+            db.execute(
+                "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at), doc.to_json()),
+            )
+            db.execute(
+                "INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
+                (content_sha256, doc.id, now),
+            )
+            db.execute(
+                "INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now)
+            )
+        return True
+
+    def get_document(self, doc_id: str) -> Document | None:
+        rows = self._query("SELECT body FROM documents WHERE id = ?", (doc_id,))
+        return Document.from_json(rows[0]["body"]) if rows else None
+
+    def iter_documents(self, *, batch_size: int = 500) -> Iterator[Document]:
+        """Every stored document, in id order, read in batches."""
+        last = ""
+        while True:
+            rows = self._query(
+                "SELECT id, body FROM documents WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield Document.from_json(row["body"])
+            last = rows[-1]["id"]
+
+    def count_documents(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM documents")[0]["n"])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts over the store of record: documents by source and language, entities by label,
+        methods, countries of geocoded locations, and the outbox states."""
+
+        def grouped(sql: str) -> dict[str, int]:
+            return {str(r["k"]): int(r["n"]) for r in self._query(sql)}
+
+        return {
+            "documents": self.count_documents(),
+            "enriched": int(self._query("SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL")[0]["n"]),
+            "by_source": grouped("SELECT source_id AS k, COUNT(*) AS n FROM documents GROUP BY k ORDER BY n DESC"),
+            "by_language": grouped(
+                "SELECT COALESCE(json_extract(body, '$.language'), 'pending') AS k, COUNT(*) AS n"
+                " FROM documents GROUP BY k ORDER BY n DESC"
+            ),
+            "entities_by_label": grouped(
+                "SELECT json_extract(e.value, '$.label') AS k, COUNT(*) AS n"
+                " FROM documents, json_each(documents.body, '$.entities') AS e GROUP BY k ORDER BY n DESC"
+            ),
+            "methods": grouped(
+                "SELECT json_extract(m.value, '$.id') AS k, COUNT(*) AS n"
+                " FROM documents, json_each(documents.body, '$.methods') AS m GROUP BY k ORDER BY n DESC"
+            ),
+            "locations_by_country": grouped(
+                "SELECT COALESCE(json_extract(l.value, '$.country_code'), '??') AS k, COUNT(*) AS n"
+                " FROM documents, json_each(documents.body, '$.locations') AS l GROUP BY k ORDER BY n DESC"
+            ),
+            "documents_with_locations": int(self._query(
+                "SELECT COUNT(*) AS n FROM documents WHERE json_array_length(body, '$.locations') > 0"
+            )[0]["n"]),
+            "outbox": self.outbox_counts(),
+        }
+
+    def save_documents(self, docs: Sequence[Document]) -> None:
+        """Replace stored documents with their enriched versions (text is never changed)."""
+        now = _iso(utcnow())
+        with self._tx() as db:
+            for doc in docs:
+                db.execute(
+                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
+                )
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    def lease(self, limit: int, *, lease_seconds: float = 300.0) -> list[OutboxItem]:
+        """Lease up to ``limit`` pending rows for processing.
+
+        A lease that is not acked before it expires (the worker died) makes the row available
+        again, so nothing is lost; processing must therefore be idempotent.
+        """
+        now = utcnow()
+        until = _iso(now + timedelta(seconds=lease_seconds))
+        with self._tx() as db:
+            rows = db.execute(
+                """SELECT o.seq, o.attempts, d.body FROM outbox o JOIN documents d ON d.id = o.doc_id
+                   WHERE o.state = 'pending' AND (o.leased_until IS NULL OR o.leased_until < ?)
+                   ORDER BY o.seq LIMIT ?""",
+                (_iso(now), limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE outbox SET leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE seq = ?",
+                [(until, _iso(now), r["seq"]) for r in rows],
+            )
+        return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
+
+    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = ()) -> None:
+        """Mark rows done and store their enriched documents, in one transaction.
+
+        Call only after the search index has acknowledged the documents.
+        """
+        now = _iso(utcnow())
+        with self._tx() as db:
+            for doc in documents:
+                db.execute(
+                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
+                )
+            db.executemany(
+                "UPDATE outbox SET state = 'done', leased_until = NULL, updated_at = ? WHERE seq = ?",
+                [(now, s) for s in seqs],
+            )
+
+    def release(self, seqs: Sequence[int], error: str) -> None:
+        """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'."""
+        now = _iso(utcnow())
+        with self._tx() as db:
+            db.executemany(
+                """UPDATE outbox SET leased_until = NULL, last_error = ?, updated_at = ?,
+                     state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END
+                   WHERE seq = ?""",
+                [(error[:2000], now, self.max_attempts, s) for s in seqs],
+            )
+
+    def outbox_counts(self) -> dict[str, int]:
+        counts = {"pending": 0, "done": 0, "failed": 0}
+        for row in self._query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state"):
+            counts[row["state"]] = int(row["n"])
+        return counts
+
+    # -- crawl runs ---------------------------------------------------------------------------
+
+    def start_run(self, source_id: str) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO crawl_runs(source_id, started_at) VALUES (?, ?)", (source_id, _iso(utcnow()))
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, status: str, stats: dict[str, Any], error: str | None = None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ?, error = ? WHERE id = ?",
+                (_iso(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
+            )
+
+    def runs(self, *, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM crawl_runs"
+        params: list[Any] = []
+        if source_id:
+            sql += " WHERE source_id = ?"
+            params.append(source_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(limit)
+        out = []
+        for row in self._query(sql, params):
+            item = dict(row)
+            item["stats"] = json.loads(item["stats"] or "{}")
+            out.append(item)
+        return out
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` under the store's lock; rolls back on error."""
+
+    def __init__(self, store: ControlStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._store._lock.acquire()
+        try:
+            self._store._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self._store._lock.release()
+            raise StoreError(f"cannot write to control store {self._store.path}: {exc}") from exc
+        return self._store._db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self._store._db.execute("COMMIT")
+            else:
+                self._store._db.execute("ROLLBACK")
+        except sqlite3.Error as err:
+            raise StoreError(f"control store transaction failed: {err}") from err
+        finally:
+            self._store._lock.release()
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"control store write failed: {exc}") from exc

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from osintel.errors import StoreError
+from osintel.records import Document, SourceRef
+from osintel.store import ControlStore
+
+SRC = SourceRef(id="s1", name="S1")
+
+
+def _doc(n: int, text: str | None = None) -> Document:
+    return Document(url=f"https://example.com/{n}", source=SRC, title=f"t{n}", text=text or f"text {n}")
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ControlStore:
+    s = ControlStore(tmp_path / "c.sqlite3")
+    yield s
+    s.close()
+
+
+def test_store_uses_wal_and_full_sync(store: ControlStore) -> None:
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_add_collected_refuses_same_id_and_same_content(store: ControlStore) -> None:
+    assert store.add_collected(_doc(1), content_sha256="h1") is True
+    assert store.add_collected(_doc(1), content_sha256="h-other") is False  # same URL id
+    assert store.add_collected(_doc(2), content_sha256="h1") is False  # same content elsewhere
+    assert store.count_documents() == 1
+    assert store.outbox_counts()["pending"] == 1
+
+
+def test_lease_ack_cycle_stores_enriched_document(store: ControlStore) -> None:
+    for n in range(3):
+        store.add_collected(_doc(n), content_sha256=f"h{n}")
+    items = store.lease(2)
+    assert [i.document.id for i in items] == [_doc(0).id, _doc(1).id]
+    assert store.lease(10)[0].document.id == _doc(2).id  # leased rows are not handed out twice
+    enriched = items[0].document.model_copy(update={"language": "en"})
+    store.ack([items[0].seq], [enriched])
+    assert store.get_document(enriched.id).language == "en"  # type: ignore[union-attr]
+    assert store.outbox_counts() == {"pending": 2, "done": 1, "failed": 0}
+
+
+def test_expired_lease_makes_rows_available_again(store: ControlStore) -> None:
+    store.add_collected(_doc(1), content_sha256="h1")
+    assert len(store.lease(5, lease_seconds=-1)) == 1  # lease already expired: the worker "died"
+    again = store.lease(5)
+    assert len(again) == 1 and again[0].attempts == 2
+
+
+def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path) -> None:
+    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2)
+    store.add_collected(_doc(1), content_sha256="h1")
+    for _ in range(2):
+        seqs = [i.seq for i in store.lease(5)]
+        store.release(seqs, "boom")
+    assert store.outbox_counts() == {"pending": 0, "done": 0, "failed": 1}
+    assert store.lease(5) == []
+    row = store._db.execute("SELECT last_error FROM outbox").fetchone()
+    assert row[0] == "boom"
+
+
+def test_seen_urls_and_runs(store: ControlStore) -> None:
+    store.mark_seen("https://example.com/a", source_id="s1")
+    store.mark_seen("https://example.com/b", source_id="s2", doc_id="d")
+    assert store.is_seen_url("https://example.com/a")
+    assert store.seen_urls("s1") == {"https://example.com/a"}
+    assert store.seen_urls() == {"https://example.com/a", "https://example.com/b"}
+    run = store.start_run("s1")
+    store.finish_run(run, status="finished", stats={"items/new": 3})
+    assert store.runs(source_id="s1")[0]["stats"] == {"items/new": 3}
+
+
+def test_stats_counts_labels_methods_and_languages(store: ControlStore) -> None:
+    store.add_collected(_doc(1), content_sha256="h1")
+    item = store.lease(1)[0]
+    enriched = Document.model_validate({
+        **item.document.model_dump(), "language": "fr",
+        "entities": [{"text": "x", "label": "PHONE", "start": 0, "end": 1, "extractor": "t"}],
+        "methods": [{"id": "oic.small_boat", "label": "Small boat", "category": "oic", "confidence": 0.8,
+                     "evidence": "x", "matched_by": "pattern:fr"}],
+    })
+    store.ack([item.seq], [enriched])
+    stats = store.stats()
+    assert stats["by_language"] == {"fr": 1}
+    assert stats["entities_by_label"] == {"PHONE": 1}
+    assert stats["methods"] == {"oic.small_boat": 1}
+
+
+def test_unwritable_store_is_a_store_error(tmp_path: Path) -> None:
+    target = tmp_path / "dir-not-file"
+    target.mkdir()
+    with pytest.raises(StoreError, match="cannot open control store"):
+        ControlStore(target)
+
+
+def test_a_failed_transaction_rolls_back(store: ControlStore) -> None:
+    with pytest.raises(StoreError):
+        with store._tx() as db:
+            db.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
+            db.execute("INSERT INTO meta(key, value) VALUES ('x', '2')")  # primary key clash
+    assert store._db.execute("SELECT COUNT(*) FROM meta WHERE key = 'x'").fetchone()[0] == 0
