@@ -1,0 +1,171 @@
+"""The search-index contract: the :class:`Index` protocol, its result types and the query AST.
+
+Every backend (the embedded tantivy index, an Elasticsearch/OpenSearch cluster) implements
+:class:`Index` and passes the same contract-test suite (``tests/indexer/test_contract.py``).
+
+Analyst queries are parsed once (:func:`indexer.query.parse_query`) into the small AST defined
+here, with values already normalised (phones in E.164, plates upper-cased without spaces, ...).
+Each backend compiles the AST to its own query objects, so both return the same hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
+
+from osintel.records import Document
+
+#: The orderings :meth:`Index.search` accepts.
+SortOrder: TypeAlias = Literal["relevance", "published", "-published"]
+SORT_ORDERS: tuple[str, ...] = ("relevance", "published", "-published")
+
+#: Fields that :meth:`Index.search` can count values of (``facets=``).
+FACET_FIELDS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label")
+
+
+# --- query AST ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MatchAll:
+    """Matches every document (the empty query and ``*``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A single value. ``field`` is ``None`` for a bare word (searches title and text)."""
+
+    field: str | None
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Words in order (``"county lines"``); ``slop`` is the permitted gap (``"a b"~2``)."""
+
+    field: str | None
+    text: str
+    slop: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """A trailing-wildcard match: ``method:drugs.*`` is ``Prefix("method", "drugs.")``."""
+
+    field: str | None
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A range over a date (``published``, ``collected``) or number (``relevance``) field.
+
+    Bounds are :class:`datetime` (aware, UTC) for dates and :class:`float` for numbers;
+    ``None`` is unbounded (and then inclusive by definition).
+    """
+
+    field: str
+    low: datetime | float | None
+    high: datetime | float | None
+    include_low: bool = True
+    include_high: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """All of the clauses must match."""
+
+    clauses: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """At least one of the clauses must match."""
+
+    clauses: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Documents that do not match ``clause``."""
+
+    clause: Node
+
+
+Node: TypeAlias = MatchAll | Term | Phrase | Prefix | Range | And | Or | Not
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search hit.
+
+    ``snippet`` is HTML: the crawled text is escaped and matched terms are wrapped in ``<b>``, so
+    it is safe to insert into a page as-is. ``score`` is the BM25 score when sorted by relevance
+    and ``0.0`` when sorted by date.
+    """
+
+    id: str
+    score: float
+    snippet: str
+    document: Document
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A page of hits, the total number of matches, and facet counts ``{field: {value: n}}``."""
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+# --- the protocol ---------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Index(Protocol):
+    """A search index of :class:`~osintel.records.Document` records.
+
+    The index is derived data (the control store is the store of record), so it can always be
+    rebuilt. Writes are idempotent by ``Document.id`` and durable when the call returns.
+    """
+
+    def upsert(self, docs: Sequence[Document]) -> None:
+        """Insert or replace ``docs`` by id; committed (durable, searchable) on return."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove the documents with these ids (unknown ids are ignored); committed on return."""
+        ...
+
+    def get(self, doc_id: str) -> Document | None:
+        """The stored document with this id, or ``None``."""
+        ...
+
+    def count(self) -> int:
+        """Number of documents in the index."""
+        ...
+
+    def search(
+        self,
+        query: str | Node,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        sort: SortOrder = "relevance",
+        facets: Sequence[str] = (),
+    ) -> SearchResult:
+        """Run an analyst query (string or parsed AST) and return one page of hits.
+
+        Raises :class:`~osintel.errors.QueryError` for a malformed query or unknown facet.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the writer lock and any other resources. Idempotent."""
+        ...

@@ -1,0 +1,280 @@
+"""The embedded search index: tantivy (a Rust, Lucene-like engine) in a directory.
+
+Readers never lock: any number of processes (the API server, ``osintel search``) may open the
+same directory. Writing takes tantivy's single-writer lock, lazily, on the first
+:meth:`TantivyIndex.upsert` or :meth:`TantivyIndex.delete`, and holds it until
+:meth:`TantivyIndex.close`. A second writer fails with :class:`IndexBackendError`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import tantivy
+
+from indexer.base import FACET_FIELDS, SORT_ORDERS, Hit, Node, SearchResult, SortOrder
+from indexer.query import DEFAULT_PHONE_REGION, parse_query
+from indexer.tantivy_query import TantivyCompiler
+from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, text_analyzer, to_tantivy
+from osintel.errors import IndexBackendError, QueryError
+from osintel.records import Document
+
+logger = logging.getLogger(__name__)
+
+#: Deepest hit (offset + limit) a search may reach; deeper paging should refine the query.
+MAX_RESULT_WINDOW = 10_000
+#: Most values returned per facet.
+FACET_SIZE = 50
+SNIPPET_CHARS = 200
+# Tantivy needs at least 15 MB of writer heap per indexing thread.
+_MIN_HEAP_PER_THREAD = 15_000_000
+
+
+class TantivyIndex:
+    """An :class:`~indexer.base.Index` stored in ``path`` (created if missing).
+
+    ``max_page_size`` caps ``limit`` in :meth:`search` (larger requests are clamped).
+    ``phone_region`` is the default region for phone numbers without a country code, at index
+    and at query time.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        writer_heap_bytes: int = 100_000_000,
+        max_page_size: int = 500,
+        phone_region: str = DEFAULT_PHONE_REGION,
+    ) -> None:
+        self.path = Path(path)
+        self.max_page_size = max_page_size
+        self.phone_region = phone_region
+        self._heap = writer_heap_bytes
+        self._writer: tantivy.IndexWriter | None = None
+        self._write_lock = threading.Lock()
+        self._closed = False
+        self._schema = build_schema()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._index = tantivy.Index(self._schema, path=str(self.path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" in str(exc):
+                raise IndexBackendError(
+                    f"the search index at {self.path} was built with a different schema; "
+                    "delete the directory and rebuild the index from the store"
+                ) from exc
+            raise IndexBackendError(f"cannot open search index at {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise IndexBackendError(f"cannot open search index at {self.path}: {exc}") from exc
+        self._index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
+        self._compiler = TantivyCompiler(self._schema)
+
+    # --- lifecycle ---
+
+    def close(self) -> None:
+        """Release the writer (and its lock). Idempotent."""
+        with self._write_lock:
+            self._closed = True
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                # Consumes the writer, waits for merges and releases the directory lock.
+                writer.wait_merging_threads()
+
+    def __enter__(self) -> TantivyIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexBackendError(f"the search index at {self.path} is closed")
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            threads = max(1, min(os.cpu_count() or 1, 8, self._heap // _MIN_HEAP_PER_THREAD))
+            try:
+                self._writer = self._index.writer(self._heap, threads)
+            except ValueError as exc:
+                if "LockBusy" in str(exc):
+                    raise IndexBackendError(
+                        f"the search index at {self.path} is locked by another writer "
+                        "(is another osintel process indexing?)"
+                    ) from exc
+                raise IndexBackendError(f"cannot open a writer on {self.path}: {exc}") from exc
+        return self._writer
+
+    # --- writes ---
+
+    def upsert(self, docs: Sequence[Document]) -> None:
+        """Insert or replace ``docs`` by id, then commit. A repeated id in a batch: last wins."""
+        if not docs:
+            return
+        latest = {doc.id: doc for doc in docs}
+        prepared = [
+            (doc_id, to_tantivy(doc, phone_region=self.phone_region))
+            for doc_id, doc in latest.items()
+        ]
+        with self._write_lock:
+            self._check_open()
+            writer = self._get_writer()
+            try:
+                for doc_id, tantivy_doc in prepared:
+                    writer.delete_documents_by_term("id", doc_id)
+                    writer.add_document(tantivy_doc)
+                writer.commit()
+            except Exception as exc:
+                self._rollback(writer)
+                message = f"indexing {len(prepared)} documents failed: {exc}"
+                raise IndexBackendError(message) from exc
+        self._index.reload()
+        logger.debug("indexed %s documents", len(prepared), extra={"index_path": str(self.path)})
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove documents by id, then commit. Unknown ids are ignored."""
+        if not ids:
+            return
+        with self._write_lock:
+            self._check_open()
+            writer = self._get_writer()
+            try:
+                for doc_id in ids:
+                    writer.delete_documents_by_term("id", doc_id)
+                writer.commit()
+            except Exception as exc:
+                self._rollback(writer)
+                raise IndexBackendError(f"deleting {len(ids)} documents failed: {exc}") from exc
+        self._index.reload()
+
+    @staticmethod
+    def _rollback(writer: tantivy.IndexWriter) -> None:
+        try:
+            writer.rollback()
+        except Exception:  # the original error is the one worth reporting
+            logger.exception("rollback of the search index writer failed")
+
+    # --- reads ---
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._check_open()
+        # Cheap when nothing changed; picks up commits made by other processes at once.
+        self._index.reload()
+        return self._index.searcher()
+
+    def count(self) -> int:
+        return int(self._searcher().num_docs)
+
+    def get(self, doc_id: str) -> Document | None:
+        searcher = self._searcher()
+        query = tantivy.Query.term_query(self._schema, "id", doc_id)
+        result = searcher.search(query, 1)
+        if not result.hits:
+            return None
+        return self._document(searcher.doc(result.hits[0][1]))
+
+    def search(
+        self,
+        query: str | Node,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        sort: SortOrder = "relevance",
+        facets: Sequence[str] = (),
+    ) -> SearchResult:
+        """Search with the analyst query language; see :mod:`indexer.query`.
+
+        ``sort``: ``relevance`` (BM25), ``-published`` (newest first) or ``published`` (oldest
+        first); undated documents come last either way. ``limit`` is clamped to
+        ``max_page_size``; ``limit=0`` returns only the total and facets.
+        """
+        if limit < 0 or offset < 0:
+            raise QueryError("limit and offset must not be negative")
+        if sort not in SORT_ORDERS:
+            raise QueryError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_ORDERS)}")
+        unknown = [f for f in facets if f not in FACET_FIELDS]
+        if unknown:
+            known = ", ".join(FACET_FIELDS)
+            raise QueryError(f"unknown facet {unknown[0]!r}; known facets: {known}")
+        limit = min(limit, self.max_page_size)
+        if offset + limit > MAX_RESULT_WINDOW:
+            raise QueryError(
+                f"cannot page beyond hit {MAX_RESULT_WINDOW}; narrow the query or sort by date"
+            )
+        if isinstance(query, str):
+            node = parse_query(query, phone_region=self.phone_region)
+        else:
+            node = query
+        compiled = self._compiler.compile(node)
+
+        searcher = self._searcher()
+        kwargs: dict[str, object] = {}
+        if sort != "relevance":
+            kwargs["order_by_field"] = "published"
+            kwargs["order"] = tantivy.Order.Asc if sort == "published" else tantivy.Order.Desc
+        try:
+            # Tantivy refuses a limit of 0; fetch one and drop it to get the total.
+            result = searcher.search(compiled, max(limit, 1), count=True, offset=offset, **kwargs)
+        except ValueError as exc:
+            raise IndexBackendError(f"search failed: {exc}") from exc
+        raw_hits = result.hits[:limit]
+
+        hits: list[Hit] = []
+        if raw_hits:
+            snippets = tantivy.SnippetGenerator.create(searcher, compiled, self._schema, "text")
+            snippets.set_max_num_chars(SNIPPET_CHARS)
+            for key, address in raw_hits:
+                stored = searcher.doc(address)
+                document = self._document(stored)
+                score = float(key) if sort == "relevance" else 0.0
+                snippet = self._snippet(snippets, stored, document)
+                hits.append(Hit(document.id, score, snippet, document))
+        return SearchResult(
+            total=int(result.count or 0), hits=hits, facets=self._facets(searcher, compiled, facets)
+        )
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, facets: Sequence[str]
+    ) -> dict[str, dict[str, int]]:
+        if not facets:
+            return {}
+        spec = {
+            name: {"terms": {"field": name, "size": FACET_SIZE}} for name in dict.fromkeys(facets)
+        }
+        try:
+            result = searcher.aggregate(query, spec)
+        except ValueError as exc:
+            raise IndexBackendError(f"facet counting failed: {exc}") from exc
+        return {
+            name: {str(b["key"]): int(b["doc_count"]) for b in result[name]["buckets"]}
+            for name in spec
+        }
+
+    @staticmethod
+    def _snippet(
+        generator: tantivy.SnippetGenerator, stored: tantivy.Document, document: Document
+    ) -> str:
+        # to_html() escapes the crawled text and wraps matches in <b>.
+        snippet = generator.snippet_from_doc(stored)
+        if snippet.highlighted():
+            return snippet.to_html()
+        text = document.text
+        lead = html.escape(text[:SNIPPET_CHARS])
+        return lead + ("…" if len(text) > SNIPPET_CHARS else "")
+
+    @staticmethod
+    def _document(stored: tantivy.Document) -> Document:
+        data = stored.get_first("json")
+        if data is None:
+            raise IndexBackendError("an indexed document has no stored record")
+        return Document.from_json(data)

@@ -1,0 +1,165 @@
+"""Fixtures for the index contract suite.
+
+``index_factory`` is parametrised over backends. To add Elasticsearch, append a param whose
+factory returns an ``ElasticIndex`` on a fresh index name (and skip it when no server runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from indexer.base import Index
+from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
+
+IndexFactory = Callable[[], Index]
+
+
+def _tantivy_factory(path: Path) -> IndexFactory:
+    from indexer.tantivy_index import TantivyIndex
+
+    return lambda: TantivyIndex(path, writer_heap_bytes=20_000_000, max_page_size=50)
+
+
+@pytest.fixture(params=["tantivy"])
+def index_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexFactory]:
+    """Opens the backend under test on the same storage each time it is called."""
+    opened: list[Index] = []
+    base = {"tantivy": _tantivy_factory(tmp_path / "index")}[request.param]
+
+    def factory() -> Index:
+        index = base()
+        opened.append(index)
+        return index
+
+    yield factory
+    for index in opened:
+        index.close()
+
+
+@pytest.fixture
+def index(index_factory: IndexFactory) -> Index:
+    return index_factory()
+
+
+def _entity(text: str, label: str, start: int = 0, normalized: str | None = None) -> Entity:
+    return Entity(
+        text=text, label=label, start=start, end=start + len(text), normalized=normalized,
+        extractor="test",
+    )
+
+
+def _method(mid: str, category: str, evidence: str) -> MethodHit:
+    return MethodHit(
+        id=mid, label=mid.split(".")[-1].replace("_", " "), category=category, confidence=0.9,
+        evidence=evidence, matched_by="pattern",
+    )
+
+
+def _when(y: int, m: int, d: int, h: int = 12) -> datetime:
+    return datetime(y, m, d, h, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def documents() -> list[Document]:
+    """Five realistic records covering every indexed field."""
+    news = SourceRef(id="bbc-news", name="BBC News", kind="feed", grading="1BP")
+    forum = SourceRef(id="darkforum", name="Forum", kind="web", grading="3DC")
+    social = SourceRef(id="mastodon-uk", name="Mastodon", kind="social", platform="mastodon")
+    return [
+        Document(
+            url="https://news.example/county-lines-arrests",
+            source=news,
+            title="County lines gang jailed after Merseyside raids",
+            text=(
+                "Police in Liverpool jailed five members of a county lines gang who ran a drugs "
+                "line called 'Bravo' using the phone 07700 900123. Officers seized cocaine and "
+                "heroin worth £40,000."
+            ),
+            author="Jane Reporter",
+            published_at=_when(2024, 3, 10),
+            collected_at=_when(2024, 3, 11),
+            language="en",
+            entities=[
+                _entity("Liverpool", "GPE", 10),
+                _entity("07700 900123", "PHONE", 120, normalized="+447700900123"),
+                _entity("Merseyside Police", "ORG", 0),
+            ],
+            methods=[_method("drugs.county_lines", "drugs", "county lines gang")],
+            locations=[Location(name="Liverpool", country_code="GB", mention="Liverpool")],
+            relevance=0.9,
+            capture=Capture(sha256="a" * 64, http_status=200),
+        ),
+        Document(
+            url="https://forum.example/t/123",
+            source=forum,
+            title="Selling clean plates",
+            text=(
+                "Cloned plate AB12 CDE available, pay to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh "
+                "<script>alert(1)</script> contact vendor@example.onion"
+            ),
+            author_handle="@shadyseller",
+            published_at=_when(2025, 1, 5),
+            collected_at=_when(2025, 1, 6),
+            language="en",
+            entities=[
+                _entity("AB12 CDE", "VEHICLE_PLATE", 13, normalized="AB12CDE"),
+                _entity("bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", "BTC_ADDRESS", 40),
+                _entity("vendor@example.onion", "EMAIL", 100),
+            ],
+            methods=[_method("vehicle.cloned_plates", "vehicle_crime", "Cloned plate")],
+            relevance=0.6,
+        ),
+        Document(
+            url="https://mastodon.example/@port/1",
+            source=social,
+            title="",
+            text=(
+                "New route: cocaine hidden in banana containers via the port of Rotterdam, "
+                "vessel IMO 9321483. Transfers to NL91ABNA0417164300."
+            ),
+            published_at=_when(2024, 11, 20),
+            collected_at=_when(2024, 11, 20, 13),
+            language="en",
+            entities=[
+                _entity("IMO 9321483", "IMO", 80, normalized="9321483"),
+                _entity("NL91ABNA0417164300", "IBAN", 110),
+                _entity("Rotterdam", "GPE", 60),
+            ],
+            methods=[_method("drugs.maritime_smuggling", "drugs", "hidden in banana containers")],
+            locations=[Location(name="Rotterdam", country_code="NL", mention="Rotterdam")],
+            relevance=0.75,
+            grading="2BP",
+        ),
+        Document(
+            url="https://news.example/fr/traite",
+            source=news,
+            title="Réseau de traite démantelé à Marseille",
+            text="La police a démantelé un réseau de traite des êtres humains à Marseille.",
+            published_at=_when(2023, 6, 1),
+            collected_at=_when(2024, 1, 2),
+            language="fr",
+            entities=[_entity("Marseille", "GPE", 60)],
+            methods=[_method("trafficking.human", "trafficking", "réseau de traite")],
+            locations=[Location(name="Marseille", country_code="FR", mention="Marseille")],
+            relevance=0.4,
+        ),
+        Document(
+            url="https://news.example/weather",
+            source=news,
+            title="Sunny weekend ahead",
+            text="Weather forecasters expect a sunny weekend across the country.",
+            collected_at=_when(2024, 5, 5),
+            language="en",
+            relevance=0.0,
+        ),
+    ]
+
+
+@pytest.fixture
+def loaded(index: Index, documents: list[Document]) -> Index:
+    index.upsert(documents)
+    return index

@@ -1,0 +1,259 @@
+"""The contract every Index backend must honour (parametrised in conftest.index_factory)."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.base import Index, SearchResult
+from osintel.errors import QueryError
+from osintel.records import Document
+
+# Positions in the ``documents`` fixture.
+COUNTY, PLATES, PORT, FRENCH, WEATHER = range(5)
+
+
+def found(index: Index, documents: list[Document], query: str, **kwargs: object) -> set[int]:
+    """Positions (in ``documents``) of every hit for ``query``."""
+    result = index.search(query, limit=50, **kwargs)  # type: ignore[arg-type]
+    by_id = {doc.id: i for i, doc in enumerate(documents)}
+    assert result.total == len(result.hits)
+    return {by_id[hit.id] for hit in result.hits}
+
+
+def test_upsert_is_idempotent_by_id(index: Index, documents: list[Document]) -> None:
+    index.upsert([documents[COUNTY]])
+    index.upsert([documents[COUNTY]])
+    index.upsert([documents[COUNTY], documents[COUNTY]])
+    assert index.count() == 1
+
+
+def test_upsert_replaces_the_previous_version(loaded: Index, documents: list[Document]) -> None:
+    changed = documents[WEATHER].model_copy(update={"text": "Stormy weekend ahead with hail."})
+    loaded.upsert([changed])
+    assert loaded.count() == len(documents)
+    assert found(loaded, documents, "hail") == {WEATHER}
+    assert found(loaded, documents, "forecasters") == set()
+
+
+def test_get_returns_the_document_as_stored(loaded: Index, documents: list[Document]) -> None:
+    for doc in documents:
+        assert loaded.get(doc.id) == doc
+    assert loaded.get("no-such-id") is None
+
+
+def test_delete_removes_documents_and_ignores_unknown_ids(loaded: Index, documents: list[Document]) -> None:
+    loaded.delete([documents[WEATHER].id, "no-such-id"])
+    assert loaded.count() == len(documents) - 1
+    assert loaded.get(documents[WEATHER].id) is None
+    assert found(loaded, documents, "sunny") == set()
+
+
+def test_documents_persist_across_close_and_reopen(index_factory, documents: list[Document]) -> None:
+    first = index_factory()
+    first.upsert(documents)
+    first.close()
+    second = index_factory()
+    assert second.count() == len(documents)
+    assert second.get(documents[PORT].id) == documents[PORT]
+    second.upsert([documents[PORT]])  # the writer lock was released by close()
+    assert second.count() == len(documents)
+
+
+def test_bare_words_search_title_and_text_and_are_anded(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "cocaine") == {COUNTY, PORT}
+    assert found(loaded, documents, "cocaine liverpool") == {COUNTY}
+    assert found(loaded, documents, "plates") == {PLATES}  # title only
+    assert found(loaded, documents, "jailed raids") == {COUNTY}
+
+
+def test_boolean_operators(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "cocaine AND rotterdam") == {PORT}
+    assert found(loaded, documents, "rotterdam OR liverpool") == {COUNTY, PORT}
+    assert found(loaded, documents, "cocaine NOT rotterdam") == {COUNTY}
+    assert found(loaded, documents, "cocaine -rotterdam") == {COUNTY}
+    assert found(loaded, documents, "+cocaine +heroin") == {COUNTY}
+    assert found(loaded, documents, "(rotterdam OR marseille) AND NOT language:fr") == {PORT}
+    assert found(loaded, documents, "NOT cocaine") == {PLATES, FRENCH, WEATHER}
+
+
+def test_phrases_match_words_in_order(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, '"county lines gang"') == {COUNTY}
+    assert found(loaded, documents, '"gang county lines"') == set()
+    assert found(loaded, documents, '"banana containers"~1') == {PORT}
+    assert found(loaded, documents, 'title:"county lines"') == {COUNTY}
+    assert found(loaded, documents, 'text:"sunny weekend"') == {WEATHER}
+
+
+def test_stemming_matches_inflected_forms(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "raid") == {COUNTY}
+    assert found(loaded, documents, "container") == {PORT}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("source:bbc-news", {COUNTY, FRENCH, WEATHER}),
+        ("source:BBC-NEWS", {COUNTY, FRENCH, WEATHER}),
+        ("language:fr", {FRENCH}),
+        ('author:"jane reporter"', {COUNTY}),
+        ("author:@shadyseller", {PLATES}),
+        ("entity:liverpool", {COUNTY}),
+        ('entity:"merseyside police"', {COUNTY}),
+        ("entity:+447700900123", {COUNTY}),
+        ('org:"Merseyside Police"', {COUNTY}),
+        ("person:liverpool", set()),
+        ("email:VENDOR@example.onion", {PLATES}),
+        ("wallet:bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", {PLATES}),
+        ('plate:"ab12 cde"', {PLATES}),
+        ("plate:AB12CDE", {PLATES}),
+        ('iban:"NL91 ABNA 0417 1643 00"', {PORT}),
+        ("imo:9321483", {PORT}),
+        ("label:PHONE", {COUNTY}),
+        ("label:iban", {PORT}),
+        ("method:drugs.county_lines", {COUNTY}),
+        ("category:drugs", {COUNTY, PORT}),
+        ("country:gb", {COUNTY}),
+        ("country:NL", {PORT}),
+        ("place:marseille", {FRENCH}),
+        ("grading:2BP", {PORT}),
+        ("grading:1bp", {COUNTY, FRENCH, WEATHER}),
+        ("handling:C", {PLATES}),
+        ("label:*", {COUNTY, PLATES, PORT, FRENCH}),
+    ],
+)
+def test_field_filters(loaded: Index, documents: list[Document], query: str, expected: set[int]) -> None:
+    assert found(loaded, documents, query) == expected
+
+
+@pytest.mark.parametrize("typed", ['phone:"07700 900123"', "phone:07700900123", 'phone:"+44 7700 900123"'])
+def test_phone_queries_match_the_e164_normalised_entity(
+    loaded: Index, documents: list[Document], typed: str
+) -> None:
+    assert found(loaded, documents, typed) == {COUNTY}
+
+
+def test_method_prefix_wildcard(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "method:drugs.*") == {COUNTY, PORT}
+    assert found(loaded, documents, "method:drugs.county*") == {COUNTY}
+    assert found(loaded, documents, "method:drug*") == {COUNTY, PORT}
+    # The dot is literal, not a regex wildcard.
+    assert found(loaded, documents, "method:drugsx*") == set()
+
+
+def test_word_prefix_wildcard(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "cocai*") == {COUNTY, PORT}
+
+
+def test_date_ranges(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "published:[2024-01-01 TO 2024-12-31]") == {COUNTY, PORT}
+    # A date-only upper bound includes that whole day (PORT was published at noon).
+    assert found(loaded, documents, "published:[2024-11-01 TO 2024-11-20]") == {PORT}
+    assert found(loaded, documents, "published:{2024-11-01 TO 2024-11-20}") == set()
+    assert found(loaded, documents, "published:>=2025-01-01") == {PLATES}
+    assert found(loaded, documents, "published:<2024-01-01") == {FRENCH}
+    assert found(loaded, documents, "published:2024-03-10") == {COUNTY}
+    assert found(loaded, documents, 'published:>="2024-03-10T12:00:00Z"') == {COUNTY, PORT, PLATES}
+    assert found(loaded, documents, "collected:[2024-01-01 TO 2024-06-01]") == {COUNTY, FRENCH, WEATHER}
+
+
+def test_relevance_range(loaded: Index, documents: list[Document]) -> None:
+    assert found(loaded, documents, "relevance:[0.5 TO *]") == {COUNTY, PLATES, PORT}
+    assert found(loaded, documents, "relevance:{0.6 TO 0.9}") == {PORT}
+    assert found(loaded, documents, "relevance:<0.1") == {WEATHER}
+
+
+def test_facets_count_values_over_all_matches(loaded: Index) -> None:
+    result = loaded.search("*", limit=1, facets=["source", "language", "method", "category", "country", "label"])
+    assert result.total == 5
+    assert len(result.hits) == 1
+    assert result.facets["source"] == {"bbc-news": 3, "darkforum": 1, "mastodon-uk": 1}
+    assert result.facets["language"] == {"en": 4, "fr": 1}
+    assert result.facets["category"] == {"drugs": 2, "vehicle_crime": 1, "trafficking": 1}
+    assert result.facets["country"] == {"GB": 1, "NL": 1, "FR": 1}
+    assert result.facets["label"]["GPE"] == 3
+    assert result.facets["method"]["drugs.county_lines"] == 1
+
+
+def test_facets_follow_the_query(loaded: Index) -> None:
+    result = loaded.search("category:drugs", limit=0, facets=["country"])
+    assert result.total == 2
+    assert result.hits == []
+    assert result.facets == {"country": {"GB": 1, "NL": 1}}
+
+
+def test_unknown_facet_is_a_query_error(loaded: Index) -> None:
+    with pytest.raises(QueryError, match="unknown facet"):
+        loaded.search("*", facets=["colour"])
+
+
+def test_sort_by_published(loaded: Index, documents: list[Document]) -> None:
+    by_id = {doc.id: i for i, doc in enumerate(documents)}
+    newest = [by_id[h.id] for h in loaded.search("*", sort="-published").hits]
+    oldest = [by_id[h.id] for h in loaded.search("*", sort="published").hits]
+    assert newest[:4] == [PLATES, PORT, COUNTY, FRENCH]
+    assert oldest[:4] == [FRENCH, COUNTY, PORT, PLATES]
+    assert newest[-1] == oldest[-1] == WEATHER  # undated documents come last
+
+
+def test_relevance_ranks_the_better_match_first(loaded: Index, documents: list[Document]) -> None:
+    result = loaded.search("county lines")
+    assert result.hits[0].id == documents[COUNTY].id
+    assert result.hits[0].score > 0
+
+
+def test_offset_pagination_walks_all_hits_once(loaded: Index) -> None:
+    pages: list[str] = []
+    for offset in range(0, 6, 2):
+        page = loaded.search("*", limit=2, offset=offset, sort="-published")
+        assert page.total == 5
+        pages.extend(h.id for h in page.hits)
+    assert len(pages) == 5
+    assert len(set(pages)) == 5
+
+
+def test_snippet_highlights_the_term(loaded: Index) -> None:
+    (hit,) = loaded.search("rotterdam").hits
+    assert "<b>Rotterdam</b>" in hit.snippet
+
+
+def test_snippet_escapes_hostile_crawled_html(loaded: Index) -> None:
+    (hit,) = loaded.search("alert").hits
+    assert "<script>" not in hit.snippet
+    assert "&lt;script&gt;" in hit.snippet
+    assert "<b>alert</b>" in hit.snippet
+
+
+def test_snippet_falls_back_to_escaped_leading_text(loaded: Index, documents: list[Document]) -> None:
+    (hit,) = loaded.search("handling:C").hits
+    assert hit.snippet.startswith("Cloned plate AB12 CDE")
+    assert "<script>" not in hit.snippet
+
+
+def test_hits_carry_full_documents(loaded: Index, documents: list[Document]) -> None:
+    (hit,) = loaded.search("imo:9321483").hits
+    assert hit.document == documents[PORT]
+    assert isinstance(loaded.search("*"), SearchResult)
+
+
+def test_empty_query_matches_everything(loaded: Index) -> None:
+    assert loaded.search("").total == 5
+    assert loaded.search("*").total == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "message"),
+    [
+        ("cocaine AND (heroin", 19, "syntax error"),
+        ("cocaine)", 7, "syntax error"),
+        ("cocaine colour:red", 8, "unknown field 'colour'"),
+        ("method:*lines", 7, "leading wildcard"),
+        ("/coc.*/", 0, "regular expressions"),
+        ("published:[soon TO *]", 11, "ISO date"),
+    ],
+)
+def test_bad_queries_raise_query_error_with_position(
+    loaded: Index, query: str, position: int, message: str
+) -> None:
+    with pytest.raises(QueryError, match=message) as caught:
+        loaded.search(query)
+    assert caught.value.position == position
