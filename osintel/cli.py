@@ -166,7 +166,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for row in rows:
                 print("  ".join(f"{k}={v}" for k, v in row.items()))
-        return 0 if all(r.status in ("finished", "skipped-expired") for r in results) else 1
+        return 0 if all(r.status in commands.GOOD_RUN_STATUSES for r in results) else 1
     if cmd == "enrich":
         report = commands.enrich(settings, progress=_progress)
         data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,

@@ -59,7 +59,17 @@ def crawl(
     sources = sources if sources is not None else load_sources(settings.sources_file)
     selected = [s.id for s in sources.select(source_ids or None)]
     progress(f"crawling {len(selected)} source(s): {', '.join(selected)}")
-    return run_crawl(settings, sources, selected, progress=progress)
+
+    def report(result: Any) -> None:
+        counts = _crawl_counts(result.stats)
+        progress(f"crawled {result.source_id}: {result.status}, new={counts['items/new']}"
+                 f" seen={counts['items/seen']} failed={counts['items/failed']}")
+
+    return run_crawl(settings, sources, selected, progress=report)
+
+
+#: Crawl-run statuses that mean the source was collected as configured.
+GOOD_RUN_STATUSES = frozenset({"ok", "page-limit", "skipped-expired"})
 
 
 def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = None) -> DrainReport:
@@ -136,7 +146,7 @@ def sources_overview(settings: Settings, sources: SourceConfig | None = None) ->
                     "started_at": last["started_at"],
                     "finished_at": last["finished_at"],
                     "items_new": last["stats"].get("items/new", 0),
-                    "pages": last["stats"].get("pages/fetched", last["stats"].get("response_received_count", 0)),
+                    "pages": last["stats"].get("pages_fetched", 0),
                 },
             })
         return rows
@@ -180,7 +190,7 @@ def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[Any, d
     progress(f"demo site serving at {site.base_url}")
     try:
         results = crawl(settings, sources=sources, progress=progress)
-        failed = [r for r in results if r.status not in ("finished", "skipped-expired")]
+        failed = [r for r in results if r.status not in GOOD_RUN_STATUSES]
         if failed:
             progress(f"warning: {len(failed)} crawl run(s) did not finish: "
                      + ", ".join(f"{r.source_id}={r.status}" for r in failed))

@@ -327,6 +327,15 @@ class ControlStore:
                 (_iso(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
             )
 
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """One crawl run with its stats, or None."""
+        rows = self._query("SELECT * FROM crawl_runs WHERE id = ?", (run_id,))
+        if not rows:
+            return None
+        item = dict(rows[0])
+        item["stats"] = json.loads(item["stats"] or "{}")
+        return item
+
     def runs(self, *, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         sql = "SELECT * FROM crawl_runs"
         params: list[Any] = []

@@ -1,0 +1,142 @@
+"""Behaviour shared by the web spiders: the seen-URL skip, article pages to documents, failures.
+
+Spiders receive their :class:`~osintel.sources.Source` as a keyword argument and read the store
+path from the crawler settings (``OSINTEL_STORE_PATH``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
+from twisted.python.failure import Failure
+
+from osintel.records import Capture, Document, canonical_url
+from osintel.sources import Source
+from osintel.store import ControlStore
+from spiders.extract import extract_article
+from spiders.items import Collected, PageFailed
+
+log = logging.getLogger(__name__)
+
+#: HTTP statuses after which a page is not tried again on later crawls.
+PERMANENT_STATUSES = {404, 410}
+
+
+class SourceSpiderMixin:
+    """Mixin for spiders that collect articles for one configured source."""
+
+    source: Source
+    seen: set[str]
+    crawler: Any
+    logger: Any
+
+    def _init_source(self, source: Source | dict[str, Any]) -> None:
+        self.source = source if isinstance(source, Source) else Source.model_validate(source)
+        self.seen = set()
+        self._seen_loaded = False
+
+    @property
+    def stats(self) -> Any:
+        return self.crawler.stats
+
+    def load_seen(self) -> None:
+        """Load every source's seen URLs once, so an article collected anywhere is not refetched."""
+        if self._seen_loaded:
+            return
+        path = self.crawler.settings.get("OSINTEL_STORE_PATH")
+        if path:
+            with ControlStore(path) as store:
+                self.seen = store.seen_urls()
+        self._seen_loaded = True
+
+    def should_follow(self, url: str) -> bool:
+        """True when ``url`` has not been seen; counts ``items/seen`` otherwise.
+
+        URLs are claimed as they are scheduled, so two feeds of one source linking the same
+        article (perhaps with different tracking parameters) fetch it once.
+        """
+        key = canonical_url(url)
+        if key in self.seen:
+            self.stats.inc_value("items/seen")
+            return False
+        self.seen.add(key)
+        return True
+
+    def article_request(self, url: str, *, entry: dict[str, Any] | None = None) -> Request:
+        return Request(
+            url, callback=self.parse_article, errback=self.article_failed,
+            cb_kwargs={"entry": entry or {}, "link": url},
+        )
+
+    def parse_article(self, response: Response, entry: dict[str, Any], link: str) -> Iterator[Any]:
+        """Build a :class:`Document` from an article page; prefer the feed entry's metadata."""
+        self.stats.inc_value("articles/fetched")
+        capture: Capture | None = response.meta.get("capture")
+        body = response.body if hasattr(response, "text") else b""
+        fields = extract_article(body, response.url)
+        if not fields.text:
+            yield self._failed(response.url, "no-text", mark_seen=True, also=link)
+            return
+        title = entry.get("title") or fields.title
+        doc = Document(
+            url=response.url,
+            source=self.source.ref(),
+            title=title or "",
+            text=fields.text,
+            author=entry.get("author") or fields.author,
+            published_at=entry.get("published_at") or fields.published_at,
+            capture=capture,
+        )
+        also = [canonical_url(link)] if canonical_url(link) != doc.canonical_url else []
+        yield Collected(document=doc, also_seen=also)
+
+    def _failed(self, url: str, reason: str, *, mark_seen: bool, also: str | None = None) -> PageFailed:
+        self.stats.inc_value("items/failed")
+        self.stats.inc_value(f"items/failed/{reason}")
+        log.warning("no document from %s: %s", url, reason,
+                    extra={"url": url, "source_id": self.source.id, "reason": reason})
+        return PageFailed(url=also or url, source_id=self.source.id, reason=reason, mark_seen=mark_seen)
+
+    def article_failed(self, failure: Failure) -> Iterator[Any]:
+        """Errback for article requests: classify, count, and decide whether to retry later."""
+        request = failure.request  # type: ignore[attr-defined]
+        url = request.cb_kwargs.get("link", request.url)
+        reason, permanent = classify_failure(failure, self.stats)
+        yield self._failed(url, reason, mark_seen=permanent)
+
+    def fetch_failed(self, failure: Failure) -> None:
+        """Errback for feed and sitemap requests: count and log, never crash."""
+        request = failure.request  # type: ignore[attr-defined]
+        reason, _ = classify_failure(failure, self.stats)
+        self.stats.inc_value(f"fetch/failed/{reason}")
+        log.error("could not fetch %s: %s", request.url, reason,
+                  extra={"url": request.url, "source_id": self.source.id, "reason": reason})
+
+
+def classify_failure(failure: Failure, stats: Any) -> tuple[str, bool]:
+    """``(reason, permanent)`` for a failed request; counts oversize responses."""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return f"http-{status}", status in PERMANENT_STATUSES
+    message = str(failure.value)
+    # Scrapy cancels a download past DOWNLOAD_MAXSIZE (DownloadCancelledError when the declared
+    # length is too big, CancelledError when the received bytes are) and raises IgnoreRequest
+    # when a compressed body inflates past it; nothing else cancels downloads in our crawls.
+    if failure.check(DownloadCancelledError, CancelledError) or (
+        failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message
+    ):
+        stats.inc_value("responses/oversize")
+        return "oversize", True
+    if failure.check(IgnoreRequest):
+        if "SSRF" in message:
+            return "blocked", False
+        if "robots.txt" in message.lower():
+            return "robots", False
+        return "ignored", False
+    return failure.type.__name__ if failure.type else "error", False

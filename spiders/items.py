@@ -1,0 +1,31 @@
+"""What spiders hand to the pipeline: a collected document, or a page that gave none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from osintel.records import Document
+
+
+@dataclass
+class Collected:
+    """A document built from a fetched page.
+
+    ``also_seen`` holds other canonical URLs that led to it (the link as given in a feed, before
+    redirects), so the next crawl skips those too.
+    """
+
+    document: Document
+    also_seen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PageFailed:
+    """A page that produced no document. ``mark_seen`` says whether to skip it next time
+    (true for a fetched page with no extractable text or a 404/410, false for transient errors).
+    """
+
+    url: str
+    source_id: str
+    reason: str
+    mark_seen: bool = True
