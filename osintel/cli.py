@@ -207,4 +207,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main() -> None:
-    sys.exit(run())
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`osintel search ... | head`): not an error of ours.
+        sys.stderr.close()
+        code = 0
+    sys.exit(code)

@@ -97,10 +97,13 @@ class SourceSpiderMixin:
         yield Collected(document=doc, also_seen=also)
 
     def _failed(self, url: str, reason: str, *, mark_seen: bool, also: str | None = None) -> PageFailed:
-        self.stats.inc_value("items/failed")
-        self.stats.inc_value(f"items/failed/{reason}")
-        log.warning("no document from %s: %s", url, reason,
-                    extra={"url": url, "source_id": self.source.id, "reason": reason})
+        # A link our own policy refused (robots.txt, SSRF guard) is not a failure of the source;
+        # counting it as one would make every healthy run look broken.
+        kind = "refused" if reason in POLICY_REFUSALS else "failed"
+        self.stats.inc_value(f"items/{kind}")
+        self.stats.inc_value(f"items/{kind}/{reason}")
+        log.log(logging.INFO if kind == "refused" else logging.WARNING, "no document from %s: %s", url, reason,
+                extra={"url": url, "source_id": self.source.id, "reason": reason})
         return PageFailed(url=also or url, source_id=self.source.id, reason=reason, mark_seen=mark_seen)
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
@@ -117,6 +120,10 @@ class SourceSpiderMixin:
         self.stats.inc_value(f"fetch/failed/{reason}")
         log.error("could not fetch %s: %s", request.url, reason,
                   extra={"url": request.url, "source_id": self.source.id, "reason": reason})
+
+
+#: Failure reasons that are our own policy at work, not a fault of the source.
+POLICY_REFUSALS = frozenset({"robots", "blocked"})
 
 
 def classify_failure(failure: Failure, stats: Any) -> tuple[str, bool]:

@@ -121,6 +121,9 @@ def test_robots_txt_disallow_is_obeyed(scenario: Scenario) -> None:
     assert "/robots.txt" in scenario.first_paths
     assert not [p for p in scenario.first_paths if p.startswith("/private/")]
     assert scenario.first["herald"].stats["robotstxt/forbidden"] == 1
+    # Our own policy refusing a link is not a failure of the source.
+    assert scenario.first["herald"].stats["items/refused/robots"] == 1
+    assert "items/failed/robots" not in scenario.first["herald"].stats
 
 
 def test_ssrf_guard_blocks_redirects_and_links_to_internal_addresses(scenario: Scenario) -> None:
