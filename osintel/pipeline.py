@@ -3,12 +3,14 @@
 Order per batch, so nothing is lost and nothing is indexed twice under two ids:
 
 1. lease a batch of outbox rows (a lease expires if this process dies);
-2. enrich the documents (NLP never changes captured text);
+2. enrich the documents (NLP never changes captured text); a batch that fails is retried one
+   document at a time, so a single poisonous document is parked and the rest go through;
 3. upsert them into the index (idempotent by document id, durable on return);
 4. ack the rows and store the enriched documents, in one control-store transaction.
 
-A failure in 2 or 3 releases the rows for a retry; rows that keep failing are parked as
-``failed`` in the outbox with the error, never dropped. The stages are passed in, so this module
+A document that cannot be enriched is released with its error and, after ``max_attempts``,
+parked as ``failed`` in the outbox, never dropped. An index failure releases the batch and is
+raised: the operator sees it, and the next drain retries. The stages are passed in, so this module
 imports none of them.
 """
 
@@ -22,7 +24,7 @@ from typing import Protocol
 
 from osintel.errors import OsintelError
 from osintel.records import Document
-from osintel.store import ControlStore
+from osintel.store import ControlStore, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -62,26 +64,52 @@ def drain_outbox(
         items = store.lease(batch_size)
         if not items:
             break
-        seqs = [item.seq for item in items]
+        started = time.perf_counter()
+        good, bad = _enrich_isolating_failures(enricher, items)
+        report.enrich_seconds += time.perf_counter() - started
+        if bad:
+            for item, error in bad:
+                store.release([item.seq], error)
+                log.error("document %s could not be enriched and was released: %s", item.document.id, error)
+            report.failed += len(bad)
+            report.errors.extend(error for _, error in bad)
+        if not good:
+            continue
+        seqs = [item.seq for item, _ in good]
+        enriched = [doc for _, doc in good]
         try:
-            started = time.perf_counter()
-            enriched = enricher.enrich([item.document for item in items])
-            report.enrich_seconds += time.perf_counter() - started
             started = time.perf_counter()
             index.upsert(enriched)
             report.index_seconds += time.perf_counter() - started
-        except (OsintelError, OSError, ValueError, RuntimeError) as exc:
-            # Give the rows back with the reason; they are retried, then parked as failed.
+        except (OsintelError, OSError) as exc:
+            # The index is down or refusing writes: a systemic fault, not a bad document. Give the
+            # rows back with the reason and stop loudly; the next drain retries them.
             store.release(seqs, f"{type(exc).__name__}: {exc}")
-            report.failed += len(seqs)
-            report.errors.append(str(exc))
-            log.error("batch of %d documents failed and was released: %s", len(seqs), exc)
-            if len(report.errors) >= 3 and report.indexed == 0:
-                raise
-            continue
+            log.error("indexing a batch of %d documents failed; released for retry: %s", len(seqs), exc)
+            raise
         store.ack(seqs, enriched)
         report.batches += 1
         report.indexed += len(enriched)
         if progress is not None:
             progress(report, store.outbox_counts())
     return report
+
+
+def _enrich_isolating_failures(
+    enricher: SupportsEnrich, items: Sequence[OutboxItem]
+) -> tuple[list[tuple[OutboxItem, Document]], list[tuple[OutboxItem, str]]]:
+    """Enrich a batch; if it fails, enrich one by one so one bad document holds up no other."""
+    try:
+        return list(zip(items, enricher.enrich([item.document for item in items]))), []
+    except OsintelError as exc:
+        if len(items) == 1:
+            return [], [(items[0], f"{type(exc).__name__}: {exc}")]
+        log.warning("batch enrichment failed (%s); retrying its %d documents one by one", exc, len(items))
+    good: list[tuple[OutboxItem, Document]] = []
+    bad: list[tuple[OutboxItem, str]] = []
+    for item in items:
+        try:
+            good.append((item, enricher.enrich([item.document])[0]))
+        except OsintelError as exc:
+            bad.append((item, f"{type(exc).__name__}: {exc}"))
+    return good, bad

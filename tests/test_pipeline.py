@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.tantivy_index import TantivyIndex
-from osintel.errors import IndexBackendError
+from osintel.errors import EnrichmentError, IndexBackendError
 from osintel.pipeline import drain_outbox
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
@@ -56,21 +56,44 @@ def test_drain_indexes_everything_once_and_acks_after_indexing(store: ControlSto
     index.close()
 
 
-def test_index_outage_releases_rows_and_a_retry_indexes_each_document_once(store: ControlStore, tmp_path: Path) -> None:
+def test_index_outage_stops_loudly_and_the_next_drain_indexes_each_document_once(
+    store: ControlStore, tmp_path: Path
+) -> None:
     inner = TantivyIndex(tmp_path / "idx")
-    flaky = FlakyIndex(inner, failures=2)
+    flaky = FlakyIndex(inner, failures=1)
+    with pytest.raises(IndexBackendError):
+        drain_outbox(store, LanguageTagger(), flaky, batch_size=5)
+    assert store.outbox_counts() == {"pending": 10, "done": 0, "failed": 0}  # released, not lost
     report = drain_outbox(store, LanguageTagger(), flaky, batch_size=5)
-    assert report.failed == 10  # two failed attempts of one batch each
+    assert report.indexed == 10
     assert store.outbox_counts()["done"] == 10
     assert inner.count() == 10
     assert inner.search("cocaine", limit=50).total == 10
     inner.close()
 
 
-def test_persistent_index_failure_raises_and_keeps_rows_pending(store: ControlStore, tmp_path: Path) -> None:
-    flaky = FlakyIndex(TantivyIndex(tmp_path / "idx"), failures=100)
-    with pytest.raises(IndexBackendError):
-        drain_outbox(store, LanguageTagger(), flaky, batch_size=5)
-    counts = store.outbox_counts()
-    assert counts["done"] == 0 and counts["pending"] + counts["failed"] == 10
-    flaky.inner.close()
+class ChokesOn:
+    """The NLP stage failing on one particular document, as a real model can on hostile input."""
+
+    def __init__(self, bad_text: str) -> None:
+        self.bad_text = bad_text
+
+    def enrich(self, docs: Sequence[Document]) -> list[Document]:
+        if any(d.text == self.bad_text for d in docs):
+            raise EnrichmentError("model crashed")
+        return LanguageTagger().enrich(docs)
+
+
+def test_one_poisonous_document_is_parked_and_the_rest_of_its_batch_is_indexed(tmp_path: Path) -> None:
+    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2)
+    for n in range(6):
+        store.add_collected(Document(url=f"https://e.com/{n}", source=SRC, text=f"text {n}"), content_sha256=str(n))
+    index = TantivyIndex(tmp_path / "idx")
+    report = drain_outbox(store, ChokesOn("text 3"), index, batch_size=6)
+    assert index.count() == 5
+    assert store.outbox_counts() == {"pending": 0, "done": 5, "failed": 1}
+    assert report.failed == 2  # leased twice, then parked with its error
+    row = store._db.execute("SELECT doc_id, last_error FROM outbox WHERE state = 'failed'").fetchone()
+    assert row[0] == Document(url="https://e.com/3", source=SRC).id and "model crashed" in row[1]
+    index.close()
+    store.close()
