@@ -6,8 +6,9 @@ A sources file is operator-owned configuration::
     sources:
       - id: demo-news
         name: Demo news desk
-        kind: feed                 # feed | sitemap
+        kind: feed                 # feed | sitemap | web | mastodon | reddit | bluesky | telegram
         urls: ["http://127.0.0.1:8765/feeds/news.xml"]
+        schedule: every 30m        # or a 5-field cron expression: "*/15 * * * *"
         grading: 2BP               # default 3x5x2 grading of the source's items
         purpose: demonstration
         legal_basis: none needed (public, fictional)
@@ -30,6 +31,14 @@ from osintel.errors import ConfigError
 from osintel.records import Grading, SourceRef
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_INTERVAL_RE = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+_CRON_FIELD = r"[\d*/,\-A-Za-z?]+"
+_CRON_RE = re.compile(rf"^{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}}$")
+
+#: The families of source the collection layer knows. ``urls`` holds feed, sitemap or start URLs
+#: for the web kinds, and the platform's API base (instance, AppView, t.me) for social kinds,
+#: whose ``targets`` name what to follow (``tag:drugs``, ``account:123``, ``r/sub``, a channel).
+SourceKind = Literal["feed", "sitemap", "web", "mastodon", "reddit", "bluesky", "telegram"]
 
 
 class Source(BaseModel):
@@ -39,8 +48,10 @@ class Source(BaseModel):
 
     id: str
     name: str = ""
-    kind: Literal["feed", "sitemap"]
+    kind: SourceKind
     urls: list[str] = Field(min_length=1)
+    targets: list[str] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
     grading: Grading = Field(default_factory=Grading)
     schedule: str | None = None
     purpose: str = ""
@@ -60,6 +71,18 @@ class Source(BaseModel):
     @classmethod
     def _grading(cls, value: Any) -> Any:
         return Grading.parse(value) if isinstance(value, str) else value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if not (_INTERVAL_RE.match(value) or _CRON_RE.match(value)):
+            raise ValueError(
+                f"{value!r} is neither an interval such as 'every 30m' (s, m, h, d) nor a 5-field cron expression"
+            )
+        return value
 
     @field_validator("urls")
     @classmethod
