@@ -21,12 +21,8 @@ from scrapy.crawler import CrawlerProcess
 
 from osintel.settings import Settings
 from osintel.sources import Source, SourceConfig
-from spiders.feed import FeedSpider
+from spiders.registry import spider_class
 from spiders.settings import scrapy_settings
-from spiders.sitemap import SitemapSpider
-
-#: Spider class per source kind; a new kind registers here.
-SPIDERS: dict[str, type] = {"feed": FeedSpider, "sitemap": SitemapSpider}
 
 
 def source_settings(settings: Settings, config: SourceConfig, source: Source, run_id: int) -> dict[str, Any]:
@@ -50,7 +46,7 @@ def run_job(job: dict[str, Any]) -> None:
     process = CrawlerProcess(scrapy_settings(settings.crawl, log_level=settings.log_level))
     for run in job["runs"]:
         source = config.get(run["source_id"])
-        base = SPIDERS[source.kind]
+        base = spider_class(source.kind)
         # A subclass per source: Scrapy applies custom_settings per crawler.
         spidercls = type(
             f"{base.__name__}_{run['run_id']}", (base,),

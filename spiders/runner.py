@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from osintel.errors import ConfigError
 from osintel.records import utcnow
 from osintel.settings import Settings
 from osintel.sources import Source, SourceConfig
 from osintel.store import ControlStore
+from spiders.registry import SPIDERS
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,11 @@ def run_crawl(
     to this process's stderr.
     """
     selected = sources.select(source_ids)
+    missing = sorted({s.kind for s in selected if s.kind not in SPIDERS})
+    if missing:
+        # Refuse before anything starts, rather than a child that dies on its first source.
+        raise ConfigError(f"no spider registered for source kind(s) {', '.join(missing)}; "
+                          f"available: {', '.join(sorted(SPIDERS))}")
     store = ControlStore(settings.store_path)
     try:
         runs: list[tuple[Source, int]] = []

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from osintel.store import ControlStore
 from spiders.runner import run_crawl
 
@@ -56,3 +58,24 @@ def test_crawl_past_process_timeout_is_killed_and_recorded_as_timeout(
     assert "3s" in (result.error or "")
     with ControlStore(settings.store_path) as store:
         assert store.runs(source_id="slow")[0]["status"] == "timeout"
+
+
+def test_a_source_kind_without_a_spider_is_refused_before_anything_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from osintel.errors import ConfigError
+    from osintel.settings import load_settings
+    from osintel.sources import parse_sources
+    from osintel.store import ControlStore
+    from spiders import registry
+    from spiders.runner import run_crawl
+
+    settings = load_settings(env={}, overrides={"data_dir": str(tmp_path)})
+    config = parse_sources({"sources": [{"id": "t1", "kind": "telegram", "urls": ["https://t.me"]}]})
+    saved = registry.SPIDERS.pop("telegram", None)
+    try:
+        with pytest.raises(ConfigError, match="no spider registered for source kind"):
+            run_crawl(settings, config, ["t1"])
+    finally:
+        if saved is not None:
+            registry.SPIDERS["telegram"] = saved
+    with ControlStore(settings.store_path) as store:
+        assert store.runs() == []  # no run row was opened for a crawl that cannot start
