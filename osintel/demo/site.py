@@ -20,10 +20,11 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from osintel.demo import render
 from osintel.demo.content import EPOCH, DemoArticle, build_corpus
+from osintel.demo.social import ApiResponse, DemoAPI, default_apis
 
 _FEED_TITLES = {"news": "Latest news", "investigations": "Investigations", "courts": "Courts",
                 "international": "International (FR/ES/DE)"}
@@ -62,6 +63,8 @@ class DemoSite:
         self._by_topic: dict[tuple[str, str], list[DemoArticle]] = {}
         for article in self.articles:
             self._by_topic.setdefault((article.lang, article.topic), []).append(article)
+        #: Platform endpoints (Mastodon, Reddit, ...) asked before the news site's own routes.
+        self.apis: list[DemoAPI] = default_apis(self.articles, seed=seed)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -200,7 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, *, head: bool) -> None:
         self.demo._log(self.command, self.path)
         host = self.headers.get("Host") or f"{self.demo.host}:{self.demo.port}"
-        found = self.demo.resolve(urlsplit(self.path).path, f"http://{host}")
+        parts = urlsplit(self.path)
+        for api in self.demo.apis:
+            answer: ApiResponse | None = api.handle(parts.path, parse_qs(parts.query), f"http://{host}")
+            if answer is not None:
+                self._send(answer.status, answer.body, answer.content_type, head=head, headers=answer.headers)
+                return
+        found = self.demo.resolve(parts.path, f"http://{host}")
         if found is None:
             body = b"<!DOCTYPE html><html lang=\"en\"><title>Not found</title><h1>404 Not Found</h1></html>"
             self._send(404, body, "text/html; charset=utf-8", head=head)

@@ -153,3 +153,29 @@ def test_demo_sources_config_is_a_valid_sources_file(demo_site):
     assert config.get("demo-archive").kind == "sitemap"
     for source in config.sources:
         assert fetch(source.urls[0])[0] == 200
+
+
+def test_platform_endpoints_answer_before_site_routes_with_status_and_headers() -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from osintel.demo import DemoSite
+    from osintel.demo.social import ApiResponse
+
+    class Echo:
+        def handle(self, path: str, query: dict[str, list[str]], base: str) -> ApiResponse | None:
+            if path != "/api/echo":
+                return None
+            return ApiResponse.json({"q": query, "base": base}, status=429, headers={"Retry-After": "7"})
+
+    with DemoSite(port=0) as site:
+        site.apis.append(Echo())
+        try:
+            urllib.request.urlopen(f"{site.base_url}/api/echo?max_id=5&max_id=6")
+        except urllib.error.HTTPError as err:
+            assert err.code == 429 and err.headers["Retry-After"] == "7"
+            assert json.loads(err.read()) == {"q": {"max_id": ["5", "6"]}, "base": site.base_url}
+        else:
+            raise AssertionError("expected a 429")
+        assert urllib.request.urlopen(f"{site.base_url}/robots.txt").status == 200  # others fall through
