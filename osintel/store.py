@@ -69,6 +69,13 @@ CREATE TABLE IF NOT EXISTS seen_urls (
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cursors (
+    source_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source_id, key)
+);
 CREATE TABLE IF NOT EXISTS content_hashes (
     sha256 TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,
@@ -163,6 +170,21 @@ class ControlStore:
                      doc_id = COALESCE(excluded.doc_id, seen_urls.doc_id),
                      content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
                 (url, source_id, doc_id, content_sha256, now, now),
+            )
+
+    def get_cursor(self, source_id: str, key: str) -> str | None:
+        """A paging high-water mark kept between crawls (e.g. the newest post id of a timeline)."""
+        rows = self._query("SELECT value FROM cursors WHERE source_id = ? AND key = ?", (source_id, key))
+        return str(rows[0]["value"]) if rows else None
+
+    def set_cursor(self, source_id: str, key: str, value: str) -> None:
+        """Store a high-water mark; call only once everything up to it has been stored."""
+        with self._tx() as db:
+            db.execute(
+                """INSERT INTO cursors(source_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(source_id, key) DO UPDATE SET value = excluded.value,
+                     updated_at = excluded.updated_at""",
+                (source_id, key, value, _iso(utcnow())),
             )
 
     # -- documents ----------------------------------------------------------------------------

@@ -106,3 +106,14 @@ def test_a_failed_transaction_rolls_back(store: ControlStore) -> None:
             db.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
             db.execute("INSERT INTO meta(key, value) VALUES ('x', '2')")  # primary key clash
     assert store._db.execute("SELECT COUNT(*) FROM meta WHERE key = 'x'").fetchone()[0] == 0
+
+
+def test_cursors_persist_per_source_and_key(tmp_path: Path) -> None:
+    with ControlStore(tmp_path / "c.sqlite3") as store:
+        assert store.get_cursor("m1", "tag:drugs") is None
+        store.set_cursor("m1", "tag:drugs", "110")
+        store.set_cursor("m1", "tag:drugs", "120")
+        store.set_cursor("m2", "tag:drugs", "7")
+    with ControlStore(tmp_path / "c.sqlite3") as store:
+        assert store.get_cursor("m1", "tag:drugs") == "120"
+        assert store.get_cursor("m2", "tag:drugs") == "7"
