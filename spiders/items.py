@@ -12,11 +12,13 @@ class Collected:
     """A document built from a fetched page.
 
     ``also_seen`` holds other canonical URLs that led to it (the link as given in a feed, before
-    redirects), so the next crawl skips those too.
+    redirects), so the next crawl skips those too. ``content_key``, when set, replaces the text as
+    the de-duplication key (social posts are keyed by platform and post id, not by text).
     """
 
     document: Document
     also_seen: list[str] = field(default_factory=list)
+    content_key: str | None = None
 
 
 @dataclass

@@ -71,7 +71,10 @@ class OutboxPipeline:
     def _collected(self, item: Collected) -> None:
         assert self.store is not None
         doc = item.document
-        digest = content_sha256(doc.text)
+        if item.content_key is not None:
+            digest = hashlib.sha256(item.content_key.encode("utf-8")).hexdigest()
+        else:
+            digest = content_sha256(doc.text)
         if self.store.add_collected(doc, content_sha256=digest):
             self.stats.inc_value("items/new")
         else:

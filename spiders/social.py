@@ -1,0 +1,73 @@
+"""What every social-media spider shares: a post becomes a :class:`~osintel.records.Document`.
+
+Platform spiders (Mastodon, Reddit, Bluesky, Telegram) parse their platform's own response format
+into :class:`Post` and hand it to :func:`post_item`. The document id is derived from the platform
+and the post id (stable across permalink spellings), the permalink is the document URL, and the
+platform context (post id, reply and quote references, media URLs, engagement counts, the target
+followed) is kept under ``Document.extra``.
+
+Posts are de-duplicated by id, never by text: identical text from many accounts is itself a
+signal (coordinated posting) and must not collapse into one document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from osintel.records import Capture, Document, document_id_for_post
+from osintel.sources import Source
+from spiders.items import Collected
+
+
+@dataclass
+class Post:
+    """One public post, in platform-neutral form."""
+
+    platform: str
+    post_id: str
+    permalink: str
+    text: str
+    author: str | None = None
+    author_handle: str | None = None
+    published_at: datetime | None = None
+    title: str = ""
+    reply_to: str | None = None
+    quote_of: str | None = None
+    media_urls: list[str] = field(default_factory=list)
+    engagement: dict[str, int] = field(default_factory=dict)
+    target: str | None = None
+    language: str | None = None
+
+
+def post_document(source: Source, post: Post, *, capture: Capture | None = None) -> Document:
+    """The Document for ``post`` collected from ``source``."""
+    context = {
+        "platform": post.platform,
+        "post_id": post.post_id,
+        "reply_to": post.reply_to,
+        "quote_of": post.quote_of,
+        "media_urls": list(post.media_urls),
+        "engagement": dict(post.engagement),
+        "target": post.target,
+        "declared_language": post.language,
+    }
+    ref = source.ref().model_copy(update={"platform": post.platform})
+    return Document(
+        id=document_id_for_post(post.platform, post.post_id),
+        url=post.permalink,
+        source=ref,
+        title=post.title,
+        text=post.text,
+        author=post.author,
+        author_handle=post.author_handle,
+        published_at=post.published_at,
+        capture=capture,
+        extra={k: v for k, v in context.items() if v not in (None, [], {})},
+    )
+
+
+def post_item(source: Source, post: Post, *, capture: Capture | None = None) -> Collected:
+    """The pipeline item for ``post``: keyed by platform and post id, not by its text."""
+    doc = post_document(source, post, capture=capture)
+    return Collected(document=doc, content_key=f"{post.platform}:{post.post_id}")
