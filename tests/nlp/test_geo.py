@@ -48,3 +48,66 @@ def test_countries_are_placed_on_the_map(gazetteer) -> None:
         assert loc.lat is not None and loc.lon is not None, loc.name
     assert 40 < locs["France"].lat < 52 and -5 < locs["France"].lon < 9  # type: ignore[operator]
     assert 41 < locs["Kosovo"].lat < 44 and 20 < locs["Kosovo"].lon < 22  # Pristina fallback  # type: ignore[operator]
+
+
+def test_alternate_names_that_are_common_words_are_not_places(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "According to the latest European Drug Report, cocaine continues to arrive through ports."
+    assert [loc.name for loc in gazetteer.locate(text)] == []
+    # Short exonyms of major cities still resolve.
+    assert by_name(gazetteer.locate("Die Ware wurde von Wien nach Hamburg gebracht."))["Vienna"].country_code == "AT"
+
+
+def test_sentence_initial_common_words_are_not_places(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Officers searched a flat in Leeds.\n\nMuch of the evidence came from EncroChat."
+    assert set(by_name(gazetteer.locate(text))) == {"Leeds"}
+
+
+def test_german_nouns_after_an_article_are_not_places(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Die Päckchen waren im Boden des Containers versteckt. Die Gruppe handelte im Namen von Banken in Bremen."
+    assert set(by_name(gazetteer.locate(text))) == {"Bremen"}
+
+
+def test_a_name_after_a_determiner_is_part_of_something_else(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    assert gazetteer.locate("Members of the Meridian cartel discussed buying weapons.") == []
+    locs = gazetteer.locate("Detenido en La Línea de la Concepción un correo con euros ocultos.")
+    assert "Concepción" not in {loc.mention for loc in locs}
+
+
+def test_part_of_a_longer_name_is_not_an_alternate_name_match(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = gazetteer.locate("Cocaine was shipped from Puerto Bolívar to Harwich via Calais.")
+    assert {loc.name for loc in locs} == {"Harwich", "Calais"}
+
+
+def test_people_named_like_places_are_not_places(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Detective Sergeant Jordan Haverlock said the network was dismantled in Leeds. "
+        "Jamal Wexford, 40, of Blackpool, was arrested. The judge said Wexford had played a leading role."
+    )
+    assert set(by_name(gazetteer.locate(text))) == {"Leeds", "Blackpool"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Anyone with information is asked to call Kent Police.",
+        "Anyone with information is asked to call Norfolk Constabulary.",
+        "Anyone with information is asked to call Avon and Somerset Police.",
+        "Detectives in Essex and Surrey seized the drugs.",
+    ],
+)
+def test_uk_county_names_in_english_text_are_not_foreign_cities(gazetteer, text) -> None:  # type: ignore[no-untyped-def]
+    assert [(loc.name, loc.country_code) for loc in gazetteer.locate(text)] == []
+
+
+def test_ambiguous_names_lean_to_the_default_country_in_english_text(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("A man from Enfield was arrested in Bangor on Tuesday."))
+    assert locs["Enfield Town"].country_code == "GB"
+    assert locs["Bangor"].country_code == "GB"
+    # Without the default, the bigger or exact-spelling foreign namesake wins.
+    assert by_name(gazetteer.locate("A man from Enfield was arrested.", default_country=None))["Enfield"].country_code == "US"
+
+
+def test_other_places_in_the_text_outweigh_the_default_country(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Police in Kent, Washington, said the car came from Seattle and Tacoma."
+    locs = by_name(gazetteer.locate(text))
+    assert locs["Kent"].country_code == "US"
