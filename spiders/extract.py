@@ -6,6 +6,7 @@ off). Dates come back as aware UTC datetimes.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass
@@ -13,7 +14,9 @@ from datetime import date, datetime, time, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import lxml.html
 import trafilatura
+from lxml import etree
 
 from osintel.records import utc
 
@@ -65,6 +68,42 @@ def parse_date(value: Any) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+#: Elements whose content is never text a reader sees.
+_INVISIBLE = ("script", "style", "noscript", "template")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ANY_WS = re.compile(r"\s+")
+
+
+def plain_text(value: Any) -> str:
+    """One line of plain text from a feed field that may carry HTML (a title, an author).
+
+    Tags are stripped (``<script>``/``<style>`` together with their content), character and
+    entity references decoded (once more when a feed double-escaped them), control characters
+    removed and whitespace collapsed.
+    """
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", str(value))
+    for _ in range(2):  # a second pass for HTML that was escaped twice (``&amp;lt;b&amp;gt;``)
+        if "<" not in text and "&" not in text:
+            break
+        stripped = _strip_tags(text)
+        if stripped == text:
+            break
+        text = stripped
+    return _ANY_WS.sub(" ", text).strip()
+
+
+def _strip_tags(text: str) -> str:
+    try:
+        root = lxml.html.fragment_fromstring(text, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html.unescape(text)
+    for element in list(root.iter(*_INVISIBLE)):
+        element.drop_tree()  # keeps the text after the element
+    return str(root.text_content())
 
 
 def normalise_text(text: str) -> str:

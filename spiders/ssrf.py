@@ -9,6 +9,9 @@ Resolution here and the connection the downloader makes later are separate look-
 hostile DNS server could answer differently the second time (DNS rebinding).
 :class:`PeerAddressGuardMiddleware` closes most of that gap: it checks the address the response
 actually came from and drops the response, before it is captured, parsed or followed.
+
+The guard's own look-up is bounded by ``DNS_TIMEOUT``: a host that does not resolve in time is
+refused (fail closed) rather than left to stall the crawl.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import ipaddress
 import logging
 import socket
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,6 +39,8 @@ log = logging.getLogger(__name__)
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
+#: Look-ups run here so that one stuck in the system resolver can be abandoned after a timeout.
+_DNS_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ssrf-dns")
 _ALLOWED_SCHEMES = {"http", "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -88,9 +94,11 @@ def normalise_allow_list(entries: Iterable[str]) -> frozenset[str]:
 class AddressPolicy:
     """Decides whether a URL may be fetched. ``check`` raises :class:`BlockedAddressError`."""
 
-    def __init__(self, allow: Iterable[str] = (), *, resolver: Resolver = resolve) -> None:
+    def __init__(self, allow: Iterable[str] = (), *, resolver: Resolver = resolve,
+                 dns_timeout: float | None = None) -> None:
         self.allow = normalise_allow_list(allow)
         self._resolver = resolver
+        self.dns_timeout = dns_timeout if dns_timeout and dns_timeout > 0 else None
 
     def check(self, url: str) -> None:
         parts = urlsplit(url)
@@ -107,7 +115,9 @@ class AddressPolicy:
         if _host_port(host, port) in self.allow:
             return
         try:
-            addresses = self._resolver(host, port)
+            addresses = _DNS_POOL.submit(self._resolver, host, port).result(timeout=self.dns_timeout)
+        except TimeoutError:
+            raise BlockedAddressError(f"{host} did not resolve within {self.dns_timeout}s") from None
         except (OSError, UnicodeError) as exc:
             # Unresolvable: let the downloader report the DNS error as usual.
             log.debug("SSRF guard could not resolve %s: %s", host, exc)
@@ -137,7 +147,8 @@ class _GuardBase:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         allow = crawler.settings.getlist("OSINTEL_ALLOW_PRIVATE_HOSTS")
-        return cls(AddressPolicy(allow), crawler.stats)
+        policy = AddressPolicy(allow, dns_timeout=crawler.settings.getfloat("DNS_TIMEOUT"))
+        return cls(policy, crawler.stats)
 
 
 class SSRFGuardMiddleware(_GuardBase):

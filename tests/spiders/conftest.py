@@ -39,6 +39,8 @@ class Server:
     stop: threading.Event = field(default_factory=threading.Event)
     base: str = ""
     internal_base: str = ""
+    #: Extra dynamic paths test modules register: ``routes[path] = fn(handler)``.
+    routes: dict[str, Callable[[Any], None]] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -80,6 +82,9 @@ def _handler(server_ref: dict[str, Server]) -> type[BaseHTTPRequestHandler]:
             with srv.lock:
                 srv.requests.append(self.path)
             path = self.path.split("?", 1)[0]
+            if path in srv.routes:
+                srv.routes[path](self)
+                return
             if srv.base == "":  # the internal server: anything reaching it is a failure
                 self._send(200, b"<html><body><p>INTERNAL SECRET</p></body></html>")
                 return
