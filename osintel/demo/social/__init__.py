@@ -17,4 +17,10 @@ __all__ = ["ApiResponse", "DemoAPI", "default_apis"]
 
 def default_apis(articles: Sequence[DemoArticle], *, seed: int) -> list[DemoAPI]:
     """The built-in platform endpoints, built from the demo corpus."""
-    return []
+    from osintel.demo.social.bluesky import BlueskyDemoAPI
+    from osintel.demo.social.mastodon import MastodonDemoAPI
+    from osintel.demo.social.reddit import RedditDemoAPI
+    from osintel.demo.social.telegram import TelegramDemoAPI
+
+    return [BlueskyDemoAPI(articles, seed=seed), TelegramDemoAPI(articles, seed=seed),
+            MastodonDemoAPI(articles, seed=seed), RedditDemoAPI(articles, seed=seed)]

@@ -1,0 +1,236 @@
+"""BlueskySpider: public posts from a Bluesky AppView over XRPC, without logging in.
+
+A ``kind: bluesky`` source names the AppView in ``urls[0]`` (``https://public.api.bsky.app``) and
+follows ``targets``:
+
+* ``author:<handle or did>``: ``GET /xrpc/app.bsky.feed.getAuthorFeed?actor=&limit=&cursor=``,
+  the account's posts, replies and reposts, newest first;
+* ``search:<query>``: ``GET /xrpc/app.bsky.feed.searchPosts?q=&limit=&cursor=&sort=latest``.
+
+Options: ``page_size`` (``limit``, 1-100, default 50), ``max_pages_per_target`` (default 5) and
+``web_base`` (where permalinks point, default ``https://bsky.app``).
+
+Each ``postView`` becomes a :class:`~spiders.social.Post`: the post id is the at-uri (unique, and
+what replies and quotes refer to), the permalink ``<web_base>/profile/<handle>/post/<rkey>``,
+``reply_to`` the parent's at-uri, ``quote_of`` the quoted record's at-uri, ``media_urls`` the
+images' ``fullsize`` URLs (and a video's playlist), engagement ``replies``/``reposts``/``likes``/
+``quotes``, ``published_at`` the record's ``createdAt`` and ``language`` its first ``langs``
+entry. A repost in an author feed (``reason`` ``app.bsky.feed.defs#reasonRepost``) is a post of its
+own by the reposter: id the repost record's at-uri, ``quote_of`` the reposted post, text the
+reposted text, time the repost's ``indexedAt``.
+
+Paging and cursors follow :mod:`spiders.social_paging`: the first crawl pages back up to the page
+limit; later crawls stop at the first post stored by an earlier crawl that is not newer than the
+saved cursor (the newest sort time seen by the last complete crawl). HTTP 429 answers with
+``Retry-After`` are the rate-limit middleware's business; a page that still fails is counted
+(``fetch/failed/<reason>``) and keeps the target's cursor where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from osintel.records import Capture
+from osintel.sources import Source
+from spiders.base import SourceSpiderMixin, classify_failure
+from spiders.extract import parse_date
+from spiders.social import Post, post_item
+from spiders.social_paging import DEFAULT_MAX_PAGES_PER_TARGET, TargetPaging
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "bluesky"
+AUTHOR_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
+SEARCH_POSTS = "/xrpc/app.bsky.feed.searchPosts"
+REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
+
+
+def rkey(uri: str) -> str:
+    """The record key of an at-uri (``at://did/collection/rkey``)."""
+    return uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _embed_parts(embed: dict[str, Any] | None) -> tuple[list[str], str | None]:
+    """(media URLs, quoted at-uri) of a post's embed view."""
+    if not isinstance(embed, dict):
+        return [], None
+    kind = str(embed.get("$type", ""))
+    media: list[str] = []
+    quoted: str | None = None
+    if kind.startswith("app.bsky.embed.images"):
+        media = [str(img.get("fullsize") or img.get("thumb")) for img in embed.get("images") or []
+                 if img.get("fullsize") or img.get("thumb")]
+    elif kind.startswith("app.bsky.embed.video"):
+        media = [str(embed[k]) for k in ("playlist",) if embed.get(k)]
+    elif kind.startswith("app.bsky.embed.recordWithMedia"):
+        media, _ = _embed_parts(embed.get("media"))
+        _, quoted = _embed_parts(embed.get("record"))
+    elif kind.startswith("app.bsky.embed.record"):
+        record = embed.get("record") or {}
+        # recordWithMedia nests the record view one level deeper ({"record": {"record": ...}}).
+        if isinstance(record.get("record"), dict) and "uri" not in record:
+            record = record["record"]
+        quoted = record.get("uri")
+    return media, quoted
+
+
+class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
+    """Collects one ``kind: bluesky`` source. Start with ``source=<Source>``."""
+
+    name = "bluesky"
+
+    def __init__(self, *args: Any, source: Source | dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_source(source)
+        options = self.source.options
+        self.api_base = self.source.urls[0].rstrip("/")
+        self.web_base = str(options.get("web_base", "https://bsky.app")).rstrip("/")
+        self.page_size = max(1, min(int(options.get("page_size", 50)), 100))
+        self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES_PER_TARGET))
+        self.paging: TargetPaging | None = None
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:
+        self.paging = TargetPaging(self.crawler, self.source.id, max_pages=self.max_pages)
+        for target in self.source.targets:
+            kind, _, value = target.partition(":")
+            if kind not in ("author", "search") or not value.strip():
+                self.stats.inc_value("social/bad_target")
+                log.error("bad bluesky target %r (want author:<handle> or search:<query>)", target,
+                          extra={"source_id": self.source.id, "target": target})
+                continue
+            yield self._page_request(target, None)
+
+    def closed(self, reason: str) -> None:
+        if self.paging is not None:
+            self.paging.close()
+
+    def _page_request(self, target: str, cursor: str | None) -> Request:
+        kind, _, value = target.partition(":")
+        if kind == "author":
+            params: dict[str, Any] = {"actor": value.strip(), "limit": self.page_size}
+            path = AUTHOR_FEED
+        else:
+            params = {"q": value.strip(), "limit": self.page_size, "sort": "latest"}
+            path = SEARCH_POSTS
+        if cursor:
+            params["cursor"] = cursor
+        return Request(f"{self.api_base}{path}?{urlencode(params)}", callback=self.parse_page,
+                       errback=self.page_failed, cb_kwargs={"target": target}, dont_filter=True,
+                       headers={"Accept": "application/json"})
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        return self.parse_page(response, target=kwargs["target"])
+
+    def parse_page(self, response: Response, target: str) -> Iterator[Any]:
+        assert self.paging is not None
+        paging = self.paging
+        try:
+            data = json.loads(response.body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self.stats.inc_value("fetch/failed/bad-json")
+            log.error("not an XRPC JSON answer from %s", response.url, extra={"url": response.url})
+            paging.failed(target)
+            return
+        capture: Capture | None = response.meta.get("capture")
+        if "feed" in data:
+            entries = [self._feed_post(item, target) for item in data.get("feed") or []]
+        else:
+            entries = [self._post(view, target) for view in data.get("posts") or []]
+        previous = paging.previous_cursor(target)
+        stop = False
+        for post, sort_key in (e for e in entries if e is not None):
+            paging.advance(target, sort_key)
+            if paging.stored_before(PLATFORM, post.post_id):
+                self.stats.inc_value("social/posts_known")
+                if previous is not None and sort_key <= previous:
+                    stop = True
+                continue
+            yield paging.yielded(target, post_item(self.source, post, capture=capture))
+        more = paging.page_fetched(target)
+        next_cursor = data.get("cursor")
+        if stop:
+            paging.finished(target, "known")
+        elif not next_cursor or not entries:
+            paging.finished(target, "end")
+        elif not more:
+            paging.finished(target, "page-limit")
+        else:
+            yield self._page_request(target, str(next_cursor))
+
+    def page_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        target = request.cb_kwargs.get("target", "")
+        reason, _ = classify_failure(failure, self.stats)
+        self.stats.inc_value(f"fetch/failed/{reason}")
+        log.error("could not fetch %s: %s", request.url, reason,
+                  extra={"url": request.url, "source_id": self.source.id, "target": target, "reason": reason})
+        if self.paging is not None:
+            self.paging.failed(target)
+            self.paging.finished(target, "failed")
+
+    # -- mapping -------------------------------------------------------------------------------
+
+    def _feed_post(self, item: dict[str, Any], target: str) -> tuple[Post, str] | None:
+        """A ``feedViewPost`` as (post, sort key); a repost becomes the reposter's post."""
+        view = item.get("post")
+        mapped = self._post(view, target) if isinstance(view, dict) else None
+        if mapped is None:
+            return None
+        post, sort_key = mapped
+        reason = item.get("reason") or {}
+        if reason.get("$type") != REASON_REPOST:
+            return mapped
+        by = reason.get("by") or {}
+        indexed = str(reason.get("indexedAt") or sort_key)
+        repost_uri = reason.get("uri") or f"at://{by.get('did', '')}/app.bsky.feed.repost/{rkey(post.post_id)}"
+        repost = Post(
+            platform=PLATFORM, post_id=str(repost_uri), permalink=post.permalink, text=post.text,
+            author=by.get("displayName") or None, author_handle=by.get("handle") or None,
+            published_at=parse_date(indexed), quote_of=post.post_id, media_urls=list(post.media_urls),
+            target=target, language=post.language,
+        )
+        return repost, indexed
+
+    def _post(self, view: dict[str, Any], target: str) -> tuple[Post, str] | None:
+        """A ``postView`` as (post, sort key), or None when it is not a readable post."""
+        uri = view.get("uri")
+        record = view.get("record") or {}
+        author = view.get("author") or {}
+        if not uri or not isinstance(record, dict):
+            self.stats.inc_value("social/posts_unreadable")
+            return None
+        handle = author.get("handle") or author.get("did") or ""
+        media, quoted = _embed_parts(view.get("embed"))
+        if quoted is None:
+            _, quoted = _embed_parts(record.get("embed"))
+        reply = record.get("reply") or {}
+        langs = record.get("langs") or []
+        created = record.get("createdAt") or view.get("indexedAt")
+        engagement = {name: int(view[key]) for name, key in (
+            ("replies", "replyCount"), ("reposts", "repostCount"), ("likes", "likeCount"),
+            ("quotes", "quoteCount")) if isinstance(view.get(key), int)}
+        post = Post(
+            platform=PLATFORM, post_id=str(uri),
+            permalink=f"{self.web_base}/profile/{handle}/post/{rkey(str(uri))}",
+            text=str(record.get("text") or ""),
+            author=author.get("displayName") or None, author_handle=handle or None,
+            published_at=parse_date(created) if created else None,
+            reply_to=(reply.get("parent") or {}).get("uri"), quote_of=quoted,
+            media_urls=media, engagement=engagement, target=target,
+            language=str(langs[0]) if langs else None,
+        )
+        return post, str(view.get("indexedAt") or created or "")
