@@ -98,8 +98,10 @@ class WarcCaptureWriter:
             status_line, _header_list(response.headers, _DROP_RESPONSE_HEADERS), protocol=protocol
         )
         http_headers.add_header("Content-Length", str(len(body)))
+        # An explicit length: without one warcio drops the digest headers given and recomputes
+        # them as SHA-1, losing the SHA-256 payload digest.
         record = writer.create_warc_record(
-            response.url, "response", payload=BytesIO(body),
+            response.url, "response", payload=BytesIO(body), length=len(body),
             http_headers=http_headers, warc_headers_dict=warc_headers,
         )
         record_id = record.rec_headers.get_header("WARC-Record-ID")
@@ -113,7 +115,8 @@ class WarcCaptureWriter:
         if not req_headers.get_header("Host"):
             req_headers.add_header("Host", parts.netloc)
         req_record = writer.create_warc_record(
-            request.url, "request", payload=BytesIO(request.body or b""), http_headers=req_headers,
+            request.url, "request", payload=BytesIO(request.body or b""), length=len(request.body or b""),
+            http_headers=req_headers,
             warc_headers_dict={"WARC-Concurrent-To": record_id},
         )
         writer.write_record(record)
@@ -138,6 +141,8 @@ class WarcCaptureWriter:
             self._fh.close()
             self._fh = None
             self._writer = None
+            # Evidence is write-once: the closed file is made read-only for everyone.
+            os.chmod(self.path, 0o444)
 
 
 def _reason(status: int) -> str:

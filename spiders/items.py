@@ -14,11 +14,14 @@ class Collected:
     ``also_seen`` holds other canonical URLs that led to it (the link as given in a feed, before
     redirects), so the next crawl skips those too. ``content_key``, when set, replaces the text as
     the de-duplication key (social posts are keyed by platform and post id, not by text).
+    ``replace`` (an analyst's re-capture) stores the document even when its id is already held,
+    replacing the stored one (:meth:`~osintel.store.ControlStore.recapture_document`).
     """
 
     document: Document
     also_seen: list[str] = field(default_factory=list)
     content_key: str | None = None
+    replace: bool = False
 
 
 @dataclass

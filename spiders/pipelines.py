@@ -75,7 +75,10 @@ class OutboxPipeline:
             digest = hashlib.sha256(item.content_key.encode("utf-8")).hexdigest()
         else:
             digest = content_sha256(doc.text)
-        if self.store.add_collected(doc, content_sha256=digest):
+        if item.replace:
+            new = self.store.recapture_document(doc, content_sha256=digest)
+            self.stats.inc_value("items/new" if new else "items/recaptured")
+        elif self.store.add_collected(doc, content_sha256=digest):
             self.stats.inc_value("items/new")
         else:
             self.stats.inc_value("items/duplicate")

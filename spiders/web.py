@@ -1,0 +1,209 @@
+"""WebSpider: a rule-based site crawl from a source's start URLs (``kind: web``).
+
+Every fetched page is run through article extraction. A page with article-like text becomes a
+:class:`~osintel.records.Document` and its URL is marked seen, so later crawls do not fetch it
+again. A page with little text, or text that is mostly link labels (a section front, an index,
+a tag page) is a *listing*: it produces no document (``pages/listing``) and is never marked seen,
+so every crawl re-fetches it and discovers what was added since.
+
+Links are followed while the page's depth is below ``options.depth``. Options (all optional)::
+
+    options:
+      depth: 2                      # link hops from a start URL (0 = the start URLs only)
+      allow: ['/news/', '/crime/']  # regexes; a link must match one (default: any)
+      deny: ['/tag/', '\\?page=']   # regexes; a link matching one is never followed
+      allow_domains: [example.org]  # host names (and their subdomains) in scope; default: the
+                                    # start URLs' host:port exactly
+      min_article_chars: 200        # shorter extracted text is a listing, not an article
+      recapture: false              # analyst capture: fetch even seen URLs, replace the stored
+                                    # document, and make a document of every page fetched
+
+``max_pages`` (the source's page limit) stops the crawl through Scrapy's
+``CLOSESPIDER_PAGECOUNT``. Stats: ``pages/fetched``, ``pages/article``, ``pages/listing``,
+``pages/non_html``, ``links/followed``, ``links/out_of_scope``, ``items/seen``.
+
+With ``recapture`` (used by ``osintel capture``), each start URL's outcome is kept in the stats
+under ``capture/outcomes`` (``{url: {"status", "doc_id", "reason"}}``) for the caller to report.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from osintel.errors import ConfigError
+from osintel.records import Capture, Document, canonical_url
+from osintel.sources import Source
+from spiders.base import SourceSpiderMixin, classify_failure
+from spiders.extract import extract_article, normalise_text
+from spiders.items import Collected
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEPTH = 2
+DEFAULT_MIN_ARTICLE_CHARS = 200
+#: Above this share of the extracted text made of link labels, a page is a listing.
+MAX_LINK_TEXT_SHARE = 0.5
+_WS = re.compile(r"\s+")
+
+
+def _str_list(value: Any, name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ConfigError(f"options.{name} must be a string or a list of strings")
+
+
+class WebSpider(SourceSpiderMixin, scrapy.Spider):
+    """Collects one ``kind: web`` source. Start with ``source=<Source>``."""
+
+    name = "web"
+
+    def __init__(self, *args: Any, source: Source | dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_source(source)
+        opts = self.source.options
+        self.max_depth = int(opts.get("depth", DEFAULT_DEPTH))
+        if self.max_depth < 0:
+            raise ConfigError(f"source {self.source.id}: options.depth must be >= 0")
+        self.min_article_chars = int(opts.get("min_article_chars", DEFAULT_MIN_ARTICLE_CHARS))
+        self.recapture = bool(opts.get("recapture", False))
+        allow, deny = _str_list(opts.get("allow"), "allow"), _str_list(opts.get("deny"), "deny")
+        for pattern in allow + deny:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"source {self.source.id}: bad regex {pattern!r}: {exc}") from None
+        self.allow_domains = [d.lower().lstrip(".") for d in _str_list(opts.get("allow_domains"), "allow_domains")]
+        self.start_netlocs = {urlsplit(u).netloc.lower() for u in self.source.urls}
+        self.links = LinkExtractor(allow=allow, deny=deny, unique=True)
+        self._scheduled: set[str] = set()
+        self.outcomes: dict[str, dict[str, Any]] = {}
+
+    async def start(self) -> AsyncIterator[Any]:
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:
+        if not self.recapture:
+            self.load_seen()
+        for url in self.source.urls:
+            self._scheduled.add(canonical_url(url))
+            # Start URLs are fetched on every crawl: they are where new links appear.
+            yield Request(url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
+                          cb_kwargs={"link": url})
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        return self.parse_page(response, link=response.url)
+
+    # -- scope --------------------------------------------------------------------------------
+
+    def in_scope(self, url: str) -> bool:
+        """Same site as a start URL (or within ``options.allow_domains``)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return False
+        if self.allow_domains:
+            host = (parts.hostname or "").lower()
+            return any(host == d or host.endswith("." + d) for d in self.allow_domains)
+        return parts.netloc.lower() in self.start_netlocs
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def parse_page(self, response: Response, link: str) -> Iterator[Any]:
+        self.stats.inc_value("pages/fetched")
+        if not isinstance(response, TextResponse):
+            self.stats.inc_value("pages/non_html")
+            if self.recapture:
+                yield from self._page_document(response, link, "", "")
+            return
+        fields = extract_article(response.body, response.url)
+        if self._is_article(response, fields.text):
+            self.stats.inc_value("pages/article")
+            doc = self._document(response, link, fields.title, fields.text,
+                                 author=fields.author, published_at=fields.published_at)
+            yield self._collected(doc, link)
+        else:
+            self.stats.inc_value("pages/listing")
+            if self.recapture:
+                # An analyst asked for this page: keep whatever text it shows.
+                yield from self._page_document(response, link, fields.title, fields.text)
+        yield from self._follow(response)
+
+    def _is_article(self, response: TextResponse, text: str) -> bool:
+        if len(text) < self.min_article_chars:
+            return False
+        labels = {_WS.sub(" ", t).strip() for t in response.css("a ::text").getall()}
+        covered = sum(len(t) for t in labels if len(t) >= 12 and t in text)
+        return covered / len(text) <= MAX_LINK_TEXT_SHARE
+
+    def _follow(self, response: TextResponse) -> Iterator[Request]:
+        depth = int(response.meta.get("depth", 0))
+        if depth >= self.max_depth:
+            return
+        for found in self.links.extract_links(response):
+            url = found.url
+            if not self.in_scope(url):
+                self.stats.inc_value("links/out_of_scope")
+                continue
+            key = canonical_url(url)
+            if key in self._scheduled:
+                continue
+            self._scheduled.add(key)
+            if not self.recapture and key in self.seen:
+                self.stats.inc_value("items/seen")
+                continue
+            self.stats.inc_value("links/followed")
+            yield Request(url, callback=self.parse_page, errback=self.page_failed, cb_kwargs={"link": url})
+
+    def _document(self, response: Response, link: str, title: str, text: str, **fields: Any) -> Document:
+        capture: Capture | None = response.meta.get("capture")
+        extra = {"requested_url": link} if self.recapture else {}
+        return Document(url=response.url, source=self.source.ref(), title=title or "", text=text,
+                        capture=capture, extra=extra, **fields)
+
+    def _collected(self, doc: Document, link: str) -> Collected:
+        also = [canonical_url(link)] if canonical_url(link) != doc.canonical_url else []
+        if self.recapture:
+            self._outcome(link, "captured", doc_id=doc.id)
+            # Keyed by URL, not text: a capture is evidence of this URL at this time, even when
+            # the same words were collected elsewhere.
+            return Collected(document=doc, also_seen=also, content_key=f"capture:{doc.id}", replace=True)
+        return Collected(document=doc, also_seen=also)
+
+    def _page_document(self, response: Response, link: str, title: str, text: str) -> Iterator[Any]:
+        if not text and isinstance(response, TextResponse):
+            parts = response.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall()
+            text = normalise_text("\n".join(p for p in parts if p.strip()))
+        if not title and isinstance(response, TextResponse):
+            title = (response.css("title::text").get() or "").strip()
+        doc = self._document(response, link, title, text)
+        yield self._collected(doc, link)
+
+    def page_failed(self, failure: Failure) -> Iterator[Any]:
+        """Errback: classify and count; only permanent failures (404/410) are marked seen."""
+        request = failure.request  # type: ignore[attr-defined]
+        link = request.cb_kwargs.get("link", request.url)
+        if self.recapture:
+            reason, _ = classify_failure(failure, self.stats)
+            self._outcome(link, "failed", reason=reason)
+            self.stats.inc_value("items/failed")
+            self.stats.inc_value(f"items/failed/{reason}")
+            log.warning("capture of %s failed: %s", link, reason, extra={"url": link, "reason": reason})
+            return
+        yield from self.article_failed(failure)
+
+    def _outcome(self, link: str, status: str, *, doc_id: str | None = None, reason: str | None = None) -> None:
+        self.outcomes[link] = {"status": status, "doc_id": doc_id, "reason": reason}
+        self.stats.set_value("capture/outcomes", dict(self.outcomes))
