@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from osintel import commands
-from osintel.errors import ConfigError, OsintelError, QueryError
+from osintel.errors import AlreadyRunningError, ConfigError, OsintelError, QueryError
 from osintel.settings import Settings, load_settings
 
 log = logging.getLogger("osintel")
@@ -68,8 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", parents=[common], help="counts over the collected documents")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("capture", parents=[common],
+                       help="capture pages now (WARC evidence), then enrich and index them")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("--grading", default="2CP", help="3x5x2 grading of the captures (default 2CP)")
+    p.add_argument("--json", action="store_true", help="print the resulting documents as JSON lines")
+
+    p = sub.add_parser("warc", help="WARC evidence tools")
+    warc = p.add_subparsers(dest="warc_command", required=True, metavar="WARC_COMMAND")
+    p = warc.add_parser("verify", parents=[common],
+                        help="re-hash every WARC record and document capture; exit 1 on a mismatch")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("serve", parents=[common], help="serve the search API")
     p.add_argument("--port", type=int, help="API port (default 8000)")
+
+    p = sub.add_parser("run", parents=[common],
+                       help="run the service: scheduled crawls, the enrichment worker and the API")
+    p.add_argument("--port", type=int, help="API port (default 8000)")
+    p.add_argument("--no-api", action="store_true", help="run the scheduler and worker without the API")
+    p.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # tests
     return parser
 
 
@@ -182,6 +200,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 last = row["last_run"] or {}
                 print(f"{row['id']:<24} {row['kind']:<8} {row['grading']}  last run: "
                       f"{last.get('status', 'never')} {last.get('finished_at') or ''} new={last.get('items_new', 0)}")
+                for flag in row.get("health", {}).get("flags", []):
+                    print(f"{'':<24} {flag['severity']}: {flag['code']}: {flag['message']}")
         return 0
     if cmd == "search":
         result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort)
@@ -200,10 +220,56 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_summary(data)
         return 0
+    if cmd == "capture":
+        return _capture(args, settings)
+    if cmd == "warc":
+        return _warc_verify(args, settings)
     if cmd == "serve":
         commands.serve(settings, port=args.port)
         return 0
+    if cmd == "run":
+        try:
+            commands.run_service(settings, port=args.port, api=not args.no_api, exit_after=args.exit_after,
+                                 progress=_progress)
+        except AlreadyRunningError as exc:
+            print(f"osintel: refusing to start: {exc}", file=sys.stderr)
+            return 2
+        return 0
     raise ConfigError(f"unknown command {cmd!r}")  # pragma: no cover - argparse rejects it first
+
+
+def _capture(args: argparse.Namespace, settings: Settings) -> int:
+    report = commands.capture(settings, args.urls, grading=args.grading, progress=_progress)
+    docs = {d.id: d for d in report.documents}
+    failed = False
+    for outcome in report.outcomes:
+        doc = docs.get(outcome.doc_id or "")
+        if outcome.status != "captured" or doc is None:
+            failed = True
+            print(f"osintel: could not capture {outcome.url}: {outcome.reason or 'no document'}", file=sys.stderr)
+        elif args.json:
+            sys.stdout.write(doc.to_json() + "\n")
+        else:
+            cap = doc.capture
+            print(f"{doc.id}  {cap.http_status if cap else '-'}  sha256={cap.sha256 if cap else '-'}"
+                  f"  {cap.warc_file if cap else '-'}  {outcome.url}")
+    return 1 if failed else 0
+
+
+def _warc_verify(args: argparse.Namespace, settings: Settings) -> int:
+    report = commands.verify_evidence(settings, progress=_progress)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(f"{'OK' if report.ok else 'MISMATCH'}: {report.files} file(s), {report.records} record(s),"
+              f" {report.digests_checked} digest(s), {report.documents_checked} document capture(s),"
+              f" {len(report.mismatches)} problem(s)")
+        for m in report.mismatches:
+            print(f"  {m.kind}: file={m.file} record={m.record_id} doc={m.doc_id}"
+                  f" expected={m.expected} actual={m.actual} {m.detail}".rstrip())
+        for name in report.writable_files:
+            print(f"  warning: {name} is writable (evidence files should be read-only)")
+    return 0 if report.ok else 1
 
 
 def main() -> None:

@@ -98,6 +98,32 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
         store.close()
 
 
+def capture(
+    settings: Settings, urls: list[str], *, grading: str = "2CP", progress: Progress = _quiet,
+    enricher: Any = None,
+) -> Any:
+    """Capture ``urls`` now (WARC evidence, extraction), then enrich and index them.
+
+    Returns an :class:`osintel.adhoc.CaptureReport`: one outcome per URL and the resulting
+    documents, enriched, as stored. See :mod:`osintel.adhoc` for grading and the SSRF allow-list.
+    """
+    from osintel.adhoc import load_documents, run_capture
+    from spiders.runner import run_crawl
+
+    report = run_capture(settings, urls, run_crawl=run_crawl, grading=grading, progress=progress)
+    if any(o.doc_id for o in report.outcomes):
+        enrich(settings, progress=progress, enricher=enricher)
+    load_documents(settings, report)
+    return report
+
+
+def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
+    """Re-hash every WARC record and document capture: an :class:`osintel.evidence.VerifyReport`."""
+    from osintel.evidence import verify_warcs
+
+    return verify_warcs(settings, progress=progress)
+
+
 def search(
     settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "relevance",
     facets: tuple[str, ...] = (),
@@ -127,29 +153,12 @@ def stats(settings: Settings) -> dict[str, Any]:
 
 
 def sources_overview(settings: Settings, sources: SourceConfig | None = None) -> list[dict[str, Any]]:
-    """Configured sources with their last crawl run."""
+    """Configured sources with their last crawl run and health (flags), as ``--json`` prints them."""
+    from osintel.health import sources_report
+
     sources = sources if sources is not None else load_sources(settings.sources_file)
     with open_store(settings) as store:
-        rows = []
-        for source in sources.sources:
-            runs = store.runs(source_id=source.id, limit=1)
-            last = runs[0] if runs else None
-            rows.append({
-                "id": source.id,
-                "name": source.name,
-                "kind": source.kind,
-                "urls": source.urls,
-                "grading": source.grading.code,
-                "enabled": source.enabled,
-                "last_run": None if last is None else {
-                    "status": last["status"],
-                    "started_at": last["started_at"],
-                    "finished_at": last["finished_at"],
-                    "items_new": last["stats"].get("items/new", 0),
-                    "pages": last["stats"].get("pages_fetched", 0),
-                },
-            })
-        return rows
+        return sources_report(store, sources, settings)
 
 
 def serve(settings: Settings, *, port: int | None = None) -> None:
@@ -159,6 +168,94 @@ def serve(settings: Settings, *, port: int | None = None) -> None:
     from search_api.app import create_app
 
     uvicorn.run(create_app(settings), host=settings.api.host, port=port or settings.api.port, log_level="info")
+
+
+def run_service(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    api: bool = True,
+    exit_after: float | None = None,
+    sources: SourceConfig | None = None,
+    progress: Progress = _quiet,
+) -> None:
+    """``osintel run``: the scheduler, the enrichment worker and the API, until stopped.
+
+    Refuses to start (:class:`~osintel.errors.AlreadyRunningError`) while another ``osintel run``
+    holds the data directory. Ctrl-C or SIGTERM stops everything: no new crawls are scheduled,
+    running crawls get ``schedule.shutdown_grace_seconds`` to finish before their processes are
+    terminated, and the worker stops after its current batch. ``exit_after`` (seconds) stops the
+    service on its own; tests use it.
+    """
+    import signal
+    import threading
+
+    from osintel.runner_lock import InstanceLock
+    from osintel.worker import EnrichmentWorker
+    from spiders.scheduler import CollectionScheduler
+
+    lock = InstanceLock(settings.data_dir)
+    lock.acquire()
+    cleanup: list[Callable[[], None]] = [lock.release]
+    try:
+        sources = sources if sources is not None else load_sources(settings.sources_file)
+        store = open_store(settings)
+        cleanup.append(store.close)
+        index = open_index(settings)  # one index object: the embedded index allows one writer
+        cleanup.append(index.close)
+        progress("loading NLP models")
+        enricher = build_enricher(settings)
+        worker = EnrichmentWorker(settings, ControlStore(settings.store_path), enricher, index)
+        cleanup.append(worker.store.close)
+        worker.start()
+        cleanup.append(worker.stop)
+
+        def crawled(source_id: str, result: Any) -> None:
+            worker.wake()
+
+        scheduler = CollectionScheduler(settings, sources, on_finished=crawled)
+        scheduler.start()
+        cleanup.append(scheduler.shutdown)
+        for job in scheduler.jobs():
+            progress(f"scheduled {job['id']} ({job['schedule']}); next run {job['next_run_time']}")
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: Any) -> None:
+            log.info("received signal %d; stopping", signum)
+            stop.set()
+
+        if threading.current_thread() is threading.main_thread():
+            # Installed before uvicorn's, which restores and re-raises them when it stops: the
+            # re-raised SIGTERM must reach this handler, not the default one that kills at once.
+            previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+            cleanup.append(lambda: [signal.signal(sig, h) for sig, h in previous.items()] and None)
+        if api:
+            import uvicorn
+
+            from search_api.app import create_app
+
+            app = create_app(settings, index=index, store=store)
+            app.state.sources = sources
+            app.state.worker = worker
+            app.state.scheduler = scheduler
+            bind_port = settings.api.port if port is None else port
+            server = uvicorn.Server(uvicorn.Config(app, host=settings.api.host, port=bind_port, log_level="info"))
+            if exit_after is not None:
+                timer = threading.Timer(exit_after, lambda: setattr(server, "should_exit", True))
+                timer.daemon = True
+                timer.start()
+            progress(f"search API at http://{settings.api.host}:{bind_port}/api/sources (Ctrl-C to stop)")
+            server.run()  # handles SIGINT/SIGTERM itself and returns
+        else:
+            progress("running without the API (Ctrl-C to stop)")
+            stop.wait(exit_after)
+        progress("stopping: scheduler, running crawls, enrichment worker")
+    finally:
+        for step in reversed(cleanup):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - keep releasing the rest
+                log.exception("error while stopping %s", getattr(step, "__qualname__", step))
 
 
 def start_demo_site(settings: Settings) -> tuple[Any, SourceConfig]:

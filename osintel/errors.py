@@ -11,7 +11,8 @@ status codes. The tree is deliberately shallow::
     ├── EnrichmentError      the NLP stage cannot be built or a batch cannot be enriched
     ├── IndexBackendError    the search index cannot be opened or written
     ├── QueryError           an analyst query is malformed; carries the position
-    └── NotFoundError        a requested record does not exist
+    ├── NotFoundError        a requested record does not exist
+    └── AlreadyRunningError  another `osintel run` holds the data directory
 """
 
 from __future__ import annotations
@@ -60,3 +61,11 @@ class QueryError(OsintelError):
 
 class NotFoundError(OsintelError):
     """A requested document, source or run does not exist."""
+
+
+class AlreadyRunningError(OsintelError):
+    """Another ``osintel run`` already holds the data directory; ``pid`` is its process id."""
+
+    def __init__(self, message: str, *, pid: int | None = None) -> None:
+        self.pid = pid
+        super().__init__(message)

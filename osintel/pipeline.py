@@ -84,7 +84,7 @@ def drain_outbox(
         except (OsintelError, OSError) as exc:
             # The index is down or refusing writes: a systemic fault, not a bad document. Give the
             # rows back with the reason and stop loudly; the next drain retries them.
-            store.release(seqs, f"{type(exc).__name__}: {exc}")
+            store.release(seqs, f"{type(exc).__name__}: {exc}", count_attempt=False)
             log.error("indexing a batch of %d documents failed; released for retry: %s", len(seqs), exc)
             raise
         store.ack(seqs, enriched)

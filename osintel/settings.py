@@ -14,7 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -67,6 +67,29 @@ class DemoSettings(_Section):
     seed: int
 
 
+class ScheduleSettings(_Section):
+    misfire_policy: Literal["run-once", "skip"]
+    misfire_grace_seconds: int
+    max_concurrent_crawls: int
+    shutdown_grace_seconds: float
+
+
+class WorkerSettings(_Section):
+    poll_seconds: float
+    error_backoff_seconds: float
+    max_backoff_seconds: float
+
+
+class HealthSettings(_Section):
+    history_runs: int
+    empty_runs: int
+    drift_min_articles: int
+    drift_failed_share: float
+    drift_baseline_share: float
+    stale_intervals: float
+    authorisation_warning_days: int
+
+
 class Settings(_Section):
     """All settings, validated. Build with :func:`load_settings`."""
 
@@ -79,6 +102,9 @@ class Settings(_Section):
     index: IndexSettings
     api: APISettings
     demo: DemoSettings
+    schedule: ScheduleSettings
+    worker: WorkerSettings
+    health: HealthSettings
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with dotted-key overrides applied (``{"crawl.max_pages": 10}``)."""

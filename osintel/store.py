@@ -215,6 +215,47 @@ class ControlStore:
             )
         return True
 
+    def recapture_document(self, doc: Document, *, content_sha256: str) -> bool:
+        """Store a fresh capture of a URL (an analyst's ``osintel capture``), replacing any
+        stored document with the same id, and queue it for enrichment; True when it is new.
+
+        A replaced document keeps its source and grading (an analyst's regrade survives) and
+        lists its earlier captures under ``extra["previous_captures"]``: the WARC records they
+        point to stay on disk untouched.
+        """
+        now = _iso(utcnow())
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM documents WHERE id = ?", (doc.id,)).fetchone()
+            if row is not None:
+                old = Document.from_json(row["body"])
+                previous = list(old.extra.get("previous_captures", []))
+                if old.capture is not None:
+                    previous.append({**old.capture.model_dump(mode="json"),
+                                     "collected_at": old.collected_at.isoformat()})
+                doc = doc.model_copy(update={
+                    "source": old.source, "grading": old.grading,
+                    "extra": {**doc.extra, "previous_captures": previous},
+                })
+                db.execute(
+                    "UPDATE documents SET body = ?, content_sha256 = ?, collected_at = ?, enriched_at = NULL"
+                    " WHERE id = ?", (doc.to_json(), content_sha256, _iso(doc.collected_at), doc.id),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at),
+                     doc.to_json()),
+                )
+            db.execute(
+                "INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
+                (content_sha256, doc.id, now),
+            )
+            db.execute(
+                "INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now)
+            )
+        return row is None
+
     def get_document(self, doc_id: str) -> Document | None:
         rows = self._query("SELECT body FROM documents WHERE id = ?", (doc_id,))
         return Document.from_json(rows[0]["body"]) if rows else None
@@ -316,15 +357,22 @@ class ControlStore:
                 [(now, s) for s in seqs],
             )
 
-    def release(self, seqs: Sequence[int], error: str) -> None:
-        """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'."""
+    def release(self, seqs: Sequence[int], error: str, *, count_attempt: bool = True) -> None:
+        """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
+
+        ``count_attempt=False`` is for system-wide faults (the index is down): the documents are
+        not to blame, so the lease does not count against them and an outage of any length
+        never parks them as failed.
+        """
         now = _iso(utcnow())
+        refund = 0 if count_attempt else 1
         with self._tx() as db:
             db.executemany(
                 """UPDATE outbox SET leased_until = NULL, last_error = ?, updated_at = ?,
-                     state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END
+                     attempts = attempts - ?,
+                     state = CASE WHEN attempts - ? >= ? THEN 'failed' ELSE 'pending' END
                    WHERE seq = ?""",
-                [(error[:2000], now, self.max_attempts, s) for s in seqs],
+                [(error[:2000], now, refund, refund, self.max_attempts, s) for s in seqs],
             )
 
     def outbox_counts(self) -> dict[str, int]:

@@ -13,7 +13,7 @@ from indexer import open_index
 from osintel.errors import IndexBackendError, NotFoundError, OsintelError, QueryError
 from osintel.settings import Settings
 from osintel.store import ControlStore
-from search_api.routes import documents, health, search
+from search_api.routes import documents, health, search, sources
 
 #: How each error class maps to an HTTP status and a stable error code.
 _ERRORS: list[tuple[type[OsintelError], int, str]] = [
@@ -57,4 +57,5 @@ def create_app(settings: Settings, *, index: Any = None, store: ControlStore | N
     app.include_router(health.router)
     app.include_router(search.router, prefix="/api")
     app.include_router(documents.router, prefix="/api")
+    app.include_router(sources.router, prefix="/api")
     return app

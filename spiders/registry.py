@@ -15,6 +15,11 @@ from osintel.errors import ConfigError
 SPIDERS: dict[str, str] = {
     "feed": "spiders.feed:FeedSpider",
     "sitemap": "spiders.sitemap:SitemapSpider",
+    "mastodon": "spiders.mastodon:MastodonSpider",
+    "reddit": "spiders.reddit:RedditSpider",
+    "bluesky": "spiders.bluesky:BlueskySpider",
+    "telegram": "spiders.telegram:TelegramSpider",
+    "web": "spiders.web:WebSpider",
 }
 
 

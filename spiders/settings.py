@@ -25,6 +25,8 @@ from osintel.settings import CrawlSettings
 #: redirects are followed or bodies decompressed (decompression happens at 590).
 DOWNLOADER_MIDDLEWARES: dict[str, int] = {
     "spiders.ssrf.SSRFGuardMiddleware": 50,
+    # Before Scrapy's RetryMiddleware (550) sees a 429: waits as Retry-After / X-RateLimit-* ask.
+    "spiders.ratelimit.RateLimitMiddleware": 560,
     "spiders.capture.CaptureMiddleware": 950,
     "spiders.ssrf.PeerAddressGuardMiddleware": 960,
 }
@@ -58,6 +60,8 @@ def scrapy_settings(crawl: CrawlSettings, *, log_level: str = "INFO") -> dict[st
         "DOWNLOAD_MAXSIZE": max_bytes,
         "DOWNLOAD_WARNSIZE": max(max_bytes // 4, 1) if max_bytes else 0,
         "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        # Scrapy's own look-ups (default 60 s) are bounded by the same per-request budget.
+        "DNS_TIMEOUT": crawl.download_timeout,
         "RETRY_ENABLED": crawl.retry_times > 0,
         "RETRY_TIMES": crawl.retry_times,
         "CLOSESPIDER_PAGECOUNT": crawl.max_pages,
