@@ -19,7 +19,7 @@ entry. A repost in an author feed (``reason`` ``app.bsky.feed.defs#reasonRepost`
 own by the reposter: id the repost record's at-uri, ``quote_of`` the reposted post, text the
 reposted text, time the repost's ``indexedAt``.
 
-Paging and cursors follow :mod:`spiders.social_paging`: the first crawl pages back up to the page
+Paging and cursors follow :mod:`spiders.cursors`: the first crawl pages back up to the page
 limit; later crawls stop at the first post stored by an earlier crawl that is not newer than the
 saved cursor (the newest sort time seen by the last complete crawl). HTTP 429 answers with
 ``Retry-After`` are the rate-limit middleware's business; a page that still fails is counted
@@ -41,9 +41,9 @@ from twisted.python.failure import Failure
 from osintel.records import Capture
 from osintel.sources import Source
 from spiders.base import SourceSpiderMixin, classify_failure
+from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.extract import parse_date
 from spiders.social import Post, post_item
-from spiders.social_paging import DEFAULT_MAX_PAGES_PER_TARGET, TargetPaging
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,14 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
         self.web_base = str(options.get("web_base", "https://bsky.app")).rstrip("/")
         self.page_size = max(1, min(int(options.get("page_size", 50)), 100))
         self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES_PER_TARGET))
-        self.paging: TargetPaging | None = None
+        self.paging: CursorKeeper | None = None
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.start_requests():
             yield request
 
     def start_requests(self) -> Iterator[Request]:
-        self.paging = TargetPaging(self.crawler, self.source.id, max_pages=self.max_pages)
+        self.paging = CursorKeeper(self.crawler, self.source.id, max_pages=self.max_pages)
         for target in self.source.targets:
             kind, _, value = target.partition(":")
             if kind not in ("author", "search") or not value.strip():
@@ -112,11 +112,9 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
                 continue
             yield self._page_request(target, None)
 
-    def closed(self, reason: str) -> None:
-        if self.paging is not None:
-            self.paging.close()
-
     def _page_request(self, target: str, cursor: str | None) -> Request:
+        assert self.paging is not None
+        self.paging.opened(target)
         kind, _, value = target.partition(":")
         if kind == "author":
             params: dict[str, Any] = {"actor": value.strip(), "limit": self.page_size}
@@ -143,7 +141,8 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
         if not isinstance(data, dict):
             self.stats.inc_value("fetch/failed/bad-json")
             log.error("not an XRPC JSON answer from %s", response.url, extra={"url": response.url})
-            paging.failed(target)
+            paging.fail(target)
+            paging.closed(target)
             return
         capture: Capture | None = response.meta.get("capture")
         if "feed" in data:
@@ -159,17 +158,18 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
                 if previous is not None and sort_key <= previous:
                     stop = True
                 continue
-            yield paging.yielded(target, post_item(self.source, post, capture=capture))
+            yield paging.track(target, post_item(self.source, post, capture=capture))
         more = paging.page_fetched(target)
         next_cursor = data.get("cursor")
         if stop:
-            paging.finished(target, "known")
+            paging.finished(target, KNOWN)
         elif not next_cursor or not entries:
-            paging.finished(target, "end")
+            paging.finished(target, END)
         elif not more:
-            paging.finished(target, "page-limit")
+            paging.finished(target, PAGE_LIMIT)
         else:
             yield self._page_request(target, str(next_cursor))
+        paging.closed(target)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -179,8 +179,8 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
         log.error("could not fetch %s: %s", request.url, reason,
                   extra={"url": request.url, "source_id": self.source.id, "target": target, "reason": reason})
         if self.paging is not None:
-            self.paging.failed(target)
-            self.paging.finished(target, "failed")
+            self.paging.fail(target)
+            self.paging.closed(target)
 
     # -- mapping -------------------------------------------------------------------------------
 

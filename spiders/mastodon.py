@@ -24,8 +24,9 @@ UTC, ``in_reply_to_id`` as ``reply_to``, media attachment URLs, and ``replies_co
 ``reblogs_count`` / ``favourites_count``. A boost yields the boosted status as its own post and a
 post for the boost itself (``quote_of`` = the boosted status, same text): who amplified what, when.
 
-Stats: ``mastodon/pages``, ``mastodon/statuses``, ``mastodon/reblogs``, ``mastodon/bad_target``,
-``mastodon/bad_response``, ``mastodon/target_failed``, plus ``cursors/*`` and ``ratelimit/*``.
+Stats: ``mastodon/statuses``, ``mastodon/reblogs``, ``mastodon/bad_target``,
+``mastodon/bad_response``, ``mastodon/target_failed``, plus ``social/*``, ``cursors/*`` and
+``ratelimit/*``.
 """
 
 from __future__ import annotations
@@ -46,13 +47,12 @@ from twisted.python.failure import Failure
 from osintel.records import utc
 from osintel.sources import Source
 from spiders.base import classify_failure
-from spiders.cursors import CursorKeeper
+from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, PAGE_LIMIT, CursorKeeper
 from spiders.social import Post, post_item
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "mastodon"
-DEFAULT_MAX_PAGES = 5
 MAX_LIMIT = 40
 _LINK_RE = re.compile(r'<([^>]+)>\s*;\s*rel="?([a-z]+)"?', re.I)
 
@@ -94,7 +94,7 @@ class MastodonSpider(scrapy.Spider):
         self.base = self.source.urls[0].rstrip("/")
         self.instance = urlsplit(self.base).netloc
         options = self.source.options
-        self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES))
+        self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES_PER_TARGET))
         self.limit = max(1, min(int(options.get("limit", MAX_LIMIT)), MAX_LIMIT))
         self.exclude_reblogs = bool(options.get("exclude_reblogs", False))
         self.keeper: CursorKeeper | None = None
@@ -104,7 +104,8 @@ class MastodonSpider(scrapy.Spider):
         return self.crawler.stats
 
     async def start(self) -> AsyncIterator[Any]:
-        self.keeper = CursorKeeper(self.crawler, self.source.id)
+        self.keeper = CursorKeeper(self.crawler, self.source.id, max_pages=self.max_pages,
+                                   newer=lambda a, b: int(a) > int(b))
         for target in self.source.targets:
             request = self.target_request(target)
             if request is not None:
@@ -135,10 +136,10 @@ class MastodonSpider(scrapy.Spider):
         params: dict[str, Any] = {"limit": self.limit}
         if self.exclude_reblogs and "/accounts/" in path:
             params["exclude_reblogs"] = "true"
-        cursor = self.keeper.get(target)
+        cursor = self.keeper.previous_cursor(target)
         if cursor:
             params["min_id"] = cursor
-        state = {"page": 1, "forward": bool(cursor), "newest": cursor}
+        state = {"forward": bool(cursor), "newest": cursor}
         return self._request(f"{self.base}{path}?{urlencode(params)}", target, self.parse_timeline, state)
 
     def _request(self, url: str, target: str, callback: Any, state: dict[str, Any]) -> Request:
@@ -170,7 +171,6 @@ class MastodonSpider(scrapy.Spider):
         except ValueError:
             self._bad(response, target)
             return
-        self.stats.inc_value("mastodon/pages")
         capture = response.meta.get("capture")
         for status in statuses:
             for post in self.status_posts(status, target):
@@ -179,16 +179,15 @@ class MastodonSpider(scrapy.Spider):
         if ids and (state["newest"] is None or max(ids) > int(state["newest"])):
             state["newest"] = str(max(ids))
         links = parse_link_header(response.headers.get("Link", b"").decode("latin-1"))
-        more = len(statuses) >= self.limit and state["page"] < self.max_pages
-        follow = links.get("prev" if state["forward"] else "next")
-        if state["forward"] and ids:
-            # Each forward page sits directly above the last: safe to advance as they are stored.
-            self.keeper.propose(target, state["newest"])
-        if more and follow:
-            yield self._request(follow, target, self.parse_timeline, {**state, "page": state["page"] + 1})
-        elif not state["forward"] and state["newest"]:
-            # A walk back is complete only now; a crawl dying half-way leaves no cursor behind.
-            self.keeper.propose(target, state["newest"])
+        pages_left = self.keeper.page_fetched(target)
+        follow = links.get("prev" if state["forward"] else "next") if len(statuses) >= self.limit else None
+        # The keeper writes the newest id only once this target has no page left to fetch and
+        # every status is stored: a crawl dying half-way leaves the old cursor behind.
+        self.keeper.advance(target, state["newest"])
+        if follow and pages_left:
+            yield self._request(follow, target, self.parse_timeline, dict(state))
+        else:
+            self.keeper.finished(target, PAGE_LIMIT if follow else END)
         self.keeper.closed(target)
 
     def target_failed(self, failure: Failure) -> None:

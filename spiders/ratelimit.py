@@ -9,10 +9,12 @@ Two signals, both per host (``host:port``):
   than ``OSINTEL_RATELIMIT_MAX_RETRIES`` refusals of one request, gives up (``ratelimit/gave_up``):
   the response goes on to the spider as an HTTP error, marked ``dont_retry`` so Scrapy's
   ``RetryMiddleware`` does not retry it again at once.
-- **Exhausted** (``X-RateLimit-Remaining`` below 1 on any response, case-insensitive): no request
-  to that host is sent before the reset (``ratelimit/exhausted``). The reset header may be an ISO
-  8601 time (Mastodon ``X-RateLimit-Reset``), seconds from now (Reddit ``x-ratelimit-reset``), or a
-  Unix time.
+- **Exhausted** (``X-RateLimit-Remaining``, or the un-prefixed IETF-draft ``RateLimit-Remaining``
+  that Bluesky sends, below 1 on any response; header names are case-insensitive): no request to
+  that host is sent before the reset (``ratelimit/exhausted``). The reset header
+  (``X-RateLimit-Reset`` or ``RateLimit-Reset``) may be an ISO 8601 time (Mastodon), seconds from
+  now (Reddit, and the IETF draft), or a Unix time (Bluesky's XRPC servers send
+  ``RateLimit-Reset`` as epoch seconds).
 
 Waiting never blocks the reactor: ``process_request`` awaits :func:`scrapy.utils.defer.sleep`
 until the host's not-before time (``ratelimit/paused`` requests, ``ratelimit/wait_seconds`` total),
@@ -55,6 +57,10 @@ DEFAULT_DELAY = 30.0
 #: Statuses a server uses to say "not now".
 REFUSED = frozenset({429, 503})
 _RETRIES_KEY = "ratelimit_retries"
+#: Rate-limit headers, in order of preference: Mastodon/Reddit's ``X-`` form, then the IETF
+#: draft's un-prefixed form (Bluesky).
+REMAINING_HEADERS = ("X-RateLimit-Remaining", "RateLimit-Remaining")
+RESET_HEADERS = ("X-RateLimit-Reset", "RateLimit-Reset")
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -97,9 +103,13 @@ def parse_reset(value: str | None, *, now: float) -> float | None:
     return max(0.0, number - now) if number > 1e9 else max(0.0, number)
 
 
-def _header(response: Response, name: str) -> str | None:
-    raw = response.headers.get(name)  # Scrapy's Headers are case-insensitive
-    return raw.decode("latin-1") if raw is not None else None
+def _header(response: Response, *names: str) -> str | None:
+    """The first of ``names`` the response carries (Scrapy's Headers are case-insensitive)."""
+    for name in names:
+        raw = response.headers.get(name)
+        if raw is not None:
+            return raw.decode("latin-1")
+    return None
 
 
 def _host(url: str) -> str:
@@ -143,9 +153,9 @@ class RateLimitMiddleware:
 
     def assess(self, response: Response, *, now: float) -> tuple[float | None, float | None]:
         """``(exhausted_wait, refused_delay)`` read from ``response``'s headers (None: no signal)."""
-        reset = parse_reset(_header(response, "X-RateLimit-Reset"), now=now)
+        reset = parse_reset(_header(response, *RESET_HEADERS), now=now)
         if response.status not in REFUSED:
-            remaining = _header(response, "X-RateLimit-Remaining")
+            remaining = _header(response, *REMAINING_HEADERS)
             try:
                 exhausted = remaining is not None and float(remaining) < 1
             except ValueError:

@@ -28,9 +28,10 @@ fallbacks, gallery ``media_metadata``), engagement ``score`` / ``ups`` / ``comme
 ``crossposts``. Comments (``t1``): post id = fullname, ``reply_to`` = ``parent_id`` (the post or
 the parent comment), text = ``body``, engagement ``score``.
 
-Stats: ``reddit/pages``, ``reddit/posts``, ``reddit/comments``, ``reddit/more``,
-``reddit/continue_thread``, ``reddit/reached_seen``, ``reddit/gap``, ``reddit/bad_target``,
-``reddit/bad_response``, ``reddit/target_failed``, plus ``cursors/*`` and ``ratelimit/*``.
+Stats: ``reddit/posts``, ``reddit/comments``, ``reddit/more``, ``reddit/continue_thread``,
+``reddit/gap``, ``reddit/bad_target``, ``reddit/bad_response``, ``reddit/target_failed``, plus
+``social/*`` (``social/stopped_at_known`` when a crawl reached the cursor), ``cursors/*`` and
+``ratelimit/*``.
 """
 
 from __future__ import annotations
@@ -50,13 +51,12 @@ from twisted.python.failure import Failure
 
 from osintel.sources import Source
 from spiders.base import classify_failure
-from spiders.cursors import CursorKeeper
+from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.social import Post, post_item
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "reddit"
-DEFAULT_MAX_PAGES = 5
 MAX_LIMIT = 100
 MORE_BATCH = 100
 _SUB_RE = re.compile(r"^/?(?:r/)?([A-Za-z0-9_]{2,21})/?$")
@@ -110,7 +110,7 @@ class RedditSpider(scrapy.Spider):
         self.source = source if isinstance(source, Source) else Source.model_validate(source)
         self.base = self.source.urls[0].rstrip("/")
         options = self.source.options
-        self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES))
+        self.max_pages = int(options.get("max_pages_per_target", DEFAULT_MAX_PAGES_PER_TARGET))
         self.limit = max(1, min(int(options.get("limit", MAX_LIMIT)), MAX_LIMIT))
         self.comments = bool(options.get("comments", False))
         self.keeper: CursorKeeper | None = None
@@ -120,7 +120,8 @@ class RedditSpider(scrapy.Spider):
         return self.crawler.stats
 
     async def start(self) -> AsyncIterator[Any]:
-        self.keeper = CursorKeeper(self.crawler, self.source.id)
+        self.keeper = CursorKeeper(self.crawler, self.source.id, max_pages=self.max_pages,
+                                   newer=lambda a, b: id_number(a) > id_number(b))
         for target in self.source.targets:
             match = _SUB_RE.match(target.strip())
             if not match:
@@ -129,8 +130,8 @@ class RedditSpider(scrapy.Spider):
                           extra={"source_id": self.source.id, "target": target})
                 continue
             key = f"r/{match[1]}"
-            cursor = self.keeper.get(key)
-            state = {"page": 1, "count": 0, "cursor": cursor, "newest": None}
+            cursor = self.keeper.previous_cursor(key)
+            state = {"count": 0, "cursor": cursor, "newest": None}
             yield self._request(self._listing_url(match[1], None, 0), key, self.parse_listing, state)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - never the callback
@@ -160,14 +161,12 @@ class RedditSpider(scrapy.Spider):
         except (ValueError, KeyError, TypeError):
             self._bad(response, target)
             return
-        self.stats.inc_value("reddit/pages")
         capture = response.meta.get("capture")
         cursor = state["cursor"]
         reached = False
         posts = [c["data"] for c in children if isinstance(c, dict) and c.get("kind") == "t3"]
         for post in posts:
             if cursor and id_number(post["name"]) <= id_number(cursor):
-                self.stats.inc_value("reddit/reached_seen")
                 reached = True
                 break
             if state["newest"] is None or id_number(post["name"]) > id_number(state["newest"]):
@@ -179,17 +178,19 @@ class RedditSpider(scrapy.Spider):
                 yield self._request(url, target, self.parse_comments, {"link_id": post["name"]})
         after = data.get("after")
         count = state["count"] + len(posts)
-        if not reached and after and state["page"] < self.max_pages:
+        pages_left = self.keeper.page_fetched(target)
+        if not reached and after and pages_left:
             yield self._request(self._listing_url(target[2:], after, count), target, self.parse_listing,
-                                {**state, "page": state["page"] + 1, "count": count})
+                                {**state, "count": count})
         else:
+            self.keeper.finished(target, KNOWN if reached else PAGE_LIMIT if after else END)
             if cursor and not reached and after:
                 self.stats.inc_value("reddit/gap")
                 log.warning("%s %s: more new posts than %d pages; older new posts are skipped",
                             self.source.id, target, self.max_pages,
                             extra={"source_id": self.source.id, "target": target})
-            if state["newest"]:
-                self.keeper.propose(target, state["newest"])
+            # Written by the keeper once the listing pages and comment trees are all stored.
+            self.keeper.advance(target, state["newest"])
         self.keeper.closed(target)
 
     # -- comments ----------------------------------------------------------------------------

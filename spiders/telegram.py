@@ -19,7 +19,7 @@ Each ``div.tgme_widget_message[data-post]`` becomes a :class:`~spiders.social.Po
 * engagement ``views`` as an integer ("1.2K" -> 1200); ``published_at`` from
   ``time[datetime]``. The preview declares no language.
 
-Incremental crawling (:mod:`spiders.social_paging`): the cursor is the highest message id of the
+Incremental crawling (:mod:`spiders.cursors`): the cursor is the highest message id of the
 last complete crawl; a later crawl fetches the newest page and stops paging back at the first id at
 or below it.
 """
@@ -40,9 +40,9 @@ from twisted.python.failure import Failure
 from osintel.records import Capture
 from osintel.sources import Source
 from spiders.base import SourceSpiderMixin, classify_failure
+from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.extract import parse_date
 from spiders.social import Post, post_item
-from spiders.social_paging import DEFAULT_MAX_PAGES_PER_TARGET, TargetPaging
 
 log = logging.getLogger(__name__)
 
@@ -117,14 +117,15 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
         self._init_source(source)
         self.base = self.source.urls[0].rstrip("/")
         self.max_pages = int(self.source.options.get("max_pages_per_target", DEFAULT_MAX_PAGES_PER_TARGET))
-        self.paging: TargetPaging | None = None
+        self.paging: CursorKeeper | None = None
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.start_requests():
             yield request
 
     def start_requests(self) -> Iterator[Request]:
-        self.paging = TargetPaging(self.crawler, self.source.id, max_pages=self.max_pages)
+        self.paging = CursorKeeper(self.crawler, self.source.id, max_pages=self.max_pages,
+                                   newer=lambda a, b: int(a) > int(b))
         for target in self.source.targets:
             channel = target.strip().lstrip("@")
             if not re.fullmatch(r"[A-Za-z0-9_]{3,64}", channel):
@@ -133,11 +134,9 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
                 continue
             yield self._page_request(channel, None)
 
-    def closed(self, reason: str) -> None:
-        if self.paging is not None:
-            self.paging.close()
-
     def _page_request(self, channel: str, before: int | None) -> Request:
+        assert self.paging is not None
+        self.paging.opened(channel)
         url = f"{self.base}/s/{channel}" + (f"?before={before}" if before is not None else "")
         return Request(url, callback=self.parse_page, errback=self.page_failed,
                        cb_kwargs={"channel": channel}, dont_filter=True)
@@ -161,23 +160,24 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
                 continue
             number = int(post.post_id.rsplit("/", 1)[1])
             lowest = number if lowest is None else min(lowest, number)
-            paging.advance(channel, str(number), newer=lambda a, b: int(a) > int(b))
+            paging.advance(channel, str(number))
             if floor is not None and number <= floor:
                 stop = True
             if paging.stored_before(PLATFORM, post.post_id):
                 self.stats.inc_value("social/posts_known")
                 continue
-            yield paging.yielded(channel, post_item(self.source, post, capture=capture))
+            yield paging.track(channel, post_item(self.source, post, capture=capture))
         more = paging.page_fetched(channel)
         before = self._older(response, lowest)
         if stop:
-            paging.finished(channel, "known")
+            paging.finished(channel, KNOWN)
         elif before is None:
-            paging.finished(channel, "end")
+            paging.finished(channel, END)
         elif not more:
-            paging.finished(channel, "page-limit")
+            paging.finished(channel, PAGE_LIMIT)
         else:
             yield self._page_request(channel, before)
+        paging.closed(channel)
 
     def _older(self, response: Response, lowest: int | None) -> int | None:
         """The ``before`` id of the next older page, or None on the oldest page."""
@@ -202,8 +202,8 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
         log.error("could not fetch %s: %s", request.url, reason,
                   extra={"url": request.url, "source_id": self.source.id, "target": channel, "reason": reason})
         if self.paging is not None:
-            self.paging.failed(channel)
-            self.paging.finished(channel, "failed")
+            self.paging.fail(channel)
+            self.paging.closed(channel)
 
     # -- mapping -------------------------------------------------------------------------------
 

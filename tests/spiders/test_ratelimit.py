@@ -86,18 +86,37 @@ def test_a_503_without_retry_after_is_left_to_scrapys_retry_policy() -> None:
     ({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": datetime.fromtimestamp(
         NOW + 20, tz=timezone.utc).isoformat().replace("+00:00", "Z")}, 20),   # Mastodon
     ({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "5", "x-ratelimit-used": "100"}, 5),  # Reddit
+    ({"RateLimit-Limit": "3000", "RateLimit-Remaining": "0", "RateLimit-Reset": str(int(NOW + 42)),
+      "RateLimit-Policy": "3000;w=300"}, 42),  # Bluesky XRPC: reset in epoch seconds
+    ({"ratelimit-remaining": "0", "ratelimit-reset": "12"}, 12),  # IETF draft: seconds until reset
 ])
 def test_an_exhausted_rate_limit_holds_the_host_until_the_reset(headers: dict[str, str], wait: float) -> None:
     mw, stats = _middleware()
     request, response = _response(200, headers)
     assert mw.process_response(request, response) is response
-    assert mw.not_before["127.0.0.1:9"] == pytest.approx(NOW + wait)
+    assert mw.not_before["127.0.0.1:9"] - NOW == pytest.approx(wait)  # approx(NOW + x) would allow ±1800s
     assert stats.values["ratelimit/exhausted"] == 1
 
 
 def test_remaining_requests_do_not_hold_the_host() -> None:
     mw, stats = _middleware()
     request, response = _response(200, {"x-ratelimit-remaining": "57.0", "x-ratelimit-reset": "300"})
+    mw.process_response(request, response)
+    assert not mw.not_before and not stats.values
+
+
+def test_a_bluesky_429_without_retry_after_waits_for_its_ratelimit_reset() -> None:
+    mw, stats = _middleware()
+    request, response = _response(429, {"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(NOW + 8))})
+    retry = mw.process_response(request, response)
+    assert isinstance(retry, Request)
+    assert mw.not_before["127.0.0.1:9"] - NOW == pytest.approx(8)
+    assert stats.values["ratelimit/retry_after"] == 1
+
+
+def test_bluesky_remaining_requests_do_not_hold_the_host() -> None:
+    mw, stats = _middleware()
+    request, response = _response(200, {"RateLimit-Remaining": "2999", "RateLimit-Reset": str(int(NOW + 300))})
     mw.process_response(request, response)
     assert not mw.not_before and not stats.values
 

@@ -164,7 +164,7 @@ def test_second_crawl_stops_at_the_newest_seen_post_and_adds_nothing(scenario: S
         pages = [p for p in scenario.second_requests if p.startswith(f"/r/{sub}/new.json")]
         assert len(pages) == 1 and "after" not in _params(pages[0])
     assert not any("/comments/" in p or "morechildren" in p for p in scenario.second_requests)
-    assert all(r.stats["reddit/reached_seen"] == 1 for r in scenario.second.values())
+    assert all(r.stats["social/stopped_at_known"] == 1 for r in scenario.second.values())
     assert all(r.stats.get("items/new", 0) == 0 for r in scenario.second.values())
     assert scenario.count_after_second == len(scenario.docs)
 
