@@ -53,10 +53,13 @@ def test_demo_indexes_hundreds_of_documents_in_four_languages(demo_run: dict[str
     for label in ("PERSON", "PHONE", "VEHICLE_PLATE"):
         assert summary["entities_by_label"].get(label, 0) > 0, label
     assert "[osintel] enriched and indexed" in demo_run["stderr"]  # progress is shown
+    for platform in ("mastodon", "reddit", "bluesky", "telegram"):
+        assert summary["by_source"].get(f"social-{platform}", 0) > 0, platform
+    assert {run["status"] for run in summary["crawl"].values()} <= {"ok", "page-limit"}
 
 
 def test_most_english_documents_carry_entities_methods_and_places(demo_run: dict[str, Any]) -> None:
-    out = _run(["search", "language:en", "--limit", "500", "--json"], demo_run["data_dir"])
+    out = _run(["search", "language:en AND source:demo*", "--limit", "500", "--json"], demo_run["data_dir"])
     assert out.returncode == 0, out.stderr
     hits = json.loads(out.stdout)["hits"]
     assert len(hits) >= 250

@@ -149,10 +149,14 @@ def test_demo_sources_config_is_a_valid_sources_file(demo_site):
     port = demo_site.base_url.rsplit(":", 1)[1]
     assert config.allow_private_hosts == [f"127.0.0.1:{port}"]
     ids = [s.id for s in config.sources]
-    assert ids == ["demo-news", "demo-investigations", "demo-courts", "demo-international", "demo-archive"]
+    assert ids == ["demo-news", "demo-investigations", "demo-courts", "demo-international", "demo-archive",
+                   "social-mastodon", "social-reddit", "social-bluesky", "social-telegram"]
     assert config.get("demo-archive").kind == "sitemap"
     for source in config.sources:
-        assert fetch(source.urls[0])[0] == 200
+        if source.kind in ("feed", "sitemap"):
+            assert fetch(source.urls[0])[0] == 200
+        else:  # social sources name the demo host as their API base, and what to follow
+            assert source.urls == [demo_site.base_url] and source.targets
 
 
 def test_platform_endpoints_answer_before_site_routes_with_status_and_headers() -> None:
