@@ -81,6 +81,15 @@ CREATE TABLE IF NOT EXISTS content_hashes (
     doc_id TEXT NOT NULL,
     first_seen TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS minhash (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL UNIQUE,
+    cluster_id TEXT NOT NULL,
+    signature BLOB NOT NULL,
+    facts BLOB NOT NULL,
+    scheme TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
 
 
@@ -91,6 +100,18 @@ class OutboxItem:
     seq: int
     document: Document
     attempts: int
+
+
+@dataclass(frozen=True)
+class MinHashRow:
+    """A saved near-duplicate fingerprint (see :mod:`nlp.dedup`): no text, only hashes."""
+
+    seq: int
+    doc_id: str
+    cluster_id: str
+    signature: bytes
+    facts: bytes
+    scheme: str
 
 
 def _iso(value: datetime) -> str:
@@ -161,16 +182,8 @@ class ControlStore:
     def mark_seen(self, url: str, *, source_id: str, doc_id: str | None = None,
                   content_sha256: str | None = None) -> None:
         """Record that ``url`` was fetched (whether or not it produced a document)."""
-        now = _iso(utcnow())
         with self._tx() as db:
-            db.execute(
-                """INSERT INTO seen_urls(url, source_id, doc_id, content_sha256, first_seen, last_seen)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,
-                     doc_id = COALESCE(excluded.doc_id, seen_urls.doc_id),
-                     content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
-                (url, source_id, doc_id, content_sha256, now, now),
-            )
+            _record_seen(db, [url], source_id=source_id, doc_id=doc_id, content_sha256=content_sha256)
 
     def get_cursor(self, source_id: str, key: str) -> str | None:
         """A paging high-water mark kept between crawls (e.g. the newest post id of a timeline)."""
@@ -189,14 +202,17 @@ class ControlStore:
 
     # -- documents ----------------------------------------------------------------------------
 
-    def add_collected(self, doc: Document, *, content_sha256: str) -> bool:
+    def add_collected(self, doc: Document, *, content_sha256: str, seen: Sequence[str] = ()) -> bool:
         """Store a newly collected document and queue it for enrichment, atomically.
 
-        Returns False (and stores nothing) when the document id or the same content is already
-        held: a re-crawl or a copy under another URL never adds a duplicate.
+        Returns False (and stores no document) when the document id or the same content is already
+        held: a re-crawl or a copy under another URL never adds a duplicate. ``seen`` URLs are
+        marked seen in the same transaction either way, so a crash can never leave a URL marked
+        seen without its document, nor a stored document whose URL would be fetched again.
         """
         now = _iso(utcnow())
         with self._tx() as db:
+            _record_seen(db, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
             if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone():
                 return False
             if db.execute("SELECT 1 FROM content_hashes WHERE sha256 = ?", (content_sha256,)).fetchone():
@@ -215,7 +231,7 @@ class ControlStore:
             )
         return True
 
-    def recapture_document(self, doc: Document, *, content_sha256: str) -> bool:
+    def recapture_document(self, doc: Document, *, content_sha256: str, seen: Sequence[str] = ()) -> bool:
         """Store a fresh capture of a URL (an analyst's ``osintel capture``), replacing any
         stored document with the same id, and queue it for enrichment; True when it is new.
 
@@ -225,6 +241,7 @@ class ControlStore:
         """
         now = _iso(utcnow())
         with self._tx() as db:
+            _record_seen(db, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
             row = db.execute("SELECT body FROM documents WHERE id = ?", (doc.id,)).fetchone()
             if row is not None:
                 old = Document.from_json(row["body"])
@@ -381,6 +398,28 @@ class ControlStore:
             counts[row["state"]] = int(row["n"])
         return counts
 
+    # -- near-duplicate fingerprints ----------------------------------------------------------
+
+    def add_minhash(self, rows: Sequence[Any]) -> None:
+        """Save near-duplicate fingerprints (objects with ``doc_id``, ``cluster_id``,
+        ``signature``, ``facts``, ``scheme``); a document id already saved keeps its first row."""
+        now = _iso(utcnow())
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO minhash(doc_id, cluster_id, signature, facts, scheme, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.doc_id, r.cluster_id, bytes(r.signature), bytes(r.facts), r.scheme, now) for r in rows],
+            )
+
+    def minhash_since(self, seq: int, *, limit: int = 5000) -> list[MinHashRow]:
+        """Fingerprints saved after ``seq``, oldest first (load them in pages at start-up)."""
+        rows = self._query(
+            "SELECT seq, doc_id, cluster_id, signature, facts, scheme FROM minhash WHERE seq > ?"
+            " ORDER BY seq LIMIT ?", (seq, limit),
+        )
+        return [MinHashRow(int(r["seq"]), r["doc_id"], r["cluster_id"], bytes(r["signature"]),
+                           bytes(r["facts"]), r["scheme"]) for r in rows]
+
     # -- crawl runs ---------------------------------------------------------------------------
 
     def start_run(self, source_id: str) -> int:
@@ -420,6 +459,19 @@ class ControlStore:
             item["stats"] = json.loads(item["stats"] or "{}")
             out.append(item)
         return out
+
+
+def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str, doc_id: str | None,
+                 content_sha256: str | None) -> None:
+    now = _iso(utcnow())
+    db.executemany(
+        """INSERT INTO seen_urls(url, source_id, doc_id, content_sha256, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,
+             doc_id = COALESCE(excluded.doc_id, seen_urls.doc_id),
+             content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
+        [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
+    )
 
 
 class _Transaction:

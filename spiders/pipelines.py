@@ -75,14 +75,13 @@ class OutboxPipeline:
             digest = hashlib.sha256(item.content_key.encode("utf-8")).hexdigest()
         else:
             digest = content_sha256(doc.text)
+        seen = [doc.canonical_url, *item.also_seen]  # marked seen in the same transaction as the document
         if item.replace:
-            new = self.store.recapture_document(doc, content_sha256=digest)
+            new = self.store.recapture_document(doc, content_sha256=digest, seen=seen)
             self.stats.inc_value("items/new" if new else "items/recaptured")
-        elif self.store.add_collected(doc, content_sha256=digest):
+        elif self.store.add_collected(doc, content_sha256=digest, seen=seen):
             self.stats.inc_value("items/new")
         else:
             self.stats.inc_value("items/duplicate")
             log.info("duplicate document %s (%s)", doc.id, doc.canonical_url,
                      extra={"doc_id": doc.id, "url": doc.canonical_url})
-        for url in [doc.canonical_url, *item.also_seen]:
-            self.store.mark_seen(url, source_id=doc.source.id, doc_id=doc.id, content_sha256=digest)

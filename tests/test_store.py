@@ -117,3 +117,19 @@ def test_cursors_persist_per_source_and_key(tmp_path: Path) -> None:
     with ControlStore(tmp_path / "c.sqlite3") as store:
         assert store.get_cursor("m1", "tag:drugs") == "120"
         assert store.get_cursor("m2", "tag:drugs") == "7"
+
+
+def test_a_document_and_its_seen_urls_are_written_together(store: ControlStore) -> None:
+    doc = _doc(1)
+    assert store.add_collected(doc, content_sha256="h1", seen=[doc.canonical_url, "https://example.com/feed-link"])
+    assert store.is_seen_url(doc.canonical_url) and store.is_seen_url("https://example.com/feed-link")
+    # A duplicate stores no document but still records that its URL was fetched.
+    assert not store.add_collected(_doc(2, text="text 1"), content_sha256="h1", seen=[_doc(2).canonical_url])
+    assert store.is_seen_url(_doc(2).canonical_url)
+    # A failing transaction writes neither.
+    with pytest.raises(StoreError):
+        with store._tx() as db:
+            from osintel.store import _record_seen
+            _record_seen(db, ["https://example.com/x"], source_id="s1", doc_id=None, content_sha256=None)
+            db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', 'clash')")
+    assert not store.is_seen_url("https://example.com/x")
