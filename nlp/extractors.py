@@ -112,12 +112,19 @@ _DOMAIN_RE = re.compile(
     r"(?<![\w@./-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?![\w@-]|\.\w)", re.I
 )
 _HANDLE_RE = re.compile(r"(?<![\w@.+-])@([A-Za-z0-9_]{2,30})(@(?:[A-Za-z0-9-]+\.)+[a-z]{2,24})?\b")
+# Cheap necessary conditions, checked before the full patterns: most texts have no e-mail, URL or
+# domain, and a failed gate costs one fast scan instead of a slow one. Each is implied by every
+# match its extractor can yield, so gating never changes the output.
+_URL_HINT_RE = re.compile(r"://|www\.", re.I)
+_DOMAIN_HINT_RE = re.compile(r"\.[a-z]{2}")  # the lower-case TLD _domains insists on
 # The bundled public-suffix snapshot only: suffix_list_urls=() means it never fetches.
 _TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 @extractor("regex_email", label="EMAIL")
 def _emails(text: str, options: ExtractorOptions) -> Iterator[Entity]:
+    if "@" not in text:
+        return
     for m in _EMAIL_RE.finditer(text):
         domain = m.group(0).rsplit("@", 1)[1]
         if not _TLD(domain).suffix:
@@ -127,6 +134,8 @@ def _emails(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
 @extractor("regex_url", label="URL")
 def _urls(text: str, options: ExtractorOptions) -> Iterator[Entity]:
+    if _URL_HINT_RE.search(text) is None:
+        return
     for m in _URL_RE.finditer(text):
         raw = m.group(0)
         while raw and raw[-1] in _URL_TRAIL:
@@ -153,6 +162,8 @@ def _urls(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
 @extractor("tldextract_domain", label="DOMAIN")
 def _domains(text: str, options: ExtractorOptions) -> Iterator[Entity]:
+    if _DOMAIN_HINT_RE.search(text) is None:
+        return
     for m in _DOMAIN_RE.finditer(text):
         candidate = m.group(1)
         tld = candidate.rsplit(".", 1)[1]
@@ -167,6 +178,8 @@ def _domains(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
 @extractor("regex_handle", label="HANDLE")
 def _handles(text: str, options: ExtractorOptions) -> Iterator[Entity]:
+    if "@" not in text:
+        return
     for m in _HANDLE_RE.finditer(text):
         yield _entity(m, "HANDLE", "regex_handle", m.group(0).lower(), 0.8)
 
@@ -222,6 +235,8 @@ def _btc(text: str, options: ExtractorOptions) -> Iterator[Entity]:
     for m in _BTC_BASE58_RE.finditer(text):
         if valid_btc_base58(m.group(0)):
             yield _entity(m, "BTC_ADDRESS", "btc_address", m.group(0), 0.95)
+    if "bc1" not in text and "BC1" not in text:
+        return
     for m in _BTC_BECH32_RE.finditer(text):
         if valid_btc_segwit(m.group(0)):
             yield _entity(m, "BTC_ADDRESS", "btc_address", m.group(0).lower(), 0.95)
@@ -229,6 +244,8 @@ def _btc(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
 @extractor("eth_address", label="ETH_ADDRESS")
 def _eth(text: str, options: ExtractorOptions) -> Iterator[Entity]:
+    if "0x" not in text:
+        return
     for m in _ETH_RE.finditer(text):
         address = m.group(0)
         hex_part = address[2:]
@@ -253,6 +270,8 @@ def _xmr(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
 _IPV4_RE = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
 _IPV6_RE = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IPV4_HINT_RE = re.compile(r"\d\.\d")
+_IPV6_HINT_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")  # two colons close together: every IPv6 match has them
 # UK current format: two letters (area), two digits (age identifier), three letters.
 _PLATE_RE = re.compile(r"\b([A-HJ-PR-Y][A-HJ-PR-Y])([0-9]{2}) ?([A-HJ-PR-Z]{3})\b")
 _IMO_RE = re.compile(r"\bIMO(?: ?(?:No\.?|number|n°|nr\.?))?[ :#]*([0-9]{7})\b", re.I)
@@ -284,7 +303,9 @@ def _ibans(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
 @extractor("ip_address", label="IP_ADDRESS")
 def _ips(text: str, options: ExtractorOptions) -> Iterator[Entity]:
-    for pattern in (_IPV4_RE, _IPV6_RE):
+    for pattern, hint in ((_IPV4_RE, _IPV4_HINT_RE), (_IPV6_RE, _IPV6_HINT_RE)):
+        if hint.search(text) is None:
+            continue
         for m in pattern.finditer(text):
             try:
                 ip = ipaddress.ip_address(m.group(0))

