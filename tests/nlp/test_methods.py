@@ -1,4 +1,5 @@
-"""The criminal-method taxonomy: validated YAML, sentence evidence, one hit per method."""
+"""The criminal-method taxonomy: validated YAML, sentence evidence, one hit per method, patterns and
+semantic similarity."""
 
 from __future__ import annotations
 
@@ -24,11 +25,17 @@ REQUIRED_IDS = {
 }
 
 
-def test_taxonomy_has_the_demo_ids_over_seven_areas(taxonomy: MethodTaxonomy) -> None:
+def test_taxonomy_has_the_demo_ids_over_eight_areas(taxonomy: MethodTaxonomy) -> None:
     assert REQUIRED_IDS <= set(taxonomy.by_id)
-    assert {m.category for m in taxonomy.methods} >= {"drugs", "firearms", "oic", "slavery", "fraud", "ml", "border"}
-    assert all(len(m.examples.get("en", ())) >= 2 for m in taxonomy.methods)
+    assert len(taxonomy.methods) >= 40
+    assert {m.category for m in taxonomy.methods} >= {
+        "drugs", "firearms", "oic", "slavery", "fraud", "ml", "border", "cyber"
+    }
+    assert sum(1 for m in taxonomy.methods if m.category == "cyber") >= 5
+    assert all(len(m.examples.get("en", ())) >= 3 for m in taxonomy.methods)
+    assert all(set(m.patterns) >= {"en", "fr", "es", "de"} for m in taxonomy.methods)
     assert len(taxonomy.digest) == 12
+    assert taxonomy.encoder is not None and taxonomy.semantic.cues.keys() == taxonomy.categories.keys()
 
 
 def _cases() -> list[tuple[str, str, str]]:
@@ -49,12 +56,12 @@ def test_every_example_sentence_is_recognised(taxonomy: MethodTaxonomy, method_i
     hit = hits[method_id]
     assert hit.evidence == sentence
     assert text[hit.start : hit.end] == sentence
-    assert hit.matched_by in {f"pattern:{lang}", "pattern:en"}
+    assert hit.matched_by in {f"pattern:{lang}", "pattern:en", "pattern+semantic"}
 
 
 def test_each_foreign_language_has_examples_for_most_methods(taxonomy: MethodTaxonomy) -> None:
     for lang in ("fr", "es", "de"):
-        assert sum(1 for m in taxonomy.methods if m.examples.get(lang)) >= 20
+        assert all(m.examples.get(lang) for m in taxonomy.methods)
 
 
 def test_more_distinct_patterns_raise_confidence_and_best_sentence_wins(taxonomy: MethodTaxonomy) -> None:
@@ -109,3 +116,138 @@ def test_a_method_added_in_yaml_only_is_matched(tmp_path: Path) -> None:
 def test_regex_sentence_splitter_keeps_decimals_and_domains() -> None:
     text = "He had £1.2m in cash. It went to x.onion today! Next"
     assert [text[s:e] for s, e in split_sentences(text)] == ["He had £1.2m in cash.", "It went to x.onion today!", "Next"]
+
+
+# --- semantic matching ---------------------------------------------------------------------------
+
+#: Paraphrases with none of the methods' pattern words, and the method each describes.
+PARAPHRASES = [
+    ("He let the dealers use his council flat in exchange for drugs.", "drugs.cuckooing"),
+    ("Dealers moved into the home of a disabled pensioner and sold crack from his living room.", "drugs.cuckooing"),
+    ("A man claiming to be a detective told the pensioner to hand her bank cards to a driver who would call round.",
+     "fraud.courier"),
+    ("She met him on a dating app and over six months sent him her life savings for a visa he never got.",
+     "fraud.romance"),
+    ("He made a working gun at home using plastic parts from his own printer.", "firearms.3d_printed"),
+]
+
+#: Sentences with no method: ordinary life, and crime news that names no modus operandi.
+NEGATIVES = [
+    "He let his friend use his council flat while he was abroad.",
+    "The council approved a new cycle lane.",
+    "Police said the investigation into the drugs seizure is continuing.",
+    "The defendant was sentenced to eight years at Crown Court for drugs offences.",
+    "Officers arrested three dealers and seized cash and phones.",
+    "The bank launched a new savings account for young people.",
+    "The couple met on a dating app and married last year.",
+    "Residents complained about drug dealing and drug litter near the park.",
+    "The gun club held its annual open day for new members and their families.",
+]
+
+
+@pytest.mark.parametrize(("sentence", "method_id"), PARAPHRASES)
+def test_a_paraphrase_without_pattern_words_is_a_semantic_only_hit(
+    taxonomy: MethodTaxonomy, sentence: str, method_id: str
+) -> None:
+    text = f"Officers gave an update on Monday. {sentence} Enquiries continue."
+    hits = taxonomy.match(text, split_sentences(text), "en")
+    assert [(h.id, h.matched_by, h.evidence) for h in hits] == [(method_id, "semantic", sentence)]
+    assert 0.45 <= hits[0].confidence <= 0.8  # SEMANTIC_BASE at the threshold .. SEMANTIC_TOP
+
+
+@pytest.mark.parametrize("sentence", NEGATIVES)
+def test_crime_free_and_method_free_sentences_have_no_semantic_hit(taxonomy: MethodTaxonomy, sentence: str) -> None:
+    assert taxonomy.match(sentence, split_sentences(sentence), "en") == []
+
+
+def test_a_crime_sentence_hits_only_its_own_method_not_its_neighbours(taxonomy: MethodTaxonomy) -> None:
+    text = "Teenage runners were sent from London to sell heroin in seaside towns on the gang's deal line."
+    ids = {h.id for h in taxonomy.match(text, split_sentences(text), "en")}
+    assert ids == {"drugs.county_lines"}
+    text = "The men worked twelve hours a day at the car wash and were never paid or allowed to leave."
+    assert [h.id for h in taxonomy.match(text, split_sentences(text), "en")] == ["slavery.forced_labour"]
+
+
+def test_pattern_and_semantic_evidence_combine_into_one_hit(taxonomy: MethodTaxonomy) -> None:
+    text = (
+        "Detectives found the flat had been cuckooed by dealers from London. "
+        "Dealers moved into the home of a disabled pensioner and sold crack from his living room."
+    )
+    [hit] = taxonomy.match(text, split_sentences(text), "en")
+    assert (hit.id, hit.matched_by) == ("drugs.cuckooing", "pattern+semantic")
+    assert hit.evidence.startswith("Detectives found the flat")  # the pattern sentence is the evidence
+    assert hit.confidence > 0.6  # both lines of evidence beat a single pattern hit
+
+
+def test_semantic_matching_is_english_only(taxonomy: MethodTaxonomy) -> None:
+    text = "He let the dealers use his council flat in exchange for drugs."
+    assert taxonomy.match(text, split_sentences(text), "fr") == []
+    assert taxonomy.match(text, split_sentences(text), None) == []
+
+
+def test_a_batch_is_matched_like_its_documents_one_by_one(taxonomy: MethodTaxonomy) -> None:
+    texts = [sentence for sentence, _ in PARAPHRASES] + NEGATIVES[:3]
+    batch = taxonomy.match_batch([(t, split_sentences(t), "en") for t in texts])
+    assert batch == [taxonomy.match(t, split_sentences(t), "en") for t in texts]
+
+
+def test_without_an_encoder_only_patterns_match() -> None:
+    taxonomy = MethodTaxonomy.from_file(CONFIG_DIR / "methods.yaml")
+    text = "He let the dealers use his council flat in exchange for drugs."
+    assert taxonomy.encoder is None and taxonomy.encoder_version is None
+    assert taxonomy.match(text, split_sentences(text), "en") == []
+
+
+def _write_raw(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "methods.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("semantic", "message"),
+    [
+        ({"threshold": 1.5}, r"semantic: threshold must be a number in \(0, 1\]"),
+        ({"threshold": "high"}, "semantic: threshold"),
+        ({"margin": -0.1}, "semantic: margin"),
+        ({"cues": {"arms": ["gun"]}}, "semantic: cues for unknown category 'arms'"),
+        ({"cues": {"drugs": []}}, r"semantic: cues\.drugs must be a non-empty list"),
+        ({"cues": {"drugs": ["coca(ine"]}}, "semantic: cues.drugs: 'coca\\(ine' does not compile"),
+        ({"background": "just one"}, "semantic: background must be a list of sentences"),
+        ({"treshold": 0.5}, r"semantic: unknown keys \['treshold'\]"),
+    ],
+)
+def test_bad_semantic_block_is_a_config_error(tmp_path: Path, semantic: dict, message: str) -> None:
+    data = {"categories": {"drugs": "Drugs"}, "semantic": semantic, "methods": [_entry()]}
+    with pytest.raises(ConfigError, match=message):
+        MethodTaxonomy.from_file(_write_raw(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"keywords": "flat"}, r"drugs\.x.*keywords must be a non-empty list"),
+        ({"keywords": ["fl(at"]}, r"drugs\.x.*keywords: 'fl\(at' does not compile"),
+        ({"semantic_threshold": 0}, r"drugs\.x.*semantic_threshold must be a number in \(0, 1\]"),
+        ({"semantic_treshold": 0.7}, r"drugs\.x.*unknown keys \['semantic_treshold'\]"),
+    ],
+)
+def test_bad_semantic_fields_of_a_method_are_config_errors(tmp_path: Path, extra: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        MethodTaxonomy.from_file(_write(tmp_path, [_entry() | extra]))
+
+
+def test_a_method_added_in_yaml_only_is_matched_semantically(tmp_path: Path, taxonomy: MethodTaxonomy) -> None:
+    entry = _entry("drugs.nitrous", r"nitrous oxide") | {
+        "examples": [
+            "Dealers sold nitrous oxide canisters to teenagers outside clubs.",
+            "Nitrous oxide balloons were sold by the gang at festivals.",
+            "Large nitrous oxide cylinders were sold to young people on social media.",
+        ],
+        "keywords": ["laughing gas", "canisters?", "balloons?"],
+        "semantic_threshold": 0.5,
+    }
+    custom = MethodTaxonomy.from_file(_write(tmp_path, [entry]), encoder=taxonomy.encoder)
+    text = "Police seized boxes of laughing gas balloons that were being sold to teenagers at a festival."
+    [hit] = custom.match(text, split_sentences(text), "en")
+    assert (hit.id, hit.matched_by) == ("drugs.nitrous", "semantic")
