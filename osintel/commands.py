@@ -6,12 +6,18 @@ the kernel must not import a stage at module level (see DESIGN.md, import direct
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from osintel.errors import OsintelError
 from osintel.pipeline import DrainReport, drain_outbox
+from osintel.records import Document
 from osintel.sources import SourceConfig, load_sources
 from osintel.store import ControlStore
 
@@ -39,11 +45,19 @@ def open_index(settings: Settings) -> Any:
     return _open_index(settings)
 
 
-def build_enricher(settings: Settings) -> Any:
-    """The NLP enricher, built once (loads models)."""
+def build_enricher(settings: Settings, *, store: ControlStore | None = None) -> Any:
+    """The NLP enricher, built once (loads models).
+
+    With a ``store``, near-duplicates are matched against every fingerprint saved in it (loaded
+    now, about 6 KB of memory per document: see :mod:`nlp.dedup`) and new ones are saved to it;
+    without, the enricher clusters only what it sees in this process.
+    """
+    from nlp.dedup import NearDuplicateIndex
     from nlp.enricher import Enricher
 
-    return Enricher.from_settings(settings)
+    dedup = NearDuplicateIndex(backing=store)
+    dedup.refresh()
+    return Enricher.from_settings(settings, dedup=dedup)
 
 
 def crawl(
@@ -82,7 +96,7 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
             return DrainReport()
         started = time.perf_counter()
         progress(f"loading NLP models to enrich {pending} document(s)")
-        enricher = enricher or build_enricher(settings)
+        enricher = enricher or build_enricher(settings, store=store)
         progress(f"models loaded in {time.perf_counter() - started:.1f}s")
         index = open_index(settings)
         try:
@@ -96,6 +110,222 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
             index.close()
     finally:
         store.close()
+
+
+@dataclass
+class StreamReport:
+    """What one :func:`enrich_jsonl` run did. ``invalid`` lines were not documents; ``failed``
+    documents could not be enriched; neither is written to the output."""
+
+    read: int = 0
+    written: int = 0
+    invalid: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+
+
+#: Called with (line number, reason) for every line that is not written to the output.
+Problem = Callable[[int, str], None]
+
+
+def document_from_line(line: bytes | str) -> Document:
+    """Build a Document from one JSON line of ``osintel enrich --input``.
+
+    ``id`` and ``text`` are required; any other :class:`Document` field may be given (a line
+    written by ``--output`` reads back unchanged). Without ``url`` the document gets
+    ``urn:osintel:input:<id>``; without ``source``, the source ``input`` (a string is a source id).
+    Raises ValueError saying what is wrong.
+    """
+    try:
+        obj = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    doc_id = obj.get("id")
+    if not isinstance(doc_id, str) or not doc_id.strip():
+        raise ValueError("'id' must be a non-empty string")
+    if not isinstance(obj.get("text"), str):
+        raise ValueError("'text' must be a string")
+    data = dict(obj)
+    data.setdefault("url", f"urn:osintel:input:{doc_id}")
+    source = data.setdefault("source", {"id": "input", "name": "input", "kind": "input"})
+    if isinstance(source, str):
+        data["source"] = {"id": source}
+    try:
+        return Document.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'document'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(problems) from None
+
+
+def enrich_jsonl(
+    settings: Settings,
+    source: IO[bytes],
+    sink: IO[str],
+    *,
+    enricher: Any = None,
+    progress: Progress = _quiet,
+    problem: Problem | None = None,
+) -> StreamReport:
+    """Stateless enrichment (``osintel enrich --input``): Documents as JSON lines in, enriched
+    JSON lines out, in input order. No data directory, store or index is touched.
+
+    Lines are read and enriched in batches of ``nlp.batch_size`` (the input is never loaded
+    whole). Blank lines are skipped; a line that is not a document, or a document the NLP stage
+    cannot enrich, is reported to ``problem`` with its line number and counted, and the run goes
+    on. Near-duplicates are clustered within this run only.
+    """
+    report = StreamReport()
+    problem = problem or (lambda n, msg: log.warning("line %d: %s", n, msg))
+    started = time.perf_counter()
+    if enricher is None:
+        progress("loading NLP models")
+        enricher = build_enricher(settings)
+        progress(f"models loaded in {time.perf_counter() - started:.1f}s")
+    batch: list[tuple[int, Document]] = []
+
+    def flush() -> None:
+        good, bad = _enrich_each(enricher, [doc for _, doc in batch])
+        for n, (number, _) in enumerate(batch):
+            if n in bad:
+                report.failed += 1
+                problem(number, bad[n])
+            else:
+                sink.write(good[n].to_json() + "\n")
+                report.written += 1
+        sink.flush()
+        batch.clear()
+        progress(f"enriched {report.written} document(s); {report.invalid} invalid line(s),"
+                 f" {report.failed} failed")
+
+    for number, raw in enumerate(source, start=1):
+        if not raw.strip():
+            continue
+        report.read += 1
+        try:
+            batch.append((number, document_from_line(raw)))
+        except ValueError as exc:
+            report.invalid += 1
+            problem(number, str(exc))
+            continue
+        if len(batch) >= settings.nlp.batch_size:
+            flush()
+    if batch:
+        flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _enrich_each(enricher: Any, docs: list[Document]) -> tuple[dict[int, Document], dict[int, str]]:
+    """Enrich a batch; if it fails, one by one, so one bad document holds up no other.
+
+    Returns ``({position: enriched}, {position: error})``.
+    """
+    try:
+        return dict(enumerate(enricher.enrich(docs))), {}
+    except OsintelError as exc:
+        if len(docs) == 1:
+            return {}, {0: f"{type(exc).__name__}: {exc}"}
+    good: dict[int, Document] = {}
+    bad: dict[int, str] = {}
+    for n, doc in enumerate(docs):
+        try:
+            good[n] = enricher.enrich([doc])[0]
+        except OsintelError as exc:
+            bad[n] = f"{type(exc).__name__}: {exc}"
+    return good, bad
+
+
+def reprocess(
+    settings: Settings, query: str, *, limit: int | None = None, progress: Progress = _quiet,
+    enricher: Any = None,
+) -> dict[str, Any]:
+    """Re-enrich the documents an analyst query selects, after a model or taxonomy change.
+
+    Every match is selected from the index (paged), then re-enriched from the store of record
+    (the captured text is never changed) in batches; each batch is upserted to the index and then
+    saved to the store, the order :func:`~osintel.pipeline.drain_outbox` uses. No outbox is
+    involved: reprocessing is an explicit operator action that can simply be re-run, and a crash
+    between the two writes leaves the index ahead of the store until it is. It needs the index
+    writer, so run it while ``osintel run`` is stopped.
+
+    Returns counts and, per document whose enrichment versions or method ids changed, what
+    changed: ``{"versions": {name: [before, after]}, "methods_added": [...], ...}``.
+    """
+    index = open_index(settings)
+    store = open_store(settings)
+    try:
+        ids = _select_ids(index, query, limit=limit, page=settings.index.max_page_size)
+        report: dict[str, Any] = {"query": query, "matched": len(ids), "reprocessed": 0, "missing": 0,
+                                  "failed": 0, "changed": 0, "version_changes": {}, "documents": []}
+        progress(f"{len(ids)} document(s) match {query!r}")
+        if not ids:
+            return report
+        if enricher is None:
+            progress("loading NLP models")
+            enricher = build_enricher(settings, store=store)
+        size = settings.nlp.batch_size
+        for start in range(0, len(ids), size):
+            before = [doc for doc in (store.get_document(i) for i in ids[start : start + size]) if doc is not None]
+            report["missing"] += min(size, len(ids) - start) - len(before)
+            good, bad = _enrich_each(enricher, before)
+            for n, error in bad.items():
+                log.error("document %s could not be re-enriched: %s", before[n].id, error)
+            report["failed"] += len(bad)
+            enriched = [good[n] for n in sorted(good)]
+            if enriched:
+                index.upsert(enriched)
+                store.save_documents(enriched)
+            for n in sorted(good):
+                change = _enrichment_change(before[n], good[n])
+                if change:
+                    report["changed"] += 1
+                    report["documents"].append({"id": before[n].id, "title": before[n].title, **change})
+                    for name, (old, new) in change.get("versions", {}).items():
+                        key = f"{old} -> {new}"
+                        counts = report["version_changes"].setdefault(name, {})
+                        counts[key] = counts.get(key, 0) + 1
+            report["reprocessed"] += len(enriched)
+            progress(f"reprocessed {report['reprocessed']}/{len(ids)} ({report['changed']} changed)")
+        return report
+    finally:
+        store.close()
+        index.close()
+
+
+def _select_ids(index: Any, query: str, *, limit: int | None, page: int) -> list[str]:
+    """Ids of every document matching ``query`` (at most ``limit``), collected before any write."""
+    ids: list[str] = []
+    seen: set[str] = set()
+    offset = 0
+    while limit is None or len(ids) < limit:
+        want = page if limit is None else min(page, limit - len(ids))
+        result = index.search(query, limit=want, offset=offset)
+        for hit in result.hits:
+            if hit.id not in seen:
+                seen.add(hit.id)
+                ids.append(hit.id)
+        offset += len(result.hits)
+        if not result.hits or offset >= result.total:
+            break
+    return ids if limit is None else ids[:limit]
+
+
+def _enrichment_change(before: Document, after: Document) -> dict[str, Any]:
+    """What re-enrichment changed: model versions and method ids (empty when nothing did)."""
+    change: dict[str, Any] = {}
+    names = sorted(set(before.enrichment) | set(after.enrichment))
+    versions = {k: [before.enrichment.get(k), after.enrichment.get(k)] for k in names
+                if before.enrichment.get(k) != after.enrichment.get(k)}
+    if versions:
+        change["versions"] = versions
+    old_methods = {m.id for m in before.methods}
+    new_methods = {m.id for m in after.methods}
+    if old_methods != new_methods:
+        change["methods_added"] = sorted(new_methods - old_methods)
+        change["methods_removed"] = sorted(old_methods - new_methods)
+    return change
 
 
 def capture(
@@ -204,9 +434,10 @@ def run_service(
         index = open_index(settings)  # one index object: the embedded index allows one writer
         cleanup.append(index.close)
         progress("loading NLP models")
-        enricher = build_enricher(settings)
-        worker = EnrichmentWorker(settings, ControlStore(settings.store_path), enricher, index)
-        cleanup.append(worker.store.close)
+        worker_store = ControlStore(settings.store_path)
+        cleanup.append(worker_store.close)
+        enricher = build_enricher(settings, store=worker_store)  # loads near-duplicate fingerprints
+        worker = EnrichmentWorker(settings, worker_store, enricher, index)
         worker.start()
         cleanup.append(worker.stop)
 

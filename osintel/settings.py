@@ -45,6 +45,8 @@ class CrawlSettings(_Section):
 
 class NLPSettings(_Section):
     spacy_model_en: str
+    spacy_model_fr: str
+    embedding_batch_size: int
     batch_size: int
     langdetect_seed: int
     phone_default_region: str

@@ -94,7 +94,7 @@ def test_run_collects_enriches_indexes_and_serves_source_health_then_stops_on_si
         env = _env(data_dir, OSINTEL_WORKER_POLL_SECONDS="0.5", OSINTEL_CRAWL_AUTOTHROTTLE="false",
                    OSINTEL_SCHEDULE_SHUTDOWN_GRACE_SECONDS="1")
         proc = subprocess.Popen(
-            OSINTEL + ["run", "--port", str(port), "--sources", str(sources_file), "--exit-after", "80"],
+            OSINTEL + ["run", "--port", str(port), "--sources", str(sources_file), "--exit-after", "240"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         api = f"http://127.0.0.1:{port}"
@@ -111,7 +111,7 @@ def test_run_collects_enriches_indexes_and_serves_source_health_then_stops_on_si
                 body = get("/health")
                 return body if body and body["documents"] > 0 and body["outbox"]["pending"] == 0 else None
 
-            health = _wait(indexed, 70, "documents crawled, enriched and indexed", proc)
+            health = _wait(indexed, 180, "documents crawled, enriched and indexed", proc)
             assert health["outbox"]["done"] == health["documents"]
 
             def succeeded() -> Any:
