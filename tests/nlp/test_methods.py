@@ -126,7 +126,7 @@ PARAPHRASES = [
     ("Dealers moved into the home of a disabled pensioner and sold crack from his living room.", "drugs.cuckooing"),
     ("A man claiming to be a detective told the pensioner to hand her bank cards to a driver who would call round.",
      "fraud.courier"),
-    ("She met him on a dating app and over six months sent him her life savings for a visa he never got.",
+    ("After months of loving messages from a man she knew only online, she sent him her life savings for a visa he never got.",
      "fraud.romance"),
     ("He made a working gun at home using plastic parts from his own printer.", "firearms.3d_printed"),
 ]
@@ -142,6 +142,11 @@ NEGATIVES = [
     "The couple met on a dating app and married last year.",
     "Residents complained about drug dealing and drug litter near the park.",
     "The gun club held its annual open day for new members and their families.",
+    "Walkers can follow the county lines of the old railway from the village to the coast.",
+    "Hundreds of visitors came to the harbour for the annual small boat festival.",
+    "The shop sells Black Forest cuckoo clocks to tourists.",
+    "Encrypted messaging apps help journalists protect their sources.",
+    "He slept on the floor of the airport after his flight was cancelled.",
 ]
 
 
@@ -164,6 +169,8 @@ def test_a_crime_sentence_hits_only_its_own_method_not_its_neighbours(taxonomy: 
     text = "Teenage runners were sent from London to sell heroin in seaside towns on the gang's deal line."
     ids = {h.id for h in taxonomy.match(text, split_sentences(text), "en")}
     assert ids == {"drugs.county_lines"}
+    text = "For six months she sent money to a man she had met on a dating site, who said he was stuck abroad."
+    assert [h.id for h in taxonomy.match(text, split_sentences(text), "en")] == ["fraud.romance"]
     text = "The men worked twelve hours a day at the car wash and were never paid or allowed to leave."
     assert [h.id for h in taxonomy.match(text, split_sentences(text), "en")] == ["slavery.forced_labour"]
 

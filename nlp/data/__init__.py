@@ -1,0 +1,1 @@
+"""Data files for :mod:`nlp` (organisation gazetteer for the entity ruler); shipped as package data."""
