@@ -68,7 +68,7 @@ def main() -> None:
         import spacy
 
         nlp = spacy.load(settings.nlp.spacy_model_en)
-        english = [d.text for d in docs if d.language in (None, "en")]
+        english = [d.text for d in enriched if d.language == "en"]  # as detected by the enricher
         english_words = sum(len(t.split()) for t in english)
         spacy_runs = []
         for _ in range(args.repeat):
