@@ -40,10 +40,10 @@ from twisted.python.failure import Failure
 
 from osintel.records import Capture
 from osintel.sources import Source
-from spiders.base import SourceSpiderMixin, classify_failure
+from spiders.base import SourceSpiderMixin
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.extract import parse_date
-from spiders.social import Post, post_item
+from spiders.social import Post, post_item, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -173,14 +173,8 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        target = request.cb_kwargs.get("target", "")
-        reason, _ = classify_failure(failure, self.stats)
-        self.stats.inc_value(f"fetch/failed/{reason}")
-        log.error("could not fetch %s: %s", request.url, reason,
-                  extra={"url": request.url, "source_id": self.source.id, "target": target, "reason": reason})
-        if self.paging is not None:
-            self.paging.fail(target)
-            self.paging.closed(target)
+        target_failed(self, self.paging, url=request.url, target=request.cb_kwargs.get("target", ""),
+                      failure=failure)
 
     # -- mapping -------------------------------------------------------------------------------
 

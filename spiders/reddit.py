@@ -50,9 +50,8 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from osintel.sources import Source
-from spiders.base import classify_failure
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
-from spiders.social import Post, post_item
+from spiders.social import Post, post_item, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -248,23 +247,11 @@ class RedditSpider(scrapy.Spider):
 
     def target_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        target = request.meta.get("target", "")
-        reason, _ = classify_failure(failure, self.stats)
-        self.stats.inc_value("reddit/target_failed")
-        self.stats.inc_value(f"fetch/failed/{reason}")
-        log.error("%s: could not fetch %s for %s: %s", self.source.id, request.url, target, reason,
-                  extra={"source_id": self.source.id, "url": request.url, "target": target, "reason": reason})
-        if self.keeper is not None:
-            self.keeper.fail(target)
-            self.keeper.closed(target)
+        target_failed(self, self.keeper, url=request.url, target=request.meta.get("target", ""),
+                      failure=failure, counter="reddit/target_failed")
 
     def _bad(self, response: Response, target: str) -> None:
-        assert self.keeper is not None
-        self.stats.inc_value("reddit/bad_response")
-        log.error("%s: unexpected answer from %s", self.source.id, response.url,
-                  extra={"source_id": self.source.id, "url": response.url, "target": target})
-        self.keeper.fail(target)
-        self.keeper.closed(target)
+        target_failed(self, self.keeper, url=response.url, target=target, counter="reddit/bad_response")
 
     # -- mapping -----------------------------------------------------------------------------
 

@@ -12,12 +12,17 @@ signal (coordinated posting) and must not collapse into one document.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from osintel.records import Capture, Document, document_id_for_post
 from osintel.sources import Source
+from spiders.base import classify_failure
 from spiders.items import Collected
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,3 +76,27 @@ def post_item(source: Source, post: Post, *, capture: Capture | None = None) -> 
     """The pipeline item for ``post``: keyed by platform and post id, not by its text."""
     doc = post_document(source, post, capture=capture)
     return Collected(document=doc, content_key=f"{post.platform}:{post.post_id}")
+
+
+def target_failed(spider: Any, keeper: Any, *, url: str, target: str, failure: Any = None,
+                  counter: str | None = None) -> None:
+    """What every social spider does when a page of ``target`` could not be used.
+
+    ``failure`` is the Twisted failure of a request that failed (classified and counted as
+    ``fetch/failed/<reason>``); without it the page arrived but could not be read
+    (``reason`` ``bad-response``). Either way it is logged, counted under ``counter`` when given,
+    and the target's cursor is held back for this crawl (``keeper.fail``), since posts may be missing.
+    """
+    stats = spider.crawler.stats
+    if failure is not None:
+        reason, _ = classify_failure(failure, stats)
+        stats.inc_value(f"fetch/failed/{reason}")
+    else:
+        reason = "bad-response"
+    if counter:
+        stats.inc_value(counter)
+    log.error("%s: could not fetch %s for %s: %s", spider.source.id, url, target, reason,
+              extra={"source_id": spider.source.id, "url": url, "target": target, "reason": reason})
+    if keeper is not None:
+        keeper.fail(target)
+        keeper.closed(target)
