@@ -62,6 +62,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from osintel.records import Document
+from osintel.store import MinHashRow
 
 log = logging.getLogger(__name__)
 
@@ -102,19 +103,10 @@ class Fingerprint:
     scheme: str
 
 
-class FingerprintRow(Protocol):
-    seq: int
-    doc_id: str
-    cluster_id: str
-    signature: bytes
-    facts: bytes
-    scheme: str
-
-
 class FingerprintBacking(Protocol):
     """Durable storage of fingerprints; :class:`osintel.store.ControlStore` provides it."""
 
-    def minhash_since(self, seq: int, *, limit: int = 5000) -> Sequence[FingerprintRow]:
+    def minhash_since(self, seq: int, *, limit: int = 5000) -> Sequence[MinHashRow]:
         """Rows saved after ``seq``, in ``seq`` order."""
         ...
 
