@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from osintel import commands
+from osintel.cmd import register_all
 from osintel.errors import AlreadyRunningError, ConfigError, OsintelError, QueryError
 from osintel.settings import Settings, load_settings
 
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="API port (default 8000)")
     p.add_argument("--no-api", action="store_true", help="run the scheduler and worker without the API")
     p.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # tests
+    register_all(sub, common)
     return parser
 
 
@@ -163,6 +165,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    handler = getattr(args, "handler", None)
+    if handler is not None:  # a command group from osintel.cmd
+        return int(handler(args, settings))
     cmd = args.command
     if cmd == "demo":
         site, summary = commands.run_demo(settings, progress=_progress)

@@ -21,7 +21,9 @@ ALLOWED: dict[str, set[str]] = {
 #: Third-party libraries a package must never import.
 FORBIDDEN_LIBS: dict[str, set[str]] = {"nlp": {"scrapy", "twisted"}, "indexer": {"scrapy", "spacy", "twisted"}}
 #: The kernel wires stages together in these modules, only inside functions (lazily).
-KERNEL_WIRING = {"osintel/commands.py"}
+KERNEL_WIRING = {"osintel/commands.py"} | {
+    path.relative_to(ROOT).as_posix() for path in (ROOT / "osintel" / "cmd").glob("*.py")
+}
 
 
 def _imports(path: Path) -> list[tuple[str, bool, int]]:
