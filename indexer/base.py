@@ -21,8 +21,13 @@ from osintel.records import Document
 SortOrder: TypeAlias = Literal["relevance", "published", "-published"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "published", "-published")
 
-#: Fields that :meth:`Index.search` can count values of (``facets=``).
-FACET_FIELDS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label")
+#: Fields that :meth:`Index.search` can count values of (``facets=``). ``entity:<LABEL>`` (for
+#: example ``entity:PERSON``) counts the normalised values of that entity label.
+FACET_FIELDS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label", "grading")
+#: Prefix of the per-label entity facets (``entity:PERSON``, ``entity:PHONE``, ...).
+ENTITY_FACET_PREFIX = "entity:"
+#: Buckets :meth:`Index.search` can build a date histogram of ``published_at`` in (``histogram=``).
+HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
 
 
 # --- query AST ------------------------------------------------------------------------------
@@ -94,7 +99,33 @@ class Not:
     clause: Node
 
 
-Node: TypeAlias = MatchAll | Term | Phrase | Prefix | Range | And | Or | Not
+@dataclass(frozen=True, slots=True)
+class GeoDistance:
+    """Documents with a geocoded location within ``km`` of (``lat``, ``lon``).
+
+    Query syntax: ``near:"51.51,-0.13,25km"``. Distance is great-circle (haversine).
+    """
+
+    lat: float
+    lon: float
+    km: float
+
+
+@dataclass(frozen=True, slots=True)
+class GeoBox:
+    """Documents with a geocoded location inside a bounding box.
+
+    Query syntax: ``bbox:"north,west,south,east"`` (degrees); ``west > east`` crosses the
+    antimeridian.
+    """
+
+    north: float
+    west: float
+    south: float
+    east: float
+
+
+Node: TypeAlias = MatchAll | Term | Phrase | Prefix | Range | And | Or | Not | GeoDistance | GeoBox
 
 
 # --- results --------------------------------------------------------------------------------
@@ -117,11 +148,18 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """A page of hits, the total number of matches, and facet counts ``{field: {value: n}}``."""
+    """A page of hits, the total number of matches, and facet counts ``{field: {value: n}}``.
+
+    ``next_cursor`` is an opaque string to pass as ``cursor=`` for the page after this one
+    (``None`` on the last page). ``histogram`` is ``[(bucket start as ISO date, count), ...]``
+    in date order when ``histogram=`` was asked for (empty buckets included).
+    """
 
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    next_cursor: str | None = None
+    histogram: list[tuple[str, int]] = field(default_factory=list)
 
 
 # --- the protocol ---------------------------------------------------------------------------
@@ -159,10 +197,20 @@ class Index(Protocol):
         offset: int = 0,
         sort: SortOrder = "relevance",
         facets: Sequence[str] = (),
+        facet_size: int = 20,
+        cursor: str | None = None,
+        histogram: str | None = None,
     ) -> SearchResult:
         """Run an analyst query (string or parsed AST) and return one page of hits.
 
-        Raises :class:`~osintel.errors.QueryError` for a malformed query or unknown facet.
+        ``facets`` names fields of :data:`FACET_FIELDS` or ``entity:<LABEL>``; each returns its
+        ``facet_size`` most frequent values. ``cursor`` (from a previous result's
+        ``next_cursor``, same query and sort) continues after that page, deep-paging without
+        ``offset``'s window limit (``search_after``). ``histogram`` (one of
+        :data:`HISTOGRAM_INTERVALS`) counts matches per bucket of ``published_at``.
+
+        Raises :class:`~osintel.errors.QueryError` for a malformed query, unknown facet, bad
+        cursor or interval.
         """
         ...
 
