@@ -11,6 +11,8 @@ Syntax, by example::
     method:drugs.*                    trailing wildcard (leading wildcards and regexes are refused)
     published:[2024-01-01 TO 2024-12-31]   dates are UTC; a date-only upper bound includes the day
     published:>=2025-01-01  relevance:[0.5 TO *]  relevance:{0.2 TO 0.8}
+    near:"51.51,-0.13,25km"           a location within 25 km (units: km, m, mi; none means km)
+    bbox:"52.0,-1.0,51.0,0.5"         a location inside north,west,south,east (degrees)
 
 Bare words and phrases search ``title`` and ``text``. Every other field is listed in
 :data:`FIELDS`. Values of keyword fields match exactly and case-insensitively; :func:`normalize`
@@ -31,14 +33,30 @@ from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError, ParseSyntaxError
 from luqum.parser import parser as _luqum_parser
 
-from indexer.base import And, MatchAll, Node, Not, Or, Phrase, Prefix, Range, Term
+from indexer.base import (
+    And,
+    GeoBox,
+    GeoDistance,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Range,
+    Term,
+)
+from indexer.query_geo import GEO_EXAMPLES, GeoValueError, parse_geo
 from osintel.errors import QueryError
 
+#: Resource guards shared by every backend: longest query text, most leaf clauses.
 MAX_QUERY_LENGTH = 2000
 MAX_CLAUSES = 200
+#: Most ``near:``/``bbox:`` filters in one query (each is a scan of its area on tantivy).
+MAX_GEO_FILTERS = 10
 DEFAULT_PHONE_REGION = "GB"
 
-FieldKind = Literal["text", "keyword", "entity", "date", "number"]
+FieldKind = Literal["text", "keyword", "entity", "date", "number", "geo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +103,8 @@ _SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("relevance", "number", "relevance score"),
     FieldSpec("grading", "keyword", "3x5x2 grading code, e.g. 2BP"),
     FieldSpec("handling", "keyword", "handling code P or C"),
+    FieldSpec("near", "geo", 'a location within a distance: near:"51.51,-0.13,25km"'),
+    FieldSpec("bbox", "geo", 'a location inside a box: bbox:"north,west,south,east"'),
 )
 
 #: Every field the query language accepts, by name.
@@ -173,20 +193,78 @@ def parse_query(
     except RecursionError:
         raise QueryError("query is nested too deeply", query=text, position=0) from None
     node = _Converter(text, phone_region).convert(luqum_tree, None)
-    clauses = _count_clauses(node)
-    if clauses > max_clauses:
-        raise QueryError(
-            f"query has {clauses} clauses; the limit is {max_clauses}", query=text, position=0
-        )
-    return node
+    try:
+        return check_query(node, max_clauses=max_clauses)
+    except QueryError as exc:
+        raise QueryError(exc.args[0], query=text, position=0) from None
 
 
-def _count_clauses(node: Node) -> int:
-    if isinstance(node, (And, Or)):
-        return sum(_count_clauses(c) for c in node.clauses)
-    if isinstance(node, Not):
-        return _count_clauses(node.clause)
-    return 1
+_LEAVES = (MatchAll, Term, Phrase, Prefix, Range, GeoDistance, GeoBox)
+#: Deepest nesting of AND/OR/NOT a query may have (a parsed query is far shallower).
+MAX_DEPTH = 64
+
+
+def check_query(node: object, *, max_clauses: int = MAX_CLAUSES) -> Node:
+    """Validate an AST built elsewhere (a stored alert query, an API client) before a backend
+    compiles it: only known node types and fields, at most ``max_clauses`` leaves, bounded
+    nesting, geo values in range. Returns ``node``; raises :class:`QueryError`.
+
+    :func:`parse_query` output always passes; backends call this for a :data:`Node` argument so
+    that the resource guards hold whichever way a query arrives.
+    """
+    leaves = geo_filters = 0
+    stack: list[tuple[object, int]] = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise QueryError(f"query is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, (And, Or)):
+            if not item.clauses:
+                raise QueryError(f"{type(item).__name__} needs at least one clause")
+            stack.extend((child, depth + 1) for child in item.clauses)
+            continue
+        if isinstance(item, Not):
+            stack.append((item.clause, depth + 1))
+            continue
+        if not isinstance(item, _LEAVES):
+            raise QueryError(f"not a query node: {type(item).__name__}")
+        leaves += 1
+        geo_filters += isinstance(item, (GeoDistance, GeoBox))
+        _check_leaf(item)
+    if leaves > max_clauses:
+        raise QueryError(f"query has {leaves} clauses; the limit is {max_clauses}")
+    if geo_filters > MAX_GEO_FILTERS:
+        raise QueryError(f"query has {geo_filters} geo filters; the limit is {MAX_GEO_FILTERS}")
+    return node  # type: ignore[return-value]
+
+
+def _check_leaf(node: Node) -> None:
+    field = getattr(node, "field", None)
+    if field is not None and field not in FIELDS:
+        raise QueryError(f"unknown field {field!r}")
+    if isinstance(node, Range):
+        if FIELDS[node.field].kind not in ("date", "number"):
+            raise QueryError(f"ranges are not supported on {node.field!r}")
+        if node.low is None and node.high is None:
+            raise QueryError(f"range on {node.field!r} has no bounds")
+    elif isinstance(node, GeoDistance):
+        raw = f"{node.lat!r},{node.lon!r},{node.km!r}km"
+        _revalidate("near", raw)
+    elif isinstance(node, GeoBox):
+        _revalidate("bbox", f"{node.north!r},{node.west!r},{node.south!r},{node.east!r}")
+    elif isinstance(node, (Term, Prefix, Phrase)):
+        value = node.text if isinstance(node, Phrase) else node.value
+        if not isinstance(value, str):
+            raise QueryError(f"value of {field or 'a word'} must be a string")
+        if len(value) > MAX_QUERY_LENGTH:
+            raise QueryError(f"a query value is longer than {MAX_QUERY_LENGTH} characters")
+
+
+def _revalidate(field: str, raw: str) -> None:
+    try:
+        parse_geo(field, raw)
+    except GeoValueError as exc:
+        raise QueryError(str(exc)) from None
 
 
 def _unescape(value: str) -> str:
@@ -226,6 +304,10 @@ class _Converter:
             return Not(self.convert(node.a, field))
         if isinstance(node, tree.Plus):
             return self.convert(node.a, field)
+        if isinstance(node, (tree.Word, tree.Phrase)) and field and FIELDS[field].kind == "geo":
+            return self.geo(node, field)
+        if field is not None and FIELDS[field].kind == "geo":
+            raise self.error(f"{field}: takes a quoted value such as {GEO_EXAMPLES[field]}", node)
         if isinstance(node, tree.Word):
             return self.word(node, field)
         if isinstance(node, tree.Phrase):
@@ -310,6 +392,18 @@ class _Converter:
         if wildcard_at != [len(chars) - 1]:
             raise self.error("only a single trailing * wildcard is supported", node)
         return "".join(chars[:-1]), True
+
+    # -- geo --
+
+    def geo(self, node: tree.Word | tree.Phrase, field: str) -> GeoDistance | GeoBox:
+        """``near:"lat,lon,25km"`` or ``bbox:"n,w,s,e"``; errors point at the bad component."""
+        quoted = isinstance(node, tree.Phrase)
+        raw = node.value[1:-1] if quoted else node.value
+        start = (getattr(node, "pos", None) or 0) + (1 if quoted else 0)
+        try:
+            return parse_geo(field, raw)
+        except GeoValueError as exc:
+            raise QueryError(str(exc), query=self.query, position=start + exc.offset) from None
 
     # -- ranges --
 

@@ -18,8 +18,12 @@ from types import TracebackType
 
 import tantivy
 
-from indexer.base import FACET_FIELDS, SORT_ORDERS, Hit, Node, SearchResult, SortOrder
-from indexer.query import DEFAULT_PHONE_REGION, parse_query
+from indexer.base import SORT_ORDERS, Hit, Node, SearchResult, SortOrder
+from indexer.query import DEFAULT_PHONE_REGION, check_query, parse_query
+from indexer.tantivy_facets import aggregate, check_facets, check_interval
+from indexer.tantivy_geo import resolve_geo
+from indexer.search_common import fingerprint, mode_for
+from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
 from indexer.tantivy_query import TantivyCompiler
 from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, text_analyzer, to_tantivy
 from osintel.errors import IndexBackendError, QueryError
@@ -29,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: Deepest hit (offset + limit) a search may reach; deeper paging should refine the query.
 MAX_RESULT_WINDOW = 10_000
-#: Most values returned per facet.
-FACET_SIZE = 50
 SNIPPET_CHARS = 200
 # Tantivy needs at least 15 MB of writer heap per indexing thread.
 _MIN_HEAP_PER_THREAD = 15_000_000
@@ -66,8 +68,9 @@ class TantivyIndex:
         except ValueError as exc:
             if "schema does not match" in str(exc):
                 raise IndexBackendError(
-                    f"the search index at {self.path} was built with a different schema; "
-                    "delete the directory and rebuild the index from the store"
+                    f"the search index at {self.path} was built with a different schema "
+                    "(an older osintel version?); delete that directory and rebuild the index "
+                    "from the store with `osintel reindex --to embedded`"
                 ) from exc
             raise IndexBackendError(f"cannot open search index at {self.path}: {exc}") from exc
         except OSError as exc:
@@ -191,74 +194,76 @@ class TantivyIndex:
         offset: int = 0,
         sort: SortOrder = "relevance",
         facets: Sequence[str] = (),
+        facet_size: int = 20,
+        cursor: str | None = None,
+        histogram: str | None = None,
     ) -> SearchResult:
-        """Search with the analyst query language; see :mod:`indexer.query`.
+        """Search with the analyst query language; see :mod:`indexer.query` and
+        :meth:`indexer.base.Index.search`.
 
         ``sort``: ``relevance`` (BM25), ``-published`` (newest first) or ``published`` (oldest
-        first); undated documents come last either way. ``limit`` is clamped to
-        ``max_page_size``; ``limit=0`` returns only the total and facets.
+        first); undated documents come last either way, and ties are broken on the id (see
+        :mod:`indexer.tantivy_paging`). ``limit`` is clamped to ``max_page_size``; ``limit=0``
+        returns only the total, facets and histogram.
         """
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
         if sort not in SORT_ORDERS:
             raise QueryError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_ORDERS)}")
-        unknown = [f for f in facets if f not in FACET_FIELDS]
-        if unknown:
-            known = ", ".join(FACET_FIELDS)
-            raise QueryError(f"unknown facet {unknown[0]!r}; known facets: {known}")
+        facet_names = check_facets(facets, facet_size)
+        check_interval(histogram)
+        if cursor is not None and offset:
+            raise QueryError("pass either offset or cursor, not both")
         limit = min(limit, self.max_page_size)
-        if offset + limit > MAX_RESULT_WINDOW:
+        if cursor is None and offset + limit > MAX_RESULT_WINDOW:
             raise QueryError(
-                f"cannot page beyond hit {MAX_RESULT_WINDOW}; narrow the query or sort by date"
+                f"cannot page beyond hit {MAX_RESULT_WINDOW} with offset; use the cursor "
+                "(next_cursor) to page deeper"
             )
         if isinstance(query, str):
             node = parse_query(query, phone_region=self.phone_region)
         else:
-            node = query
-        compiled = self._compiler.compile(node)
+            node = check_query(query)
+        mode = mode_for(node, sort)
+        print_ = fingerprint(node, sort)
+        after = decode_cursor(cursor, print_, mode) if cursor is not None else None
 
         searcher = self._searcher()
-        kwargs: dict[str, object] = {}
-        if sort != "relevance":
-            kwargs["order_by_field"] = "published"
-            kwargs["order"] = tantivy.Order.Asc if sort == "published" else tantivy.Order.Desc
-        try:
-            # Tantivy refuses a limit of 0; fetch one and drop it to get the total.
-            result = searcher.search(compiled, max(limit, 1), count=True, offset=offset, **kwargs)
-        except ValueError as exc:
-            raise IndexBackendError(f"search failed: {exc}") from exc
-        raw_hits = result.hits[:limit]
+        compiled = self._compiler.compile(resolve_geo(searcher, self._compiler, node))
+        pager = Pager(searcher, self._schema, compiled, mode)
+        rows, more = pager.page(after=after, skip=offset, take=limit) if limit else ([], False)
+        total = pager.total
+        if total is None:  # a cursor page counted only what follows the cursor
+            try:
+                total = int(searcher.search(compiled, 1, count=True).count or 0)
+            except ValueError as exc:
+                raise IndexBackendError(f"search failed: {exc}") from exc
 
         hits: list[Hit] = []
-        if raw_hits:
+        if rows:
             snippets = tantivy.SnippetGenerator.create(searcher, compiled, self._schema, "text")
             snippets.set_max_num_chars(SNIPPET_CHARS)
-            for key, address in raw_hits:
-                stored = searcher.doc(address)
+            for row in rows:
+                stored = searcher.doc(row.address)
                 document = self._document(stored)
-                score = float(key) if sort == "relevance" else 0.0
+                row.doc_id = document.id
+                score = row.score if mode == "score" else (1.0 if mode == "id" else 0.0)
                 snippet = self._snippet(snippets, stored, document)
                 hits.append(Hit(document.id, score, snippet, document))
-        return SearchResult(
-            total=int(result.count or 0), hits=hits, facets=self._facets(searcher, compiled, facets)
+        next_cursor = None
+        if more and rows:
+            depth = (after.depth if after else offset) + len(rows)
+            next_cursor = encode_cursor(print_, pager.cursor_after(rows[-1], depth))
+        facet_counts, buckets = aggregate(
+            searcher, compiled, facet_names, facet_size=facet_size, interval=histogram
         )
-
-    def _facets(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, facets: Sequence[str]
-    ) -> dict[str, dict[str, int]]:
-        if not facets:
-            return {}
-        spec = {
-            name: {"terms": {"field": name, "size": FACET_SIZE}} for name in dict.fromkeys(facets)
-        }
-        try:
-            result = searcher.aggregate(query, spec)
-        except ValueError as exc:
-            raise IndexBackendError(f"facet counting failed: {exc}") from exc
-        return {
-            name: {str(b["key"]): int(b["doc_count"]) for b in result[name]["buckets"]}
-            for name in spec
-        }
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facet_counts,
+            next_cursor=next_cursor,
+            histogram=buckets,
+        )
 
     @staticmethod
     def _snippet(

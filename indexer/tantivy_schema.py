@@ -7,10 +7,17 @@ value typed by an analyst always meets the value indexed.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime, timezone
+
 import tantivy
 
 from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
+from indexer.search_common import ENTITY_FACET_FIELD, entity_facet_values
 from osintel.records import Document
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 #: Registered on every opened index (analysers are not persisted with the index).
 TEXT_ANALYZER = "osintel_en"
@@ -30,9 +37,43 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "grading",
     "handling",
 )
-FAST_KEYWORD_FIELDS = frozenset({"source", "language", "method", "category", "country", "label"})
+FAST_KEYWORD_FIELDS = frozenset(
+    {"source", "language", "method", "category", "country", "label", "grading"}
+)
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 DATE_FIELDS: tuple[str, ...] = ("published", "collected")
+
+#: Every location's latitude/longitude (multi-valued): the coarse range filter of geo queries.
+GEO_LAT, GEO_LON = "geo_lat", "geo_lon"
+#: The first :data:`GEO_SLOTS` locations again, one single-valued fast field per slot, so the
+#: exact geo check reads columns instead of stored documents; ``geo_n`` counts the locations
+#: and ``geo`` stores all of them (read only for documents with more than GEO_SLOTS).
+GEO_SLOTS = 8
+GEO_COUNT, GEO_STORED = "geo_n", "geo"
+#: First 8 bytes of the id as a big-endian integer: orders like the id itself (ties are broken
+#: on the full id), so hits sort stably on ``(primary key, id)``.
+ID_KEY = "id_key"
+#: A 64-bit hash of the id: resolved geo filters select documents by a set of these.
+ID_HASH = "id_hash"
+#: Publication time in microseconds, ascending and negated (``sort_up``/``sort_down``); undated
+#: documents hold the largest value so they come last in both orders.
+SORT_UP, SORT_DOWN = "sort_up", "sort_down"
+UNDATED = 2**63 - 1
+
+
+def geo_slot_fields(slot: int) -> tuple[str, str]:
+    """Names of the latitude and longitude fast fields of location slot ``slot``."""
+    return f"geo_lat_{slot}", f"geo_lon_{slot}"
+
+
+def id_key(doc_id: str) -> int:
+    """Order-preserving integer of the first 8 UTF-8 bytes of ``doc_id`` (see :data:`ID_KEY`)."""
+    return int.from_bytes(doc_id.encode("utf-8")[:8].ljust(8, b"\0"), "big")
+
+
+def id_hash(doc_id: str) -> int:
+    """64-bit BLAKE2b hash of ``doc_id`` (see :data:`ID_HASH`)."""
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
@@ -67,9 +108,23 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(
             name, fast=name in FAST_KEYWORD_FIELDS, tokenizer_name="raw", index_option="basic"
         )
+    builder.add_text_field(
+        ENTITY_FACET_FIELD, fast=True, tokenizer_name="raw", index_option="basic"
+    )
     for name in DATE_FIELDS:
         builder.add_date_field(name, indexed=True, fast=True)
     builder.add_float_field("relevance", indexed=True, fast=True)
+    builder.add_float_field(GEO_LAT, indexed=True, fast=True)
+    builder.add_float_field(GEO_LON, indexed=True, fast=True)
+    for slot in range(GEO_SLOTS):
+        for name in geo_slot_fields(slot):
+            builder.add_float_field(name, fast=True)
+    builder.add_unsigned_field(GEO_COUNT, fast=True)
+    builder.add_text_field(GEO_STORED, stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_unsigned_field(ID_KEY, indexed=True, fast=True)
+    builder.add_unsigned_field(ID_HASH, indexed=True, fast=True)
+    builder.add_integer_field(SORT_UP, indexed=True, fast=True)
+    builder.add_integer_field(SORT_DOWN, indexed=True, fast=True)
     # The whole record, so hits return full documents without a round trip to the store.
     builder.add_bytes_field("json", stored=True)
     return builder.build()
@@ -89,13 +144,20 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
     for author in (doc.author, doc.author_handle):
         if author and author.strip():
             values["author"].add(normalize("author", author))
+    memo: dict[tuple[str, str], str] = {}
+
+    def canonical_of(label: str, raw: str) -> str:
+        if (label, raw) not in memo:
+            memo[label, raw] = normalize_entity_value(label, raw, phone_region=phone_region)
+        return memo[label, raw]
+
     for entity in doc.entities:
         label = entity.label.upper()
         values["label"].add(label)
         for raw in (entity.text, entity.normalized):
             if not raw or not raw.strip():
                 continue
-            canonical = normalize_entity_value(label, raw, phone_region=phone_region)
+            canonical = canonical_of(label, raw)
             values["entity"].update({normalize("entity", raw), canonical.casefold()})
             values["entity_typed"].add(f"{label}|{canonical}")
     for method in doc.methods:
@@ -113,10 +175,49 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
     for name in KEYWORD_FIELDS:
         for value in sorted(values[name]):
             out.add_text(name, value)
+    for value in sorted(entity_facet_values(doc, canonical=canonical_of)):
+        out.add_text(ENTITY_FACET_FIELD, value)
+    _add_geo(out, doc)
 
+    out.add_unsigned(ID_KEY, id_key(doc.id))
+    out.add_unsigned(ID_HASH, id_hash(doc.id))
     if doc.published_at is not None:
         out.add_date("published", doc.published_at)
+        micros = _micros(doc)
+        out.add_integer(SORT_UP, micros)
+        out.add_integer(SORT_DOWN, -micros)
+    else:
+        out.add_integer(SORT_UP, UNDATED)
+        out.add_integer(SORT_DOWN, UNDATED)
     out.add_date("collected", doc.collected_at)
     out.add_float("relevance", float(doc.relevance))
     out.add_bytes("json", doc.to_json().encode("utf-8"))
     return out
+
+
+def geo_points(doc: Document) -> list[tuple[float, float]]:
+    """The distinct geocoded points of ``doc``, in the order of its locations."""
+    points = [
+        (loc.lat, loc.lon) for loc in doc.locations if loc.lat is not None and loc.lon is not None
+    ]
+    return list(dict.fromkeys(points))
+
+
+def _add_geo(out: tantivy.Document, doc: Document) -> None:
+    points = geo_points(doc)
+    for lat, lon in points:
+        out.add_float(GEO_LAT, lat)
+        out.add_float(GEO_LON, lon)
+    for slot, (lat, lon) in enumerate(points[:GEO_SLOTS]):
+        lat_field, lon_field = geo_slot_fields(slot)
+        out.add_float(lat_field, lat)
+        out.add_float(lon_field, lon)
+    out.add_unsigned(GEO_COUNT, len(points))
+    if len(points) > GEO_SLOTS:
+        out.add_text(GEO_STORED, json.dumps(points))
+
+
+def _micros(doc: Document) -> int:
+    assert doc.published_at is not None
+    delta = doc.published_at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from indexer.base import Index, SearchResult
@@ -184,6 +186,86 @@ def test_facets_follow_the_query(loaded: Index) -> None:
 def test_unknown_facet_is_a_query_error(loaded: Index) -> None:
     with pytest.raises(QueryError, match="unknown facet"):
         loaded.search("*", facets=["colour"])
+
+
+def test_grading_facet_counts_3x5x2_codes(loaded: Index) -> None:
+    result = loaded.search("*", limit=0, facets=["grading"])
+    assert result.facets == {"grading": {"1BP": 3, "2BP": 1, "3DC": 1}}
+
+
+def test_entity_facets_count_normalised_values_per_label(loaded: Index) -> None:
+    labels = ["GPE", "PHONE", "IMO", "VEHICLE_PLATE", "IBAN", "ORG", "PERSON"]
+    result = loaded.search("*", limit=0, facets=[f"entity:{label}" for label in labels])
+    assert result.facets["entity:GPE"] == {"liverpool": 1, "marseille": 1, "rotterdam": 1}
+    # One value per entity: its normalised form (not also its raw text "IMO 9321483").
+    assert result.facets["entity:PHONE"] == {"+447700900123": 1}
+    assert result.facets["entity:IMO"] == {"9321483": 1}
+    assert result.facets["entity:VEHICLE_PLATE"] == {"AB12CDE": 1}
+    assert result.facets["entity:IBAN"] == {"NL91ABNA0417164300": 1}
+    assert result.facets["entity:ORG"] == {"merseyside police": 1}
+    assert result.facets["entity:PERSON"] == {}
+
+
+def test_entity_facets_follow_the_query(loaded: Index) -> None:
+    result = loaded.search("category:drugs", limit=0, facets=["entity:GPE", "grading"])
+    assert result.facets == {"entity:GPE": {"liverpool": 1, "rotterdam": 1}, "grading": {"1BP": 1, "2BP": 1}}
+
+
+def test_facet_values_come_most_frequent_first_then_by_value_cut_at_facet_size(loaded: Index) -> None:
+    result = loaded.search("*", limit=0, facets=["source", "country", "language"], facet_size=2)
+    assert list(result.facets["source"].items()) == [("bbc-news", 3), ("darkforum", 1)]
+    assert list(result.facets["country"].items()) == [("FR", 1), ("GB", 1)]
+    assert list(result.facets["language"].items()) == [("en", 4), ("fr", 1)]
+    assert list(loaded.search("*", limit=0, facets=["source"], facet_size=1).facets["source"]) == ["bbc-news"]
+
+
+@pytest.mark.parametrize(("facets", "size"), [(["source"], 0), (["source"], -3), (["entity:"], 20)])
+def test_bad_facet_requests_are_query_errors(loaded: Index, facets: list[str], size: int) -> None:
+    with pytest.raises(QueryError, match="facet"):
+        loaded.search("*", facets=facets, facet_size=size)
+
+
+def test_month_histogram_fills_empty_months_between_matches(loaded: Index) -> None:
+    result = loaded.search("category:drugs", limit=0, histogram="month")
+    middle = [(f"2024-{month:02d}-01", 0) for month in range(4, 11)]
+    assert result.histogram == [("2024-03-01", 1), *middle, ("2024-11-01", 1)]
+    assert result.total == 2
+
+
+def test_histogram_counts_dated_matches_only(loaded: Index) -> None:
+    result = loaded.search("*", limit=1, histogram="month")
+    assert result.histogram[0] == ("2023-06-01", 1)
+    assert result.histogram[-1] == ("2025-01-01", 1)
+    assert len(result.histogram) == 20
+    assert sum(count for _, count in result.histogram) == 4  # the weather report is undated
+    assert len(result.hits) == 1
+
+
+def test_day_and_week_buckets_are_utc_with_weeks_starting_on_monday(index: Index, documents: list[Document]) -> None:
+    template = documents[WEATHER]
+    times = [
+        datetime(2024, 3, 10, 12, tzinfo=timezone.utc),  # a Sunday
+        datetime(2024, 3, 10, 23, 30, tzinfo=timezone(timedelta(hours=-2))),  # Monday 01:30 UTC
+        datetime(2024, 3, 12, 0, 0, tzinfo=timezone.utc),
+        datetime(2024, 3, 14, 23, 59, 59, tzinfo=timezone.utc),
+    ]
+    index.upsert(
+        [template.model_copy(update={"id": f"h{i}", "published_at": t.astimezone(timezone.utc)}) for i, t in enumerate(times)]
+    )
+    day = index.search("*", limit=0, histogram="day").histogram
+    assert day == [("2024-03-10", 1), ("2024-03-11", 1), ("2024-03-12", 1), ("2024-03-13", 0), ("2024-03-14", 1)]
+    assert index.search("*", limit=0, histogram="week").histogram == [("2024-03-04", 1), ("2024-03-11", 3)]
+    assert index.search("*", limit=0, histogram="month").histogram == [("2024-03-01", 4)]
+
+
+def test_histogram_is_empty_unless_asked_or_nothing_is_dated(loaded: Index) -> None:
+    assert loaded.search("*").histogram == []
+    assert loaded.search("sunny", histogram="day").histogram == []
+
+
+def test_unknown_histogram_interval_is_a_query_error(loaded: Index) -> None:
+    with pytest.raises(QueryError, match="histogram"):
+        loaded.search("*", histogram="year")
 
 
 def test_sort_by_published(loaded: Index, documents: list[Document]) -> None:

@@ -1,0 +1,305 @@
+"""Stable ordering and cursor (``search_after``) paging on the embedded index.
+
+Every order is total, with the document id as the last tiebreak, so a page boundary never
+splits or repeats a group of equal keys:
+
+- ``published`` / ``-published``: ``(time, id)`` on the ``sort_up``/``sort_down`` fast fields
+  (undated documents last in both);
+- ``relevance`` with scored (full-text) clauses: ``(-score, id)``;
+- ``relevance`` with filters only (every score is equal): ``(id)``.
+
+Tantivy orders by one key and breaks ties arbitrarily, so the pager fetches the page plus the
+whole group of documents that share the boundary key (ordered by
+:data:`~indexer.tantivy_schema.ID_KEY`, the id's first 8 bytes) and orders the rest here; ids are
+read only where two ``id_key`` values collide. Date and id orders filter on the cursor's key
+inside tantivy, so a page costs the same at any depth. BM25 scores cannot be filtered on, so a
+relevance page re-collects the hits before it (the cursor remembers how many); that depth is
+capped by :data:`MAX_SCORE_SCAN`.
+
+A cursor is URL-safe base64 of JSON: version, a fingerprint of (query, sort), the last hit's
+key and id, and the depth reached. It is validated on the way back in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import math
+from dataclasses import dataclass
+
+import tantivy
+
+from indexer.search_common import Mode, fingerprint, is_scored, mode_for
+from indexer.tantivy_schema import ID_KEY, SORT_DOWN, SORT_UP
+from osintel.errors import IndexBackendError, QueryError
+
+# fingerprint, is_scored and mode_for live in search_common; re-exported for existing imports.
+__all__ = [
+    "Cursor",
+    "Mode",
+    "Pager",
+    "decode_cursor",
+    "encode_cursor",
+    "fingerprint",
+    "is_scored",
+    "mode_for",
+]
+
+#: Deepest hit a relevance-sorted (scored) query may page to; date orders have no limit.
+MAX_SCORE_SCAN = 100_000
+MAX_CURSOR_LENGTH = 1024
+_CURSOR_VERSION = 1
+_UNCHANGED = "invalid cursor: pass next_cursor from a previous result unchanged"
+_MUST = tantivy.Occur.Must
+_SHOULD = tantivy.Occur.Should
+_FIELD_OF_MODE = {"id": ID_KEY, "up": SORT_UP, "down": SORT_DOWN}
+_TYPE_OF_FIELD = {
+    ID_KEY: tantivy.FieldType.Unsigned,
+    SORT_UP: tantivy.FieldType.Integer,
+    SORT_DOWN: tantivy.FieldType.Integer,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page ended: the last hit's primary key, ``id_key`` and id, and hits served."""
+
+    key: int | float
+    id_key: int
+    doc_id: str
+    depth: int
+
+
+def encode_cursor(print_: str, cursor: Cursor) -> str:
+    payload = {
+        "v": _CURSOR_VERSION,
+        "q": print_,
+        "k": cursor.key,
+        "ik": cursor.id_key,
+        "id": cursor.doc_id,
+        "d": cursor.depth,
+    }
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str, print_: str, mode: Mode) -> Cursor:
+    """Parse and validate a cursor for the listing identified by ``print_``."""
+    if not isinstance(text, str) or not text or len(text) > MAX_CURSOR_LENGTH:
+        raise QueryError(_UNCHANGED)
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise QueryError(_UNCHANGED) from None
+    if not isinstance(data, dict) or data.get("v") != _CURSOR_VERSION:
+        raise QueryError("invalid cursor: unknown format or version")
+    if data.get("q") != print_:
+        raise QueryError("the cursor belongs to a different query or sort order")
+    key, ikey, doc_id, depth = data.get("k"), data.get("ik"), data.get("id"), data.get("d")
+    key_ok = isinstance(key, float if mode == "score" else int) and not isinstance(key, bool)
+    if mode == "score" and isinstance(key, int) and not isinstance(key, bool):
+        key, key_ok = float(key), True
+    ints_ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (ikey, depth))
+    if key_ok and mode == "score":
+        key_ok = math.isfinite(key)
+    elif key_ok:
+        low, high = (0, 2**64 - 1) if mode == "id" else (-(2**63), 2**63 - 1)
+        key_ok = low <= key <= high
+    if not (key_ok and ints_ok and isinstance(doc_id, str) and ikey < 2**64 and depth < 2**31):
+        raise QueryError("invalid cursor: malformed position")
+    return Cursor(key, ikey, doc_id, depth)
+
+
+class Row:
+    """One hit while ordering: ``key`` ascending (negated score for relevance), then id."""
+
+    __slots__ = ("address", "doc_id", "id_key", "key")
+
+    def __init__(self, key: int | float, address: tantivy.DocAddress) -> None:
+        self.key = key
+        self.address = address
+        self.id_key = 0
+        self.doc_id: str | None = None
+
+    @property
+    def score(self) -> float:
+        return -float(self.key)
+
+
+class Pager:
+    """Fetches one page of a compiled query in a total order (see the module docstring)."""
+
+    def __init__(
+        self, searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, mode: Mode
+    ) -> None:
+        self.searcher = searcher
+        self.schema = schema
+        self.query = query
+        self.mode = mode
+        #: Matches of the whole query, when a page was fetched without a cursor filter.
+        self.total: int | None = None
+
+    def page(self, *, after: Cursor | None, skip: int, take: int) -> tuple[list[Row], bool]:
+        """Rows ``skip .. skip+take`` after ``after`` (or from the start), and whether more
+        follow."""
+        need = skip + take + 1
+        try:
+            if self.mode == "score":
+                rows = self._scored(after, need, depth=after.depth if after else 0)
+            else:
+                rows = self._by_field(_FIELD_OF_MODE[self.mode], after, need)
+        except ValueError as exc:
+            raise IndexBackendError(f"search failed: {exc}") from exc
+        return rows[skip : skip + take], len(rows) > skip + take
+
+    def cursor_after(self, row: Row, depth: int) -> Cursor:
+        return Cursor(row.key, row.id_key, self._id(row), depth)
+
+    # --- orders ---
+
+    def _scored(self, after: Cursor | None, need: int, *, depth: int) -> list[Row]:
+        limit = min(need + depth, MAX_SCORE_SCAN)
+        while True:
+            result = self.searcher.search(self.query, limit, count=True)
+            self.total = int(result.count or 0)
+            rows = [Row(-float(score), address) for score, address in result.hits]
+            full = int(result.count or 0) > len(rows)
+            self._fill_id_keys(rows)
+            if full:
+                # The lowest score's group may continue past the fetched hits: not yet ordered.
+                boundary = rows[-1].key
+                rows = [row for row in rows if row.key < boundary]
+            rows = self._after(self._sorted(rows), after)
+            if len(rows) >= need or not full:
+                return rows[:need]
+            if limit >= MAX_SCORE_SCAN:
+                raise QueryError(
+                    f"cannot page a relevance-ordered query beyond hit {MAX_SCORE_SCAN}; "
+                    "sort by date or narrow the query"
+                )
+            limit = min(limit * 2, MAX_SCORE_SCAN)
+
+    def _by_field(self, field: str, after: Cursor | None, need: int) -> list[Row]:
+        query = self.query
+        if after is not None:
+            query = self._and(query, self._after_filter(field, after))
+        # One row more than needed: when its key differs from the row before, the page's
+        # boundary group is complete and no group query is needed (the common case).
+        limit = need + 1
+        while True:
+            result = self.searcher.search(
+                query, limit, count=True, order_by_field=field, order=tantivy.Order.Asc
+            )
+            if after is None:
+                self.total = int(result.count or 0)
+            rows = [Row(key, address) for key, address in result.hits]
+            full = int(result.count or 0) > len(rows)
+            if full:
+                boundary = rows[-1].key
+                below = self._ordered([row for row in rows if row.key < boundary], field, after)
+                if len(below) >= need:
+                    return below[:need]
+                rows = [row for row in rows if row.key < boundary]
+                rows += self._group(query, field, boundary, limit)
+            rows = self._ordered(rows, field, after)
+            if len(rows) >= need or not full:
+                return rows[:need]
+            limit *= 2
+
+    def _ordered(self, rows: list[Row], field: str, after: Cursor | None) -> list[Row]:
+        if field == ID_KEY:
+            for row in rows:
+                row.id_key = int(row.key)
+        else:
+            self._fill_id_keys(rows)
+        return self._after(self._sorted(rows), after)
+
+    def _group(self, query: tantivy.Query, field: str, key: int, limit: int) -> list[Row]:
+        """The ``limit`` first rows (by id) whose ``field`` equals ``key``, plus any rows that
+        share the last one's ``id_key`` (so the group is complete up to its last id)."""
+        if field == ID_KEY:
+            return self._all_equal(self._and(query, self._equals(ID_KEY, key)), ID_KEY)
+        in_group = self._and(query, self._equals(field, key))
+        rows = [Row(key, address) for _, address in self._search(in_group, limit, ID_KEY)]
+        self._fill_id_keys(rows)
+        if len(rows) == limit:
+            last = rows[-1].id_key
+            rows = [row for row in rows if row.id_key < last]
+            tied = self._all_equal(self._and(in_group, self._equals(ID_KEY, last)), ID_KEY)
+            for row in tied:
+                row.key, row.id_key = key, last
+            rows += tied
+        return rows
+
+    def _all_equal(self, query: tantivy.Query, field: str) -> list[Row]:
+        total = int(self.searcher.search(query, 1, count=True).count or 0)
+        return [Row(k, a) for k, a in self._search(query, max(total, 1), field)]
+
+    # --- helpers ---
+
+    def _search(
+        self, query: tantivy.Query, limit: int, field: str
+    ) -> list[tuple[int, tantivy.DocAddress]]:
+        result = self.searcher.search(
+            query, limit, count=False, order_by_field=field, order=tantivy.Order.Asc
+        )
+        return result.hits
+
+    def _fill_id_keys(self, rows: list[Row]) -> None:
+        if rows:
+            values = self.searcher.fast_field_values(ID_KEY, [row.address for row in rows])
+            for row, value in zip(rows, values):
+                row.id_key = int(value or 0)
+
+    def _id(self, row: Row) -> str:
+        if row.doc_id is None:
+            row.doc_id = str(self.searcher.doc(row.address).get_first("id"))
+        return row.doc_id
+
+    def _sorted(self, rows: list[Row]) -> list[Row]:
+        rows.sort(key=lambda row: (row.key, row.id_key))
+        out: list[Row] = []
+        for _, group in itertools.groupby(rows, key=lambda row: (row.key, row.id_key)):
+            tied = list(group)
+            if len(tied) > 1:
+                tied.sort(key=self._id)
+            out.extend(tied)
+        return out
+
+    def _after(self, rows: list[Row], after: Cursor | None) -> list[Row]:
+        if after is None:
+            return rows
+        mark = (after.key, after.id_key)
+        return [
+            row
+            for row in rows
+            if (row.key, row.id_key) > mark
+            or ((row.key, row.id_key) == mark and self._id(row) > after.doc_id)
+        ]
+
+    def _after_filter(self, field: str, after: Cursor) -> tantivy.Query:
+        """Documents at or past the cursor's key (the exact id comparison is done here)."""
+        if field == ID_KEY:
+            return self._range(ID_KEY, after.id_key, None)
+        past = self._range(field, int(after.key), None, include_low=False)
+        same = self._and(
+            self._equals(field, int(after.key)), self._range(ID_KEY, after.id_key, None)
+        )
+        return tantivy.Query.boolean_query([(_SHOULD, past), (_SHOULD, same)])
+
+    def _equals(self, field: str, value: int) -> tantivy.Query:
+        return self._range(field, value, value)
+
+    def _range(
+        self, field: str, low: int, high: int | None, *, include_low: bool = True
+    ) -> tantivy.Query:
+        return tantivy.Query.range_query(
+            self.schema, field, _TYPE_OF_FIELD[field], low, high, include_low, True
+        )
+
+    @staticmethod
+    def _and(*queries: tantivy.Query) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(_MUST, q) for q in queries])
