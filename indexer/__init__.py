@@ -4,7 +4,11 @@ Public interface (what ``search_api`` and the CLI may import):
 
 - :func:`open_index` — the configured backend for a :class:`~osintel.settings.Settings`;
 - :class:`~indexer.base.Index`, :class:`~indexer.base.SearchResult`, :class:`~indexer.base.Hit`;
-- :func:`~indexer.query.parse_query` and the AST node types, for stored queries (alerts).
+- :func:`~indexer.query.parse_query`, :func:`~indexer.query.check_query` and the AST node
+  types (incl. :class:`~indexer.base.GeoDistance`/:class:`~indexer.base.GeoBox`), for stored
+  queries (alerts);
+- :data:`~indexer.base.FACET_FIELDS`, :data:`~indexer.base.ENTITY_FACET_PREFIX` and
+  :data:`~indexer.base.HISTOGRAM_INTERVALS`, what ``search(facets=, histogram=)`` accepts.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from indexer.base import (
+    ENTITY_FACET_PREFIX,
     FACET_FIELDS,
+    HISTOGRAM_INTERVALS,
+    SORT_ORDERS,
     And,
+    GeoBox,
+    GeoDistance,
     Hit,
     Index,
     MatchAll,
@@ -26,20 +35,27 @@ from indexer.base import (
     SearchResult,
     Term,
 )
-from indexer.query import FIELDS, parse_query
+from indexer.query import FIELDS, MAX_CLAUSES, MAX_QUERY_LENGTH, check_query, parse_query
 from osintel.errors import ConfigError
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
 
 #: Backends :func:`open_index` knows, by ``settings.index.backend``.
-BACKENDS: tuple[str, ...] = ("tantivy",)
+BACKENDS: tuple[str, ...] = ("tantivy", "elasticsearch")
 
 __all__ = [
     "BACKENDS",
+    "ENTITY_FACET_PREFIX",
     "FACET_FIELDS",
     "FIELDS",
+    "HISTOGRAM_INTERVALS",
+    "MAX_CLAUSES",
+    "MAX_QUERY_LENGTH",
+    "SORT_ORDERS",
     "And",
+    "GeoBox",
+    "GeoDistance",
     "Hit",
     "Index",
     "MatchAll",
@@ -51,6 +67,7 @@ __all__ = [
     "Range",
     "SearchResult",
     "Term",
+    "check_query",
     "open_index",
     "parse_query",
 ]
@@ -69,6 +86,14 @@ def open_index(settings: Settings) -> Index:
         return TantivyIndex(
             settings.index_dir,
             writer_heap_bytes=settings.index.writer_heap_bytes,
+            max_page_size=settings.index.max_page_size,
+            phone_region=settings.nlp.phone_default_region,
+        )
+    if backend == "elasticsearch":
+        from indexer.elastic import ElasticIndex, options_from_settings
+
+        return ElasticIndex(
+            options_from_settings(settings),
             max_page_size=settings.index.max_page_size,
             phone_region=settings.nlp.phone_default_region,
         )

@@ -194,6 +194,41 @@ def sources_report(store: ControlStore, sources: SourceConfig, settings: Setting
     return rows
 
 
+def index_health(store: ControlStore, index: Any, *, worker: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Can the search index be reached, and is the outbox draining into it?
+
+    Flags ``index-unreachable`` (error: collection and enrichment go on, the outbox holds the
+    documents until the index returns), ``indexing-failing`` (error: the worker's last drains
+    failed, from ``worker`` = :meth:`EnrichmentWorker.status`) and ``dead-letters`` (warning:
+    documents the index refused for good, see :mod:`osintel.deadletter`).
+    """
+    from osintel import deadletter
+    from osintel.errors import OsintelError
+
+    outbox = store.outbox_counts()
+    flags: list[HealthFlag] = []
+    documents: int | None = None
+    try:
+        documents = int(index.count())
+    except (OsintelError, OSError) as exc:
+        flags.append(HealthFlag("index-unreachable", "error",
+                                f"the search index cannot be reached ({exc}); {outbox['pending']} documents wait in the outbox"))
+    if worker and worker.get("consecutive_errors"):
+        flags.append(HealthFlag("indexing-failing", "error",
+                                f"the last {worker['consecutive_errors']} drains failed: {worker.get('last_error')}"))
+    dead = deadletter.count_open(store)
+    if dead:
+        flags.append(HealthFlag("dead-letters", "warning", f"{dead} documents were refused by the index (see dead letters)"))
+    worst = max((_SEVERITY_ORDER[f.severity] for f in flags), default=0)
+    return {
+        "status": {0: "ok", 1: "warning", 2: "error"}[worst],
+        "index": {"reachable": documents is not None, "documents": documents},
+        "outbox": outbox,
+        "dead_letters": dead,
+        "flags": [asdict(f) for f in flags],
+    }
+
+
 # -- the checks --------------------------------------------------------------------------------
 
 

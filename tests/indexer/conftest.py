@@ -1,14 +1,26 @@
 """Fixtures for the index contract suite.
 
-``index_factory`` is parametrised over backends. To add Elasticsearch, append a param whose
-factory returns an ``ElasticIndex`` on a fresh index name (and skip it when no server runs).
+``index_factory`` is parametrised over backends, so every contract test runs unchanged on:
+
+- ``tantivy``: the embedded index in a temporary directory;
+- ``elasticsearch``: :class:`~indexer.elastic.ElasticIndex` on ``osmem-server`` (an in-memory
+  engine speaking the OpenSearch/Elasticsearch REST API) started once per session on
+  127.0.0.1, behind the header-normalising proxy of ``esproxy.py``; each test gets its own
+  index prefix;
+- ``elasticsearch_live`` (only with ``-m elasticsearch_live``): a real cluster at
+  ``OSINTEL_ES_URL`` (plus the other ``OSINTEL_ELASTICSEARCH_*`` settings).
 """
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -16,6 +28,77 @@ from indexer.base import Index
 from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
 
 IndexFactory = Callable[[], Index]
+LIVE_MARK = "elasticsearch_live"
+
+
+def load_esproxy() -> ModuleType:
+    """``tests/indexer/esproxy.py`` (tests are not a package here: load it by path)."""
+    if "osintel_test_esproxy" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("osintel_test_esproxy", Path(__file__).with_name("esproxy.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["osintel_test_esproxy"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["osintel_test_esproxy"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Live-cluster tests run only when asked for with ``-m elasticsearch_live``."""
+    if LIVE_MARK in (config.getoption("markexpr") or ""):
+        return
+    keep = [item for item in items if item.get_closest_marker(LIVE_MARK) is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i.get_closest_marker(LIVE_MARK)])
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def osmem() -> Iterator[Any]:
+    """One ``osmem-server`` process for the session (exits with the test process)."""
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start(japanese=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def es_url(osmem: Any) -> Iterator[str]:
+    """URL of a proxy in front of ``osmem`` that the Elasticsearch 9 client accepts."""
+    proxy = load_esproxy().EsProxy(osmem.url).start()
+    yield proxy.url
+    proxy.stop()
+
+
+@pytest.fixture
+def own_proxy(osmem: Any) -> Iterator[Any]:
+    """A proxy of this test's own in front of ``osmem``: stop and start it to cut the cluster off."""
+    proxy = load_esproxy().EsProxy(osmem.url).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def es_prefix(es_url: str) -> Iterator[str]:
+    """A fresh index prefix on ``osmem``, dropped after the test."""
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    yield prefix
+    drop_prefix(es_url, prefix)
+
+
+def elastic_options(url: str, prefix: str, **extra: Any) -> Any:
+    from indexer.elastic import ElasticOptions
+
+    return ElasticOptions(urls=(url,), index_prefix=prefix, request_timeout=10.0, **extra)
+
+
+def drop_prefix(url: str, prefix: str, **client_kwargs: Any) -> None:
+    """Delete every index and the template a test created under ``prefix``."""
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(url, **client_kwargs) as client:
+        client.options(ignore_status=404).indices.delete(index=f"{prefix}-documents-v*")
+        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-documents")
 
 
 def _tantivy_factory(path: Path) -> IndexFactory:
@@ -24,11 +107,46 @@ def _tantivy_factory(path: Path) -> IndexFactory:
     return lambda: TantivyIndex(path, writer_heap_bytes=20_000_000, max_page_size=50)
 
 
-@pytest.fixture(params=["tantivy"])
+def _elastic_factory(options: Any) -> IndexFactory:
+    from indexer.elastic import ElasticIndex
+
+    return lambda: ElasticIndex(options, max_page_size=50)
+
+
+def _live_options(prefix: str) -> Any:
+    from indexer.elastic import options_from_settings
+    from osintel.settings import load_settings
+
+    settings = load_settings()
+    if settings.elasticsearch.urls == load_settings(env={}).elasticsearch.urls:
+        pytest.fail("-m elasticsearch_live needs OSINTEL_ES_URL (or OSINTEL_ELASTICSEARCH_URLS) set to the cluster")
+    return options_from_settings(settings, index_prefix=prefix)
+
+
+@pytest.fixture(
+    params=["tantivy", "elasticsearch", pytest.param("elasticsearch_live", marks=pytest.mark.elasticsearch_live)]
+)
 def index_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexFactory]:
     """Opens the backend under test on the same storage each time it is called."""
     opened: list[Index] = []
-    base = {"tantivy": _tantivy_factory(tmp_path / "index")}[request.param]
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if request.param == "tantivy":
+        base = _tantivy_factory(tmp_path / "index")
+    elif request.param == "elasticsearch":
+        url = request.getfixturevalue("es_url")
+        base = _elastic_factory(elastic_options(url, prefix))
+        cleanup = lambda: drop_prefix(url, prefix)  # noqa: E731
+    else:
+        options = _live_options(prefix)
+        base = _elastic_factory(options)
+
+        def cleanup() -> None:
+            from indexer.elastic import ElasticIndex
+
+            with ElasticIndex(options, create=False) as index:
+                index.client.options(ignore_status=404).indices.delete(index=f"{prefix}-documents-v*")
+                index.client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-documents")
 
     def factory() -> Index:
         index = base()
@@ -38,6 +156,7 @@ def index_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[In
     yield factory
     for index in opened:
         index.close()
+    cleanup()
 
 
 @pytest.fixture
