@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 
+from osintel.errors import ConfigError
 from osintel.settings import Settings
+from osintel.sources import SourceConfig, load_sources
 from osintel.store import ControlStore
 
 
@@ -25,3 +27,29 @@ def get_index(request: Request) -> Any:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ControlStore, Depends(get_store)]
 IndexDep = Annotated[Any, Depends(get_index)]
+
+
+def get_purpose(
+    x_purpose: Annotated[str | None, Header(max_length=500, description="why this is being consulted (recorded in the audit log)")] = None,
+    purpose: Annotated[str | None, Query(max_length=500, description="why (recorded in the audit log); same as the X-Purpose header")] = None,
+) -> str | None:
+    """The caller's stated purpose, from the ``X-Purpose`` header or the ``purpose`` parameter."""
+    return x_purpose or purpose or None
+
+
+PurposeDep = Annotated[str | None, Depends(get_purpose)]
+
+
+def get_sources(request: Request) -> SourceConfig | None:
+    """The sources `osintel run` handed the app, else the configured file (None if unreadable)."""
+    sources: SourceConfig | None = getattr(request.app.state, "sources", None)
+    if sources is not None:
+        return sources
+    try:
+        return load_sources(request.app.state.settings.sources_file)
+    except ConfigError:
+        # Retention then falls back to the default policy; `osintel sources` reports the file.
+        return None
+
+
+SourcesDep = Annotated[SourceConfig | None, Depends(get_sources)]

@@ -109,6 +109,9 @@ def _free_port() -> int:
 
 def test_api_serves_search_and_documents_over_a_real_socket(demo_run: dict[str, Any]) -> None:
     settings = load_settings(env={}, overrides={"data_dir": str(demo_run["data_dir"])})
+    created = _run(["keys", "create", "--role", "analyst", "--name", "e2e", "--json"], demo_run["data_dir"])
+    assert created.returncode == 0, created.stderr[-3000:]
+    auth = {"X-API-Key": json.loads(created.stdout)["secret"]}
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -118,18 +121,20 @@ def test_api_serves_search_and_documents_over_a_real_socket(demo_run: dict[str, 
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
-        r = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat", "limit": 3})
+        anonymous = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat"})
+        assert anonymous.status_code == 401
+        r = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat", "limit": 3}, headers=auth)
         assert r.status_code == 200
         body = r.json()
         assert body["total"] >= 1 and len(body["hits"]) <= 3
         assert all("oic.small_boat" in h["methods"] for h in body["hits"])
         assert body["facets"]["language"]
         doc_id = body["hits"][0]["id"]
-        doc = httpx.get(f"{base}/api/documents/{doc_id}").json()
-        assert doc["id"] == doc_id and doc["capture"]["sha256"]
-        missing = httpx.get(f"{base}/api/documents/nope")
+        doc = httpx.get(f"{base}/api/documents/{doc_id}", headers=auth).json()
+        assert doc["id"] == doc_id and doc["provenance"]["capture"]["sha256"]
+        missing = httpx.get(f"{base}/api/documents/nope", headers=auth)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-        bad = httpx.get(f"{base}/api/search", params={"q": 'text:"unclosed'})
+        bad = httpx.get(f"{base}/api/search", params={"q": 'text:"unclosed'}, headers=auth)
         assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_query"
         assert httpx.get(f"{base}/health").json()["status"] == "ok"
     finally:

@@ -100,3 +100,9 @@ def test_reprocess_applies_a_new_taxonomy_to_the_query_and_nothing_else(indexed:
         untouched = store.get_document(fraud_id)
         assert untouched is not None and untouched.enrichment["methods"] == old_digest
         assert untouched.model_dump() == before[fraud_id].model_dump()
+        # Re-enrichment is a "combination" in the oversight record, saved with the documents.
+        from osintel import audit
+
+        combined = [e for e in audit.events(store) if e.action == "combination"]
+        assert len(combined) == 1 and set(combined[0].detail["doc_ids"]) == drug_ids
+        assert combined[0].detail["query"] == "tablets" and combined[0].actor.startswith("cli:")

@@ -93,6 +93,9 @@ def test_run_collects_enriches_indexes_and_serves_source_health_then_stops_on_si
         # A short shutdown grace: a crawl still going at SIGTERM has its process terminated.
         env = _env(data_dir, OSINTEL_WORKER_POLL_SECONDS="0.5", OSINTEL_CRAWL_AUTOTHROTTLE="false",
                    OSINTEL_SCHEDULE_SHUTDOWN_GRACE_SECONDS="1")
+        created = subprocess.run(OSINTEL + ["keys", "create", "--role", "supervisor", "--name", "run-test", "--json"],
+                                 env=env, capture_output=True, text=True, timeout=60, check=True)
+        auth = {"X-API-Key": json.loads(created.stdout)["secret"]}
         proc = subprocess.Popen(
             OSINTEL + ["run", "--port", str(port), "--sources", str(sources_file), "--exit-after", "240"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -101,7 +104,7 @@ def test_run_collects_enriches_indexes_and_serves_source_health_then_stops_on_si
 
         def get(path: str) -> Any:
             try:
-                r = httpx.get(api + path, timeout=5)
+                r = httpx.get(api + path, timeout=5, headers=auth)
             except httpx.TransportError:
                 return None
             return r.json() if r.status_code == 200 else None

@@ -1,69 +1,121 @@
-"""Search over the index with the analyst query language."""
+"""``GET /api/search``: the analyst query language plus filters, facets, histogram and paging.
+
+Every search is a consultation in the oversight record: the query, the filters and the ids of
+the documents returned are logged with the caller and their stated purpose.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
-from search_api.deps import IndexDep, SettingsDep
+from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS
+from osintel import audit
+from osintel.errors import QueryError
+from search_api.auth import Principal, require
+from search_api.deps import IndexDep, PurposeDep, SettingsDep, StoreDep
+from search_api.filters import FiltersDep, QueryText, compile_search
+from search_api.safety import safe_snippet
 
 router = APIRouter(tags=["search"])
 
-FACETS = ("source", "language", "method", "category", "country", "label")
+#: Facets counted when the caller names none.
+DEFAULT_FACETS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label", "grading")
+_ENTITY_FACET_RE = re.compile(r"^entity:[A-Z][A-Z_]{1,31}$")
 
 
 class SearchHit(BaseModel):
     id: str
     score: float
-    snippet: str
+    snippet: str = Field(description="HTML: crawled text escaped, matched terms in <b>")
     title: str
     url: str
     source: str
     language: str | None
     published_at: str | None
     relevance: float
+    grading: str | None
     methods: list[str]
+    countries: list[str]
+
+
+class HistogramBucket(BaseModel):
+    start: str
+    count: int
 
 
 class SearchResponse(BaseModel):
     total: int
     limit: int
-    offset: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
+    histogram: list[HistogramBucket]
+    next_cursor: str | None = Field(description="pass as cursor= for the next page; null on the last")
+    filters: dict[str, Any]
+
+
+def check_facets(names: list[str]) -> list[str]:
+    """Validate facet names (a known field or ``entity:LABEL``)."""
+    for name in names:
+        if name not in FACET_FIELDS and not _ENTITY_FACET_RE.match(name):
+            raise QueryError(f"parameter 'facet': unknown facet {name!r}; known: "
+                             f"{', '.join(FACET_FIELDS)} or {ENTITY_FACET_PREFIX}LABEL (e.g. entity:PERSON)")
+    return list(dict.fromkeys(names))
+
+
+def hit_model(hit: Any) -> SearchHit:
+    """The API form of an index hit."""
+    doc = hit.document
+    return SearchHit(
+        id=doc.id, score=hit.score, snippet=safe_snippet(hit.snippet), title=doc.title, url=doc.url,
+        source=doc.source.id, language=doc.language,
+        published_at=doc.published_at.isoformat() if doc.published_at else None,
+        relevance=doc.relevance, grading=doc.grading.code if doc.grading else None,
+        methods=[m.id for m in doc.methods],
+        countries=sorted({loc.country_code for loc in doc.locations if loc.country_code}),
+    )
 
 
 @router.get("/search", response_model=SearchResponse)
 def search(
+    principal: Annotated[Principal, Depends(require("search"))],
     index: IndexDep,
+    store: StoreDep,
     settings: SettingsDep,
-    q: Annotated[str, Query(max_length=2000, description="analyst query, e.g. firearms AND method:firearms.*")] = "",
-    limit: Annotated[int, Query(ge=1)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    purpose: PurposeDep,
+    filters: FiltersDep,
+    q: QueryText = "",
+    facet: Annotated[list[str], Query(max_length=20, description="facets to count (default: the usual set)")] = [],  # noqa: B006
+    facet_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    histogram: Literal["day", "week", "month"] | None = None,
     sort: Literal["relevance", "published", "-published"] = "relevance",
-) -> Any:
+    limit: Annotated[int, Query(ge=0, description="page size; capped by the server")] = 20,
+    cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
+) -> SearchResponse:
+    """Search the index. Filters are AND-ed with ``q``; values within one filter are OR-ed."""
     limit = min(limit, settings.index.max_page_size)
-    result = index.search(q, limit=limit, offset=offset, sort=sort, facets=FACETS)
+    node = compile_search(q, filters, phone_region=settings.nlp.phone_default_region)
+    facets = check_facets(facet or list(DEFAULT_FACETS))
+    # Optional features are passed only when asked for, so a backend without them still serves
+    # the plain search.
+    kwargs: dict[str, Any] = {"facets": facets}
+    if facet_size != 20:
+        kwargs["facet_size"] = facet_size
+    if cursor:
+        kwargs["cursor"] = cursor
+    if histogram:
+        kwargs["histogram"] = histogram
+    result = index.search(node, limit=limit, sort=sort, **kwargs)
+    hits = [hit_model(h) for h in result.hits]
+    audit.log_event(store, actor=principal.actor, action="consultation", purpose=purpose, detail={
+        "kind": "search", "q": q, "filters": filters.as_dict(), "sort": sort, "cursor": cursor,
+        "total": result.total, "returned": [h.id for h in hits],
+    })
     return SearchResponse(
-        total=result.total,
-        limit=limit,
-        offset=offset,
-        facets=result.facets,
-        hits=[
-            SearchHit(
-                id=h.document.id,
-                score=h.score,
-                snippet=h.snippet,
-                title=h.document.title,
-                url=h.document.url,
-                source=h.document.source.id,
-                language=h.document.language,
-                published_at=h.document.published_at.isoformat() if h.document.published_at else None,
-                relevance=h.document.relevance,
-                methods=[m.id for m in h.document.methods],
-            )
-            for h in result.hits
-        ],
+        total=result.total, limit=limit, hits=hits, facets=result.facets,
+        histogram=[HistogramBucket(start=s, count=n) for s, n in getattr(result, "histogram", [])],
+        next_cursor=getattr(result, "next_cursor", None), filters=filters.as_dict(),
     )

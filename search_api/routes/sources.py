@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 
+from osintel.errors import ConfigError
 from osintel.health import sources_report
-from osintel.sources import SourceConfig, load_sources
-from search_api.deps import SettingsDep, StoreDep
+from search_api.auth import Principal, require
+from search_api.deps import SettingsDep, SourcesDep, StoreDep
 
 router = APIRouter(tags=["sources"])
 
 
 @router.get("/sources")
-def list_sources(request: Request, settings: SettingsDep, store: StoreDep) -> list[dict[str, Any]]:
+def list_sources(
+    principal: Annotated[Principal, Depends(require("sources.view"))],
+    settings: SettingsDep, store: StoreDep, sources: SourcesDep,
+) -> list[dict[str, Any]]:
     """Every configured source with its last crawl run and health flags."""
-    # `osintel run` hands the app the sources it schedules; otherwise read the configured file.
-    sources: SourceConfig | None = getattr(request.app.state, "sources", None)
     if sources is None:
-        sources = load_sources(settings.sources_file)
+        raise ConfigError(f"the sources file {settings.sources_file} cannot be read; run `osintel sources`")
     return sources_report(store, sources, settings)
