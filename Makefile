@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha256sum | cut -c1-16)
 
-.PHONY: demo test install clean-venv
+.PHONY: demo test install clean-venv chromium
 
 install: $(STAMP)
 
@@ -22,8 +22,12 @@ $(STAMP): pyproject.toml Makefile
 demo: install
 	$(BIN)/osintel demo
 
-test: install
+test: install chromium
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
+
+# tests/ui drive the Debian chromium headless (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 clean-venv:
 	rm -rf $(VENV)
