@@ -13,11 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from osintel.pipeline import SupportsEnrich, SupportsUpsert, drain_outbox
-from osintel.records import utcnow
+from osintel.records import Document, utcnow
 from osintel.settings import Settings
 from osintel.store import ControlStore
 
@@ -43,8 +44,10 @@ class EnrichmentWorker:
     """Drain the outbox in a background thread until :meth:`stop`."""
 
     def __init__(self, settings: Settings, store: ControlStore, enricher: SupportsEnrich,
-                 index: SupportsUpsert, *, poll_seconds: float | None = None) -> None:
+                 index: SupportsUpsert, *, poll_seconds: float | None = None,
+                 after_batch: Callable[[Sequence[Document]], None] | None = None) -> None:
         self.store = store
+        self.after_batch = after_batch  # the alert stage's hook, see drain_outbox
         self.enricher = enricher
         self.index = index
         self.batch_size = settings.nlp.batch_size
@@ -94,7 +97,8 @@ class EnrichmentWorker:
     def _drain_once(self) -> float:
         """One drain; returns how long to sleep before the next."""
         try:
-            report = drain_outbox(self.store, self.enricher, self.index, batch_size=self.batch_size)
+            report = drain_outbox(self.store, self.enricher, self.index, batch_size=self.batch_size,
+                                  after_batch=self.after_batch)
         except Exception as exc:  # noqa: BLE001 - the worker must survive anything and say so
             with self._lock:
                 st = self._status
