@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from osintel import audit
 from osintel.errors import OsintelError
 from osintel.pipeline import DrainReport, drain_outbox
 from osintel.records import Document
@@ -82,6 +83,18 @@ def crawl(
     return run_crawl(settings, sources, selected, progress=report)
 
 
+def build_alerts(settings: Settings, store: ControlStore, index: Any) -> Any:
+    """The alert stage (seeded from ``alerts.watchlists_file``), or None when ``alerts.enabled``
+    is off. Its ``after_batch`` goes to :func:`drain_outbox`."""
+    if not settings.alerts.enabled:
+        return None
+    from search_api.alerts.service import AlertService
+
+    service = AlertService(settings, store, index)
+    service.seed()
+    return service
+
+
 #: Crawl-run statuses that mean the source was collected as configured.
 GOOD_RUN_STATUSES = frozenset({"ok", "page-limit", "skipped-expired"})
 
@@ -103,9 +116,17 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
             def report(rep: DrainReport, counts: dict[str, int]) -> None:
                 progress(f"enriched and indexed {rep.indexed}/{pending} (pending {counts['pending']})")
 
-            return drain_outbox(
-                store, enricher, index, batch_size=settings.nlp.batch_size, progress=report
+            alerts = build_alerts(settings, store, index)
+            drained = drain_outbox(
+                store, enricher, index, batch_size=settings.nlp.batch_size, progress=report,
+                after_batch=alerts.after_batch if alerts else None,
             )
+            if alerts is not None:
+                sent = alerts.dispatch()  # one attempt now; retries go out with the next run
+                alerts.dispatcher.close()
+                if sent.sent or sent.retried or sent.dead:
+                    progress(f"alerts: {sent.sent} message(s) sent, {sent.retried} to retry, {sent.dead} dead")
+            return drained
         finally:
             index.close()
     finally:
@@ -276,7 +297,12 @@ def reprocess(
             enriched = [good[n] for n in sorted(good)]
             if enriched:
                 index.upsert(enriched)
-                store.save_documents(enriched)
+                # Re-enrichment combines data anew: logged for oversight with the save (DPA s.62).
+                store.save_documents(enriched, audit_event={
+                    "actor": audit.cli_actor(), "action": "combination",
+                    "detail": {"kind": "reprocess", "query": query, "doc_ids": [d.id for d in enriched],
+                               "enrichment": enriched[0].enrichment},
+                })
             for n in sorted(good):
                 change = _enrichment_change(before[n], good[n])
                 if change:
@@ -437,7 +463,12 @@ def run_service(
         worker_store = ControlStore(settings.store_path)
         cleanup.append(worker_store.close)
         enricher = build_enricher(settings, store=worker_store)  # loads near-duplicate fingerprints
-        worker = EnrichmentWorker(settings, worker_store, enricher, index)
+        alerts = build_alerts(settings, worker_store, index)
+        if alerts is not None:
+            alerts.start()
+            cleanup.append(alerts.stop)  # stopped after the worker (cleanup runs in reverse)
+        worker = EnrichmentWorker(settings, worker_store, enricher, index,
+                                  after_batch=alerts.after_batch if alerts else None)
         worker.start()
         cleanup.append(worker.stop)
 
@@ -468,6 +499,7 @@ def run_service(
             app = create_app(settings, index=index, store=store)
             app.state.sources = sources
             app.state.worker = worker
+            app.state.alerts = alerts
             app.state.scheduler = scheduler
             bind_port = settings.api.port if port is None else port
             server = uvicorn.Server(uvicorn.Config(app, host=settings.api.host, port=bind_port, log_level="info"))

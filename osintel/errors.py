@@ -10,8 +10,13 @@ status codes. The tree is deliberately shallow::
     │   └── BlockedAddressError   the SSRF guard refused a destination
     ├── EnrichmentError      the NLP stage cannot be built or a batch cannot be enriched
     ├── IndexBackendError    the search index cannot be opened or written
+    │   └── PartialIndexError     some documents of a batch were not acknowledged (per-id reasons)
     ├── QueryError           an analyst query is malformed; carries the position
     ├── NotFoundError        a requested record does not exist
+    ├── AlertError           an alert rule is invalid or an alert cannot be evaluated
+    │   └── DeliveryError    an alert sink (webhook, e-mail, file) refused or failed a delivery
+    ├── ExportError          an export cannot be made (unknown format, unwritable output)
+    │   └── DisseminationError  the handling code or caller's role forbids this disclosure
     └── AlreadyRunningError  another `osintel run` holds the data directory
 """
 
@@ -46,6 +51,27 @@ class IndexBackendError(OsintelError):
     """The search index cannot be opened, written or queried."""
 
 
+class PartialIndexError(IndexBackendError):
+    """A bulk write was only partly acknowledged; the documents not named here were indexed.
+
+    ``rejected`` maps document id to the engine's reason for refusing it for good (a mapping
+    error: sending it again cannot help); ``retryable`` maps id to the reason it may succeed
+    later (429 back-pressure, an unreachable node).
+    """
+
+    def __init__(
+        self, message: str, *, rejected: dict[str, str] | None = None, retryable: dict[str, str] | None = None
+    ) -> None:
+        self.rejected = dict(rejected or {})
+        self.retryable = dict(retryable or {})
+        super().__init__(message)
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Every id that was not acknowledged, with its reason."""
+        return {**self.retryable, **self.rejected}
+
+
 class QueryError(OsintelError):
     """An analyst query cannot be parsed or compiled.
 
@@ -69,3 +95,23 @@ class AlreadyRunningError(OsintelError):
     def __init__(self, message: str, *, pid: int | None = None) -> None:
         self.pid = pid
         super().__init__(message)
+
+
+class AlertError(OsintelError):
+    """An alert rule is invalid (bad query, scope or delivery) or cannot be evaluated."""
+
+
+class DeliveryError(AlertError):
+    """A sink could not deliver an alert message. ``permanent`` ones are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class ExportError(OsintelError):
+    """An export or feed cannot be produced: unknown format, bad output path, too many documents."""
+
+
+class DisseminationError(ExportError):
+    """The disclosure is not permitted: a handling code forbids it for this caller or purpose."""

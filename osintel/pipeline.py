@@ -10,8 +10,10 @@ Order per batch, so nothing is lost and nothing is indexed twice under two ids:
 
 A document that cannot be enriched is released with its error and, after ``max_attempts``,
 parked as ``failed`` in the outbox, never dropped. An index failure releases the batch and is
-raised: the operator sees it, and the next drain retries. The stages are passed in, so this module
-imports none of them.
+raised: the operator sees it, and the next drain retries. A partly acknowledged batch
+(:class:`~osintel.errors.PartialIndexError`) acks only the acknowledged documents, dead-letters
+the rejected ones (:mod:`osintel.deadletter`) and releases the retryable ones. The stages are
+passed in, so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from osintel.errors import OsintelError
+from osintel import deadletter
+from osintel.errors import OsintelError, PartialIndexError
 from osintel.records import Document
 from osintel.store import ControlStore, OutboxItem
 
@@ -57,8 +60,14 @@ def drain_outbox(
     batch_size: int = 32,
     max_batches: int | None = None,
     progress: Callable[[DrainReport, dict[str, int]], None] | None = None,
+    after_batch: Callable[[Sequence[Document]], None] | None = None,
 ) -> DrainReport:
-    """Process pending outbox rows until none are left (or ``max_batches`` is reached)."""
+    """Process pending outbox rows until none are left (or ``max_batches`` is reached).
+
+    ``after_batch`` (the alert stage) is called with each batch once it is indexed and acked;
+    its errors are logged and never stop the drain (the alert stage catches up by its own
+    high-water mark).
+    """
     report = DrainReport()
     while max_batches is None or report.batches < max_batches:
         items = store.lease(batch_size)
@@ -81,6 +90,13 @@ def drain_outbox(
             started = time.perf_counter()
             index.upsert(enriched)
             report.index_seconds += time.perf_counter() - started
+        except PartialIndexError as exc:
+            # Ack only what the engine acknowledged; dead-letter the rejected, release the rest.
+            seqs, enriched = _settle_partial(store, good, exc, report)
+            if exc.retryable:
+                store.ack(seqs, enriched)
+                report.indexed += len(enriched)
+                raise
         except (OsintelError, OSError) as exc:
             # The index is down or refusing writes: a systemic fault, not a bad document. Give the
             # rows back with the reason and stop loudly; the next drain retries them.
@@ -90,9 +106,30 @@ def drain_outbox(
         store.ack(seqs, enriched)
         report.batches += 1
         report.indexed += len(enriched)
+        if after_batch is not None:
+            try:
+                after_batch(enriched)
+            except Exception:  # noqa: BLE001 - alerting must never block indexing
+                log.exception("after-batch hook failed for %d indexed documents", len(enriched))
         if progress is not None:
             progress(report, store.outbox_counts())
     return report
+
+
+def _settle_partial(
+    store: ControlStore, good: Sequence[tuple[OutboxItem, Document]], exc: PartialIndexError, report: DrainReport
+) -> tuple[list[int], list[Document]]:
+    """Dead-letter the rejected documents, release the retryable ones (not their fault: no
+    attempt counted); return the seqs and documents the engine acknowledged."""
+    seq_of = {doc.id: item.seq for item, doc in good}
+    deadletter.record(store, exc.rejected, stage="index", seqs=seq_of)
+    retry = [seq_of[doc_id] for doc_id in exc.retryable if doc_id in seq_of]
+    if retry:
+        store.release(retry, f"PartialIndexError: {next(iter(exc.retryable.values()))}", count_attempt=False)
+    report.failed += len(exc.rejected)
+    report.errors.extend(f"{doc_id}: {reason}" for doc_id, reason in exc.failed.items())
+    done = [(item.seq, doc) for item, doc in good if doc.id not in exc.failed]
+    return [seq for seq, _ in done], [doc for _, doc in done]
 
 
 def _enrich_isolating_failures(

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from osintel.errors import ConfigError
 
@@ -59,9 +59,43 @@ class IndexSettings(_Section):
     max_page_size: int
 
 
+class ElasticsearchSettings(_Section):
+    """The cluster used when ``index.backend = "elasticsearch"``."""
+
+    urls: list[str]
+    distribution: Literal["elasticsearch", "opensearch"]
+    api_key: str
+    username: str
+    password: str
+    ca_file: str
+    request_timeout: float
+    search_timeout: float
+    index_prefix: str
+    bulk_chunk_size: int
+    bulk_max_retries: int
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        # From the environment the list arrives as one string: "http://a:9200,http://b:9200".
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
 class APISettings(_Section):
     host: str
     port: int
+    rate_limit_per_second: float
+    rate_limit_burst: int
+    session_ttl_seconds: int
+    cookie_secure: bool
+    max_aggregation_hits: int
+    cooccurrence_hits: int
+
+
+class RetentionSettings(_Section):
+    default_days: int
 
 
 class DemoSettings(_Section):
@@ -92,6 +126,45 @@ class HealthSettings(_Section):
     authorisation_warning_days: int
 
 
+class AlertSettings(_Section):
+    enabled: bool
+    watchlists_file: str
+    sweep_batch: int
+    overlap_seconds: float
+    dispatch_poll_seconds: float
+    max_attempts: int
+    retry_backoff_seconds: float
+    rate_limit_per_hour: int
+    flood_threshold: int
+    webhook_secret: str
+    webhook_timeout_seconds: float
+    webhook_allowed_hosts: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_from: str
+    smtp_starttls: bool
+    smtp_timeout_seconds: float
+    emerging_interval_seconds: float
+    emerging_recent_days: int
+    emerging_baseline_days: int
+    emerging_min_count: int
+    emerging_min_ratio: float
+    emerging_min_score: float
+    phrase_min_stories: int
+    phrase_max_per_run: int
+
+
+class ExportSettings(_Section):
+    producer_name: str
+    max_documents: int
+    max_text_chars: int
+    page_size: int
+    taxii_default_limit: int
+    taxii_max_limit: int
+
+
 class Settings(_Section):
     """All settings, validated. Build with :func:`load_settings`."""
 
@@ -102,11 +175,15 @@ class Settings(_Section):
     crawl: CrawlSettings
     nlp: NLPSettings
     index: IndexSettings
+    elasticsearch: ElasticsearchSettings
     api: APISettings
     demo: DemoSettings
     schedule: ScheduleSettings
     worker: WorkerSettings
     health: HealthSettings
+    alerts: AlertSettings
+    retention: RetentionSettings
+    export: ExportSettings
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with dotted-key overrides applied (``{"crawl.max_pages": 10}``)."""
@@ -162,8 +239,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
+#: Documented short names, used only when the canonical ``OSINTEL_<SECTION>_<KEY>`` is not set.
+ENV_ALIASES: dict[str, tuple[str, str]] = {
+    "OSINTEL_INDEX": ("index", "backend"),
+    "OSINTEL_ES_URL": ("elasticsearch", "urls"),
+}
+
+
 def _env_layer(env: Mapping[str, str], defaults: dict[str, Any]) -> dict[str, Any]:
     layer: dict[str, Any] = {}
+    for alias, (section, key) in ENV_ALIASES.items():
+        if alias in env:
+            layer.setdefault(section, {})[key] = env[alias]
     for key, value in defaults.items():
         if isinstance(value, dict):
             for sub in value:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from osintel import apikeys, audit, retention
 from osintel.errors import StoreError
 from osintel.records import Document, utcnow
 
@@ -40,6 +41,8 @@ CREATE TABLE IF NOT EXISTS documents (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
+-- The order standing feeds (TAXII) serve documents in.
+CREATE INDEX IF NOT EXISTS documents_enriched ON documents(enriched_at, id);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
@@ -136,6 +139,8 @@ class ControlStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
+            # The oversight record and the credentials live beside the documents they concern.
+            self._db.executescript(audit.SCHEMA + apikeys.SCHEMA + retention.SCHEMA)
             self._db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -290,6 +295,27 @@ class ControlStore:
                 yield Document.from_json(row["body"])
             last = rows[-1]["id"]
 
+    def documents_enriched_after(
+        self, after: tuple[str, str] | None = None, *, limit: int = 100
+    ) -> list[tuple[str, Document]]:
+        """Enriched documents in the order they were (last) enriched, as ``(enriched_at, doc)``.
+
+        ``after`` is the ``(enriched_at, id)`` position to continue from (exclusive); this is the
+        order a standing feed (TAXII) serves, so a reader never misses a document.
+        """
+        if after is None:
+            rows = self._query(
+                "SELECT enriched_at, body FROM documents WHERE enriched_at IS NOT NULL"
+                " ORDER BY enriched_at, id LIMIT ?", (limit,),
+            )
+        else:
+            rows = self._query(
+                "SELECT enriched_at, body FROM documents WHERE enriched_at IS NOT NULL"
+                " AND (enriched_at > ? OR (enriched_at = ? AND id > ?)) ORDER BY enriched_at, id LIMIT ?",
+                (after[0], after[0], after[1], limit),
+            )
+        return [(row["enriched_at"], Document.from_json(row["body"])) for row in rows]
+
     def count_documents(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM documents")[0]["n"])
 
@@ -326,10 +352,16 @@ class ControlStore:
             "outbox": self.outbox_counts(),
         }
 
-    def save_documents(self, docs: Sequence[Document]) -> None:
-        """Replace stored documents with their enriched versions (text is never changed)."""
+    def save_documents(self, docs: Sequence[Document], *, audit_event: dict[str, Any] | None = None) -> None:
+        """Replace stored documents with their enriched versions (text is never changed).
+
+        ``audit_event`` (keyword arguments of :func:`osintel.audit.record`) is logged in the same
+        transaction, e.g. the ``combination`` event of a re-enrichment.
+        """
         now = _iso(utcnow())
         with self._tx() as db:
+            if audit_event is not None:
+                audit.record(db, **audit_event)
             for doc in docs:
                 db.execute(
                     "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
@@ -427,7 +459,10 @@ class ControlStore:
             cur = db.execute(
                 "INSERT INTO crawl_runs(source_id, started_at) VALUES (?, ?)", (source_id, _iso(utcnow()))
             )
-            return int(cur.lastrowid or 0)
+            run_id = int(cur.lastrowid or 0)
+            audit.record(db, actor="system:collector", action="collection",
+                         detail={"kind": "crawl.start", "run_id": run_id, "source": source_id})
+            return run_id
 
     def finish_run(self, run_id: int, *, status: str, stats: dict[str, Any], error: str | None = None) -> None:
         with self._tx() as db:
@@ -435,6 +470,10 @@ class ControlStore:
                 "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ?, error = ? WHERE id = ?",
                 (_iso(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
             )
+            audit.record(db, actor="system:collector", action="collection", detail={
+                "kind": "crawl.finish", "run_id": run_id, "status": status, "error": error,
+                "counts": {k: v for k, v in stats.items() if isinstance(v, (int, float))},
+            })
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """One crawl run with its stats, or None."""
