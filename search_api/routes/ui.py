@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from indexer.query import FIELDS
 from search_api.auth import Principal, public, require
+from search_api.policy import allowed
 from search_api.ui.security import SecurityHeadersMiddleware
 
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
@@ -31,6 +32,8 @@ STATIC_DIR = UI_DIR / "static"
 templates = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(UI_DIR / "templates"), autoescape=True)
 )
+# Templates ask the policy table whether to show a role-dependent link (the route still checks).
+templates.env.globals["allowed"] = allowed
 
 #: Query-language help shown under the search box: the parser's own fields plus the geo filters.
 GEO_HELP: tuple[tuple[str, str, str], ...] = (
@@ -129,6 +132,13 @@ def trends_page(request: Request, principal: UIPrincipal) -> HTMLResponse:
 def map_page(request: Request, principal: UIPrincipal) -> HTMLResponse:
     """Geocoded mentions for a query, plotted on the bundled world outline."""
     return _page(request, "map.html", principal)
+
+
+@router.get("/ui/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, principal: Annotated[Principal, Depends(require("alerts.own"))]) -> HTMLResponse:
+    """Watchlists: list, create and delete them, and see their alert history."""
+    return _page(request, "alerts.html", principal, fields=_field_help(),
+                 see_all=allowed(principal.role, "alerts.all"))
 
 
 def mount_ui(app: Any) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -131,6 +132,7 @@ class LiveServer:
     analyst_key: str
     partner_key: str
     documents: list[Document]
+    index: Any  # the server's TantivyIndex (tests that index more documents remove them again)
 
     def doc(self, title_start: str) -> Document:
         return next(d for d in self.documents if d.title.startswith(title_start))
@@ -185,7 +187,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, store, analyst, partner, docs)
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, store, analyst, partner, docs, index)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -8,6 +8,7 @@ const PAGES = {
   entities: "./entities.js",
   trends: "./trends.js",
   map: "./map.js",
+  alerts: "./alerts.js",
 };
 
 async function logout() {
