@@ -397,14 +397,15 @@ class ControlStore:
         """
         now = _iso(utcnow())
         with self._tx() as db:
-            for doc in documents:
-                db.execute(
-                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
-                )
             db.executemany(
                 "UPDATE outbox SET state = 'done', leased_until = NULL, updated_at = ? WHERE seq = ?",
                 [(now, s) for s in seqs],
             )
+            for doc in documents:
+                doc = _keep_regrade(db, doc, now)
+                db.execute(
+                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
+                )
 
     def release(self, seqs: Sequence[int], error: str, *, count_attempt: bool = True) -> None:
         """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
@@ -511,6 +512,23 @@ def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str,
              content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
         [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
     )
+
+
+def _keep_regrade(db: sqlite3.Connection, doc: Document, now: str) -> Document:
+    """An analyst's regrade made while the worker held ``doc`` wins over the worker's copy.
+
+    The grading is the analyst's, never the NLP stage's. When it changed after the lease, the
+    stored grading is kept and the document goes back into the outbox, so the index (and the
+    relevance score, which depends on the grading) catch up on the next drain.
+    """
+    row = db.execute("SELECT body FROM documents WHERE id = ?", (doc.id,)).fetchone()
+    if row is None:
+        return doc
+    stored = Document.from_json(row["body"]).grading
+    if stored == doc.grading:
+        return doc
+    db.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
+    return doc.model_copy(update={"grading": stored})
 
 
 class _Transaction:

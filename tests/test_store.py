@@ -133,3 +133,19 @@ def test_a_document_and_its_seen_urls_are_written_together(store: ControlStore) 
             _record_seen(db, ["https://example.com/x"], source_id="s1", doc_id=None, content_sha256=None)
             db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', 'clash')")
     assert not store.is_seen_url("https://example.com/x")
+
+
+def test_a_regrade_made_while_the_worker_holds_the_document_survives_the_ack(store: ControlStore) -> None:
+    from osintel.grading import regrade
+    from osintel.records import Grading
+
+    store.add_collected(_doc(1), content_sha256="h1")
+    [item] = store.lease(10)
+    regrade(store, item.document.id, Grading.parse("1AC"), actor="test", reason="corroborated")
+    enriched = item.document.model_copy(update={"language": "en"})  # the worker's copy: old grading
+    store.ack([item.seq], [enriched])
+    stored = store.get_document(item.document.id)
+    assert stored is not None and stored.grading.code == "1AC" and stored.language == "en"
+    # Back in the outbox, so the index and the relevance score catch up with the new grading.
+    [again] = store.lease(10)
+    assert again.document.id == item.document.id and again.document.grading.code == "1AC"
