@@ -176,7 +176,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.flush()
             if not args.no_serve:
                 port = args.port or settings.api.port
-                _progress(f"search API at http://{settings.api.host}:{port}/api/search?q=firearms (Ctrl-C to stop)")
+                secret = commands.demo_key(settings)
+                base = f"http://{settings.api.host}:{port}"
+                _progress(f"web UI at {base}/ui/ ; sign in with this analyst key (shown once): {secret}")
+                _progress(f"search API at {base}/api/search?q=firearms with header X-API-Key (Ctrl-C to stop);"
+                          " more keys: osintel keys create --role ROLE --name NAME")
                 commands.serve(settings, port=port)
         finally:
             site.stop()

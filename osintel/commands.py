@@ -570,6 +570,14 @@ def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[Any, d
     return site, summary
 
 
+def demo_key(settings: Settings) -> str:
+    """A fresh analyst API key for the demo's web UI and API (the secret is returned once)."""
+    from osintel import apikeys
+
+    with open_store(settings) as store:
+        return apikeys.create_key(store, role="analyst", name="demo analyst", actor="cli:demo")[1]
+
+
 def _crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
     keys = ("items/new", "items/seen", "items/duplicate", "items/failed", "ssrf/blocked")
     return {k: stats.get(k, 0) for k in keys}
