@@ -31,7 +31,8 @@ from typing import Any
 
 from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
 # One definition of "the facet value of an entity" for both backends.
-from indexer.tantivy_schema import ENTITY_FACET_FIELD, entity_facet_values
+from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values
+from indexer.search_common import keyword_values as _keyword_values
 from osintel.records import Document
 
 #: Version of the index layout; part of the concrete index name (``<prefix>-documents-v<N>``).
@@ -40,21 +41,6 @@ TEXT_ANALYZER = "osintel_text"
 #: The nested field of geocoded locations (``places.point`` is the ``geo_point``).
 PLACES = "places"
 PREFIX_NORMALIZER = "osintel_fold"
-#: Keyword fields, one normalised term per value (the same set as the tantivy schema).
-KEYWORD_FIELDS: tuple[str, ...] = (
-    "source",
-    "language",
-    "author",
-    "entity",
-    "entity_typed",
-    "label",
-    "method",
-    "category",
-    "country",
-    "place",
-    "grading",
-    "handling",
-)
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 #: Engine language analysers for ``text_<code>`` (present in Elasticsearch and OpenSearch alike);
 #: only documents in that language fill the field, so English-only corpora pay nothing.
@@ -131,34 +117,8 @@ def index_body(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
 
 def keyword_values(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> dict[str, list[str]]:
     """Every keyword-field value of ``doc``, normalised as the query parser normalises input."""
-    values: dict[str, set[str]] = {name: set() for name in KEYWORD_FIELDS}
-    values["source"].add(normalize("source", doc.source.id))
-    if doc.language:
-        values["language"].add(normalize("language", doc.language))
-    for author in (doc.author, doc.author_handle):
-        if author and author.strip():
-            values["author"].add(normalize("author", author))
-    for entity in doc.entities:
-        label = entity.label.upper()
-        values["label"].add(label)
-        for raw in (entity.text, entity.normalized):
-            if not raw or not raw.strip():
-                continue
-            canonical = normalize_entity_value(label, raw, phone_region=phone_region)
-            values["entity"].update({normalize("entity", raw), canonical.casefold()})
-            values["entity_typed"].add(f"{label}|{canonical}")
-    for method in doc.methods:
-        values["method"].add(normalize("method", method.id))
-        values["category"].add(normalize("category", method.category))
-    for location in doc.locations:
-        if location.country_code:
-            values["country"].add(normalize("country", location.country_code))
-        for name in (location.name, location.mention):
-            if name and name.strip():
-                values["place"].add(normalize("place", name))
-    if doc.grading is not None:
-        values["grading"].add(doc.grading.code)
-        values["handling"].add(doc.grading.handling)
+    values = _keyword_values(
+        doc, canonical=lambda label, raw: normalize_entity_value(label, raw, phone_region=phone_region))
     return {name: sorted(found) for name, found in values.items() if found}
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from indexer.base import And, Node, Or, Phrase, Term
-from indexer.query import DEFAULT_PHONE_REGION, FIELDS, normalize_entity_value
+from indexer.query import DEFAULT_PHONE_REGION, FIELDS, normalize, normalize_entity_value
 from osintel.records import Document
 
 #: ``score``: (-score, id); ``id``: id; ``up``: (published, id); ``down``: (-published, id).
@@ -25,6 +25,58 @@ Mode = Literal["score", "id", "up", "down"]
 
 #: Index field of ``LABEL|value`` terms, one per entity (see :func:`entity_facet_values`).
 ENTITY_FACET_FIELD = "entity_facet"
+#: Keyword fields, one normalised term per value, the same on every backend.
+KEYWORD_FIELDS: tuple[str, ...] = (
+    "source",
+    "language",
+    "author",
+    "entity",
+    "entity_typed",
+    "label",
+    "method",
+    "category",
+    "country",
+    "place",
+    "grading",
+    "handling",
+)
+
+
+def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> dict[str, set[str]]:
+    """Every keyword-field value of ``doc``, normalised as the query parser normalises input.
+
+    ``canonical(label, raw)`` gives an entity value's canonical form (phones in E.164, ...).
+    Both backends index exactly these values, so a keyword query means the same on each.
+    """
+    values: dict[str, set[str]] = {name: set() for name in KEYWORD_FIELDS}
+    values["source"].add(normalize("source", doc.source.id))
+    if doc.language:
+        values["language"].add(normalize("language", doc.language))
+    for author in (doc.author, doc.author_handle):
+        if author and author.strip():
+            values["author"].add(normalize("author", author))
+    for entity in doc.entities:
+        label = entity.label.upper()
+        values["label"].add(label)
+        for raw in (entity.text, entity.normalized):
+            if not raw or not raw.strip():
+                continue
+            value = canonical(label, raw)
+            values["entity"].update({normalize("entity", raw), value.casefold()})
+            values["entity_typed"].add(f"{label}|{value}")
+    for method in doc.methods:
+        values["method"].add(normalize("method", method.id))
+        values["category"].add(normalize("category", method.category))
+    for location in doc.locations:
+        if location.country_code:
+            values["country"].add(normalize("country", location.country_code))
+        for name in (location.name, location.mention):
+            if name and name.strip():
+                values["place"].add(normalize("place", name))
+    if doc.grading is not None:
+        values["grading"].add(doc.grading.code)
+        values["handling"].add(doc.grading.handling)
+    return values
 
 
 def is_scored(node: Node) -> bool:

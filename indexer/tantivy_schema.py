@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 
 import tantivy
 
-from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
-from indexer.search_common import ENTITY_FACET_FIELD, entity_facet_values
+from indexer.query import DEFAULT_PHONE_REGION, normalize_entity_value
+from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values, keyword_values
 from osintel.records import Document
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -22,21 +22,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: Registered on every opened index (analysers are not persisted with the index).
 TEXT_ANALYZER = "osintel_en"
 
-#: Keyword fields (raw tokenizer, one term per value). Fast ones can be counted as facets.
-KEYWORD_FIELDS: tuple[str, ...] = (
-    "source",
-    "language",
-    "author",
-    "entity",
-    "entity_typed",
-    "label",
-    "method",
-    "category",
-    "country",
-    "place",
-    "grading",
-    "handling",
-)
+#: Keyword fields (raw tokenizer, one term per value; see search_common). Fast ones can be counted as facets.
 FAST_KEYWORD_FIELDS = frozenset(
     {"source", "language", "method", "category", "country", "label", "grading"}
 )
@@ -137,13 +123,6 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
     out.add_text("title", doc.title)
     out.add_text("text", doc.text)
 
-    values: dict[str, set[str]] = {name: set() for name in KEYWORD_FIELDS}
-    values["source"].add(normalize("source", doc.source.id))
-    if doc.language:
-        values["language"].add(normalize("language", doc.language))
-    for author in (doc.author, doc.author_handle):
-        if author and author.strip():
-            values["author"].add(normalize("author", author))
     memo: dict[tuple[str, str], str] = {}
 
     def canonical_of(label: str, raw: str) -> str:
@@ -151,27 +130,7 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
             memo[label, raw] = normalize_entity_value(label, raw, phone_region=phone_region)
         return memo[label, raw]
 
-    for entity in doc.entities:
-        label = entity.label.upper()
-        values["label"].add(label)
-        for raw in (entity.text, entity.normalized):
-            if not raw or not raw.strip():
-                continue
-            canonical = canonical_of(label, raw)
-            values["entity"].update({normalize("entity", raw), canonical.casefold()})
-            values["entity_typed"].add(f"{label}|{canonical}")
-    for method in doc.methods:
-        values["method"].add(normalize("method", method.id))
-        values["category"].add(normalize("category", method.category))
-    for location in doc.locations:
-        if location.country_code:
-            values["country"].add(normalize("country", location.country_code))
-        for name in (location.name, location.mention):
-            if name and name.strip():
-                values["place"].add(normalize("place", name))
-    if doc.grading is not None:
-        values["grading"].add(doc.grading.code)
-        values["handling"].add(doc.grading.handling)
+    values = keyword_values(doc, canonical=canonical_of)
     for name in KEYWORD_FIELDS:
         for value in sorted(values[name]):
             out.add_text(name, value)
