@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
@@ -45,11 +47,20 @@ def get_sources(request: Request) -> SourceConfig | None:
     sources: SourceConfig | None = getattr(request.app.state, "sources", None)
     if sources is not None:
         return sources
+    path = Path(request.app.state.settings.sources_file)
     try:
-        return load_sources(request.app.state.settings.sources_file)
-    except ConfigError:
+        stat = path.stat()
+        return _parsed_sources(path, stat.st_mtime_ns, stat.st_size)
+    except (OSError, ConfigError):
         # Retention then falls back to the default policy; `osintel sources` reports the file.
         return None
+
+
+@lru_cache(maxsize=4)
+def _parsed_sources(path: Path, mtime_ns: int, size: int) -> SourceConfig:
+    # Every document view needs the sources' retention policy: parse the YAML once per version
+    # of the file (keyed on its modification time and size), not once per request.
+    return load_sources(path)
 
 
 SourcesDep = Annotated[SourceConfig | None, Depends(get_sources)]
