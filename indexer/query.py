@@ -103,6 +103,7 @@ _SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("relevance", "number", "relevance score"),
     FieldSpec("grading", "keyword", "3x5x2 grading code, e.g. 2BP"),
     FieldSpec("handling", "keyword", "handling code P or C"),
+    FieldSpec("id", "keyword", "document id (32 hex digits)"),
     FieldSpec("near", "geo", 'a location within a distance: near:"51.51,-0.13,25km"'),
     FieldSpec("bbox", "geo", 'a location inside a box: bbox:"north,west,south,east"'),
 )

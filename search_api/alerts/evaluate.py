@@ -13,19 +13,18 @@ evaluated set and the new mark in one transaction. So:
 - a late document (published long ago, indexed now) is new by its indexing time.
 
 Matching uses the search index itself, so a watchlist fires exactly on what the same query finds
-in search: the rule's query AND its scope AND "collected within a second of a new document"
-(the index has no id field; the collection time narrows the candidates), intersected with the
-new documents' ids. This works on every backend, without a percolator.
+in search: the rule's query AND its scope AND ``id:`` one of the new documents. This works on
+every backend, without a percolator.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from indexer import And, Hit, Node, Or, Range
+from indexer import MAX_CLAUSES, And, Hit, Node, Not, Or, Term
 from osintel.alertstore import AlertStore, NewEvent, PendingDoc, lookback
 from osintel.errors import AlertError
 from osintel.records import Document, utcnow
@@ -35,8 +34,6 @@ from search_api.alerts.rules import Rule, from_row
 log = logging.getLogger(__name__)
 
 MARK = "watchlists"
-# Tantivy stores dates at one-second precision; widen each candidate interval past it.
-_SLACK = timedelta(seconds=1)
 
 
 @dataclass
@@ -70,18 +67,12 @@ def event_detail(rule: Rule, doc: Document) -> dict[str, Any]:
     }
 
 
-def collected_filter(docs: list[PendingDoc]) -> Node:
-    """An OR of merged ``collected`` intervals around the documents' collection times."""
-    times = sorted(datetime.fromisoformat(d.collected_at) for d in docs)
-    intervals: list[list[datetime]] = []
-    for t in times:
-        low, high = t.replace(microsecond=0) - _SLACK, t.replace(microsecond=0) + 2 * _SLACK
-        if intervals and low <= intervals[-1][1]:
-            intervals[-1][1] = max(intervals[-1][1], high)
-        else:
-            intervals.append([low, high])
-    ranges = tuple(Range("collected", low, high, True, True) for low, high in intervals)
-    return ranges[0] if len(ranges) == 1 else Or(ranges)
+def _leaves(node: Node) -> int:
+    if isinstance(node, (And, Or)):
+        return sum(_leaves(child) for child in node.clauses)
+    if isinstance(node, Not):
+        return _leaves(node.clause)
+    return 1
 
 
 class WatchlistEvaluator:
@@ -129,15 +120,13 @@ class WatchlistEvaluator:
                   report: SweepReport) -> list[NewEvent]:
         if not rules:
             return []
-        by_id = {d.doc_id: d for d in docs}
-        window = collected_filter(docs)
         events: list[NewEvent] = []
         for rule in rules:
             since = active[rule.id]
-            eligible = {i for i, d in by_id.items() if datetime.fromisoformat(d.enriched_at) >= since}
+            eligible = [d.doc_id for d in docs if datetime.fromisoformat(d.enriched_at) >= since]
             if not eligible:
                 continue
-            for hit in self._matches(And((rule.node(), window)), eligible):
+            for hit in self._matches(rule.node(), eligible):
                 report.matched += 1
                 events.append(NewEvent(rule.id, hit.id, story_of(hit.document), "watchlist",
                                        event_detail(rule, hit.document)))
@@ -146,12 +135,14 @@ class WatchlistEvaluator:
         events.sort(key=lambda e: order[e.doc_id])
         return events
 
-    def _matches(self, node: Node, ids: set[str]) -> list[Hit]:
+    def _matches(self, node: Node, ids: list[str]) -> list[Hit]:
+        """The documents among ``ids`` that ``node`` matches, in as few searches as the clause
+        limit allows (the rule's own clauses plus one ``id:`` clause per document)."""
+        chunk = max(1, MAX_CLAUSES - _leaves(node))
         found: list[Hit] = []
-        offset = 0
-        while True:
-            result = self.index.search(node, limit=self.page_size, offset=offset, sort="published")
-            found.extend(h for h in result.hits if h.id in ids)
-            offset += len(result.hits)
-            if not result.hits or offset >= result.total:
-                return found
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            wanted: Node = Or(tuple(Term("id", doc_id) for doc_id in part))
+            result = self.index.search(And((node, wanted)), limit=len(part), sort="published")
+            found.extend(result.hits)
+        return found

@@ -68,6 +68,13 @@ def test_bare_words_search_title_and_text_and_are_anded(loaded: Index, documents
     assert found(loaded, documents, "jailed raids") == {COUNTY}
 
 
+def test_id_field_selects_documents_by_id(loaded: Index, documents: list[Document]) -> None:
+    first, third = documents[0].id, documents[2].id
+    assert {h.id for h in loaded.search(f"id:{first}", limit=50).hits} == {first}
+    assert {h.id for h in loaded.search(f"id:{first} OR id:{third}", limit=50).hits} == {first, third}
+    assert loaded.search(f"id:{'0' * 32}", limit=50).total == 0
+
+
 def test_boolean_operators(loaded: Index, documents: list[Document]) -> None:
     assert found(loaded, documents, "cocaine AND rotterdam") == {PORT}
     assert found(loaded, documents, "rotterdam OR liverpool") == {COUNTY, PORT}
