@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from osintel import apikeys
 from search_api.auth import Principal, require
@@ -26,7 +26,16 @@ class KeyInfo(BaseModel):
 
 class NewKey(BaseModel):
     role: Role
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        # Python's notion of whitespace (as apikeys.create_key strips it), not the schema regex's:
+        # "\x1f" is blank to str.strip() but not to a pattern of \S.
+        if not value.strip():
+            raise ValueError("a key needs a name (who or what holds it)")
+        return value
 
 
 class CreatedKey(KeyInfo):
