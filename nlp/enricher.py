@@ -48,11 +48,14 @@ class Enricher:
         scorer: RelevanceScorer | None = None,
         max_text_chars: int = 100_000,
         dedup: NearDuplicateIndex | None = None,
+        unsure_below: float = 0.5,
     ) -> None:
         """Assemble from built parts. ``ner=None`` runs without spaCy (regex sentences, no NER).
 
         ``dedup`` is the near-duplicate index; the default one is in memory (clusters within what
         this process has seen). A caller that owns the control store passes one backed by it.
+        ``unsure_below``: a detected language less confident than this gives way to the language
+        the platform or the source declares, when there is one.
         """
         self.language = language
         self.extractors = extractors
@@ -62,6 +65,7 @@ class Enricher:
         self.scorer = scorer or RelevanceScorer()
         self.max_text_chars = max_text_chars
         self.dedup = dedup if dedup is not None else NearDuplicateIndex()
+        self.unsure_below = unsure_below
         self.stats: dict[str, int] = {}
 
     @classmethod
@@ -109,7 +113,7 @@ class Enricher:
         languages = [self._detect(doc) for doc in docs]
         parsed: dict[int, Parsed] = {}
         for code in self.ner.languages if self.ner is not None else ():
-            chosen = [i for i, (lang, _) in enumerate(languages) if lang == code]
+            chosen = [i for i, (lang, *_) in enumerate(languages) if lang == code]
             if not chosen:
                 continue
             texts = [docs[i].text[: self.max_text_chars] for i in chosen]
@@ -139,13 +143,27 @@ class Enricher:
             except Exception as exc:
                 raise EnrichmentError(f"document {doc.id} could not be enriched: {exc}") from exc
         self._count("nlp/documents", len(docs))
-        self._count("nlp/documents_english", sum(1 for lang, _ in languages if lang == "en"))
+        self._count("nlp/documents_english", sum(1 for lang, *_ in languages if lang == "en"))
         self._count("nlp/documents_parsed", len(parsed))
         return out
 
-    def _detect(self, doc: Document) -> tuple[str, float]:
+    def _detect(self, doc: Document) -> tuple[str, float, str]:
+        """The document's language: a supplied one is honoured; otherwise detection, and when
+        detection is unsure, the language the platform or the source declares.
+
+        Returns ``(code, confidence, how)``; ``how`` is ``supplied``, ``detected`` or ``source``.
+        """
+        supplied = declared_language(doc)
+        if supplied is not None:
+            return supplied, 1.0, "supplied"
         sample = doc.text if len(doc.text) >= 200 else f"{doc.title}\n{doc.text}"
-        return self.language.detect(sample)
+        code, confidence = self.language.detect(sample)
+        if code == UNDETERMINED or confidence < self.unsure_below:
+            fallback = _language_code(doc.extra.get("declared_language")) or _language_code(doc.source.language)
+            if fallback is not None:
+                self._count("nlp/language_from_source")
+                return fallback, confidence, "source"
+        return code, confidence, "detected"
 
     def _sentences(self, text: str, parsed: Parsed | None) -> list[tuple[int, int]]:
         if parsed is None:
@@ -158,13 +176,13 @@ class Enricher:
     def _enrich_one(
         self,
         doc: Document,
-        language: tuple[str, float],
+        language: tuple[str, float, str],
         parsed: Parsed | None,
         methods: list[MethodHit],
         versions: dict[str, str],
     ) -> Document:
         text = doc.text
-        lang, lang_conf = language
+        lang, lang_conf, how = language
         domain = self.extractors.extract(text)
         ner_entities = parsed.entities if parsed else []
         entities = _merge_entities(domain, ner_entities)
@@ -182,9 +200,30 @@ class Enricher:
                 "locations": locations,
                 "relevance": relevance,
                 "relevance_explanation": explanation,
-                "enrichment": dict(versions),
+                "enrichment": {**versions, "language_from": how},
             }
         )
+
+
+def _language_code(value: object) -> str | None:
+    """``"en"`` from ``"en"``, ``"EN"``, ``"en-GB"`` or ``"en_US"``; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    return primary if 2 <= len(primary) <= 3 and primary.isalpha() and primary != UNDETERMINED else None
+
+
+def declared_language(doc: Document) -> str | None:
+    """The language supplied with ``doc`` that enrichment must honour, if any.
+
+    A ``language`` on a document that was never enriched was supplied by whoever made it (an
+    ``osintel enrich --input`` line, an API client); a re-enrichment keeps it when the previous
+    enrichment recorded it as supplied (``enrichment["language_from"] == "supplied"``). A language
+    a previous enrichment detected is detected again.
+    """
+    if not doc.enrichment or doc.enrichment.get("language_from") == "supplied":
+        return _language_code(doc.language)
+    return None
 
 
 def _known(lang: str) -> str | None:

@@ -104,6 +104,20 @@ class SourceRef(_Model):
     kind: str = "web"
     platform: str | None = None
     grading: Grading = Field(default_factory=Grading)
+    #: The language the source publishes in (ISO 639-1), a fallback when detection is unsure.
+    language: str | None = None
+    #: The country the source reports from (ISO 3166-1 alpha-2), a weak prior for geocoding.
+    country: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return value.strip().lower() or None if value else None
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return value.strip().upper() or None if value else None
 
     @field_validator("grading", mode="before")
     @classmethod
@@ -142,10 +156,34 @@ class MethodHit(_Model):
     matched_by: str
 
 
+class Mention(_Model):
+    """One place in the text where something is mentioned: ``text[start:end]``."""
+
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _span(self) -> Mention:
+        if self.end < self.start:
+            raise ValueError(f"mention span end {self.end} is before start {self.start}")
+        return self
+
+
+#: Kinds of place: a populated place, a port or crossing, a first-level region (state, province,
+#: county), a country, a continent or macro-region ("South America", "the Balkans").
+PlaceKind = Literal["city", "port", "region", "country", "continent"]
+
+
 class Location(_Model):
-    """A place mention geocoded to a GeoNames entry."""
+    """A place geocoded to a GeoNames entry (or a listed area), with every mention of it.
+
+    ``mention``, ``start`` and ``end`` are the first mention (kept for readers written before
+    ``mentions`` existed); ``mentions`` lists every mention in text order, the first included.
+    """
 
     name: str
+    kind: PlaceKind | None = None
     country_code: str | None = None
     admin1: str | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -155,6 +193,26 @@ class Location(_Model):
     mention: str
     start: int | None = None
     end: int | None = None
+    mentions: list[Mention] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _first_mention(self) -> Location:
+        # A record written before ``mentions`` existed has its one mention in start/end.
+        if not self.mentions and self.start is not None and self.end is not None and self.end >= self.start:
+            object.__setattr__(self, "mentions", [Mention(text=self.mention, start=self.start, end=self.end)])
+        return self
+
+
+class CrimeType(_Model):
+    """A crime type (offence group of a small fixed scheme) the document reports, with evidence."""
+
+    id: str
+    label: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: str = ""
+    start: int | None = None
+    end: int | None = None
+    matched_by: str = ""
 
 
 class Capture(_Model):
@@ -186,6 +244,7 @@ class Document(_Model):
     language_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     entities: list[Entity] = Field(default_factory=list)
     methods: list[MethodHit] = Field(default_factory=list)
+    crime_types: list[CrimeType] = Field(default_factory=list)
     locations: list[Location] = Field(default_factory=list)
     capture: Capture | None = None
     duplicate_of: str | None = None

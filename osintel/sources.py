@@ -10,6 +10,8 @@ A sources file is operator-owned configuration::
         urls: ["http://127.0.0.1:8765/feeds/news.xml"]
         schedule: every 30m        # or a 5-field cron expression: "*/15 * * * *"
         grading: 2BP               # default 3x5x2 grading of the source's items
+        language: en               # optional: what it publishes in (used when detection is unsure)
+        country: GB                # optional: where it reports from (a weak geocoding prior)
         purpose: demonstration
         legal_basis: none needed (public, fictional)
 
@@ -59,6 +61,10 @@ class Source(BaseModel):
     authorisation_expires: date | None = None
     enabled: bool = True
     max_pages: int | None = None
+    #: The language the source publishes in (ISO 639-1, e.g. "de"): used when detection is unsure.
+    language: str | None = None
+    #: The country the source reports from (ISO 3166-1 alpha-2, e.g. "GB"): a weak geocoding prior.
+    country: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -84,6 +90,24 @@ class Source(BaseModel):
             )
         return value
 
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^[A-Za-z]{2,3}$", value.strip()):
+            raise ValueError(f"{value!r} is not an ISO 639 language code such as 'de'")
+        return value.strip().lower()
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^[A-Za-z]{2}$", value.strip()):
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code such as 'GB'")
+        return value.strip().upper()
+
     @field_validator("urls")
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
@@ -94,7 +118,10 @@ class Source(BaseModel):
 
     def ref(self) -> SourceRef:
         """The reference stamped on every document from this source."""
-        return SourceRef(id=self.id, name=self.name or self.id, kind=self.kind, grading=self.grading)
+        return SourceRef(
+            id=self.id, name=self.name or self.id, kind=self.kind, grading=self.grading,
+            language=self.language, country=self.country,
+        )
 
 
 class SourceConfig(BaseModel):

@@ -27,7 +27,7 @@ def test_enrich_sets_versions(enricher, make_doc) -> None:  # type: ignore[no-un
     assert out.enrichment["langdetect"] == "1.0.9"
     assert out.enrichment["methods"] == enricher.methods.digest
     assert out.enrichment["enricher"]
-    assert out.enrichment == enricher.versions
+    assert out.enrichment == {**enricher.versions, "language_from": "detected"}
 
 
 def test_enrich_is_deterministic(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]
