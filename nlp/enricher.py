@@ -28,6 +28,7 @@ from nlp.geo import Gazetteer
 from nlp.langid import UNDETERMINED, LanguageIdentifier
 from nlp.methods import MethodTaxonomy, split_sentences
 from nlp.scoring import RelevanceScorer
+from nlp.segment import unwrap_lines
 
 log = logging.getLogger(__name__)
 
@@ -111,12 +112,14 @@ class Enricher:
         Raises :class:`EnrichmentError` naming the document when one cannot be processed.
         """
         languages = [self._detect(doc) for doc in docs]
+        # Hard-wrapped lines joined back into sentences; same length, so offsets hold (nlp.segment).
+        views = [unwrap_lines(doc.text) for doc in docs]
         parsed: dict[int, Parsed] = {}
         for code in self.ner.languages if self.ner is not None else ():
             chosen = [i for i, (lang, *_) in enumerate(languages) if lang == code]
             if not chosen:
                 continue
-            texts = [docs[i].text[: self.max_text_chars] for i in chosen]
+            texts = [views[i][: self.max_text_chars] for i in chosen]
             try:
                 for i, result in zip(chosen, self.ner.parse(texts, code)):
                     parsed[i] = result
@@ -125,8 +128,8 @@ class Enricher:
         try:
             batch_methods = self.methods.match_batch(
                 [
-                    (doc.text, self._sentences(doc.text, parsed.get(i)), _known(languages[i][0]))
-                    for i, doc in enumerate(docs)
+                    (views[i], self._sentences(views[i], parsed.get(i)), _known(languages[i][0]))
+                    for i in range(len(docs))
                 ]
             )
         except Exception as exc:
@@ -137,7 +140,9 @@ class Enricher:
         for i, doc in enumerate(docs):
             try:
                 doc = doc.model_copy(update=clusters[i].as_update())
-                out.append(self._enrich_one(doc, languages[i], parsed.get(i), batch_methods[i], versions))
+                out.append(
+                    self._enrich_one(doc, views[i], languages[i], parsed.get(i), batch_methods[i], versions)
+                )
             except EnrichmentError:
                 raise
             except Exception as exc:
@@ -176,6 +181,7 @@ class Enricher:
     def _enrich_one(
         self,
         doc: Document,
+        view: str,
         language: tuple[str, float, str],
         parsed: Parsed | None,
         methods: list[MethodHit],
@@ -184,9 +190,16 @@ class Enricher:
         text = doc.text
         lang, lang_conf, how = language
         domain = self.extractors.extract(text)
-        ner_entities = parsed.entities if parsed else []
+        # Entity texts quote the captured text (a name may span a joined line break).
+        ner_entities = [
+            e if text[e.start : e.end] == e.text else e.model_copy(update={"text": text[e.start : e.end]})
+            for e in (parsed.entities if parsed else [])
+        ]
         entities = _merge_entities(domain, ner_entities)
-        locations = self.gazetteer.locate(text, ner_entities=ner_entities, lang=None if lang == UNDETERMINED else lang)
+        locations = self.gazetteer.locate(
+            view, ner_entities=ner_entities, lang=None if lang == UNDETERMINED else lang,
+            default_country=doc.source.country,  # the source's country: a weak prior only
+        )
         relevance, explanation = self.scorer.score(methods=methods, entities=entities, grading=doc.grading)
         self._count("nlp/entities", len(entities))
         self._count("nlp/methods", len(methods))
