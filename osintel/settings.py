@@ -177,6 +177,7 @@ class Settings(_Section):
     index: IndexSettings
     elasticsearch: ElasticsearchSettings
     api: APISettings
+    crimetypes_file: Path
     demo: DemoSettings
     schedule: ScheduleSettings
     worker: WorkerSettings
@@ -295,7 +296,7 @@ def load_settings(
     for key, value in (overrides or {}).items():
         if value is not None:
             _set_dotted(data, key, value)
-    for key in ("sources_file", "methods_file"):
+    for key in ("sources_file", "methods_file", "crimetypes_file"):
         path = Path(data[key])
         data[key] = path if path.is_absolute() else CONFIG_DIR / path
     return _validate(data)
