@@ -23,7 +23,10 @@ SORT_ORDERS: tuple[str, ...] = ("relevance", "published", "-published")
 
 #: Fields that :meth:`Index.search` can count values of (``facets=``). ``entity:<LABEL>`` (for
 #: example ``entity:PERSON``) counts the normalised values of that entity label.
-FACET_FIELDS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label", "grading")
+#: ``crimetype`` counts crime types and their groups (``violence`` and ``violence.homicide``).
+FACET_FIELDS: tuple[str, ...] = (
+    "source", "language", "method", "category", "crimetype", "country", "label", "grading",
+)
 #: Prefix of the per-label entity facets (``entity:PERSON``, ``entity:PHONE``, ...).
 ENTITY_FACET_PREFIX = "entity:"
 #: Buckets :meth:`Index.search` can build a date histogram of ``published_at`` in (``histogram=``).

@@ -36,7 +36,8 @@ from indexer.search_common import keyword_values as _keyword_values
 from osintel.records import Document
 
 #: Version of the index layout; part of the concrete index name (``<prefix>-documents-v<N>``).
-MAPPING_VERSION = 1
+#: 2: ``crimetype`` (crime types and their groups).
+MAPPING_VERSION = 2
 TEXT_ANALYZER = "osintel_text"
 #: The nested field of geocoded locations (``places.point`` is the ``geo_point``).
 PLACES = "places"

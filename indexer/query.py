@@ -9,6 +9,7 @@ Syntax, by example::
     (cocaine OR heroin) AND title:arrest
     phone:"07700 900123"              values are normalised: this finds +447700900123
     method:drugs.*                    trailing wildcard (leading wildcards and regexes are refused)
+    crimetype:violence.homicide       a crime type; crimetype:theft.* or crimetype:theft for its group
     published:[2024-01-01 TO 2024-12-31]   dates are UTC; a date-only upper bound includes the day
     published:>=2025-01-01  relevance:[0.5 TO *]  relevance:{0.2 TO 0.8}
     near:"51.51,-0.13,25km"           a location within 25 km (units: km, m, mi; none means km)
@@ -96,6 +97,10 @@ _SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("label", "keyword", "an entity label is present, e.g. label:PHONE"),
     FieldSpec("method", "keyword", "criminal method id, e.g. drugs.county_lines or drugs.*"),
     FieldSpec("category", "keyword", "criminal method category"),
+    FieldSpec(
+        "crimetype", "keyword",
+        "crime type (Home Office offence group), e.g. violence.homicide, theft.*, or a whole group: violence",
+    ),
     FieldSpec("country", "keyword", "ISO 3166 country code of a location"),
     FieldSpec("place", "keyword", "location name"),
     FieldSpec("published", "date", "publication time (UTC)"),

@@ -35,6 +35,7 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "label",
     "method",
     "category",
+    "crimetype",
     "country",
     "place",
     "grading",
@@ -67,6 +68,11 @@ def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> di
     for method in doc.methods:
         values["method"].add(normalize("method", method.id))
         values["category"].add(normalize("category", method.category))
+    for crime in doc.crime_types:
+        # The type (violence.homicide) and its group (violence): `crimetype:violence` and the
+        # group facet count a document once, however many types of the group it reports.
+        values["crimetype"].add(normalize("crimetype", crime.id))
+        values["crimetype"].add(normalize("crimetype", crime.id.split(".", 1)[0]))
     for location in doc.locations:
         if location.country_code:
             values["country"].add(normalize("country", location.country_code))

@@ -24,7 +24,7 @@ TEXT_ANALYZER = "osintel_en"
 
 #: Keyword fields (raw tokenizer, one term per value; see search_common). Fast ones can be counted as facets.
 FAST_KEYWORD_FIELDS = frozenset(
-    {"source", "language", "method", "category", "country", "label", "grading"}
+    {"source", "language", "method", "category", "crimetype", "country", "label", "grading"}
 )
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 DATE_FIELDS: tuple[str, ...] = ("published", "collected")

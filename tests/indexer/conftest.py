@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from indexer.base import Index
-from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
+from osintel.records import Capture, CrimeType, Document, Entity, Location, MethodHit, SourceRef
 
 IndexFactory = Callable[[], Index]
 LIVE_MARK = "elasticsearch_live"
@@ -178,6 +178,11 @@ def _method(mid: str, category: str, evidence: str) -> MethodHit:
     )
 
 
+def _crime(type_id: str, evidence: str) -> CrimeType:
+    return CrimeType(id=type_id, label=type_id.split(".")[-1].replace("_", " "), confidence=0.8,
+                     evidence=evidence, matched_by="pattern:en")
+
+
 def _when(y: int, m: int, d: int, h: int = 12) -> datetime:
     return datetime(y, m, d, h, 0, tzinfo=timezone.utc)
 
@@ -208,6 +213,7 @@ def documents() -> list[Document]:
                 _entity("Merseyside Police", "ORG", 0),
             ],
             methods=[_method("drugs.county_lines", "drugs", "county lines gang")],
+            crime_types=[_crime("drugs.trafficking", "Officers seized cocaine")],
             locations=[Location(name="Liverpool", country_code="GB", mention="Liverpool")],
             relevance=0.9,
             capture=Capture(sha256="a" * 64, http_status=200),
@@ -230,6 +236,7 @@ def documents() -> list[Document]:
                 _entity("vendor@example.onion", "EMAIL", 100),
             ],
             methods=[_method("vehicle.cloned_plates", "vehicle_crime", "Cloned plate")],
+            crime_types=[_crime("fraud.fraud", "Cloned plate")],
             relevance=0.6,
         ),
         Document(
@@ -249,6 +256,7 @@ def documents() -> list[Document]:
                 _entity("Rotterdam", "GPE", 60),
             ],
             methods=[_method("drugs.maritime_smuggling", "drugs", "hidden in banana containers")],
+            crime_types=[_crime("drugs.trafficking", "cocaine hidden"), _crime("society.money_laundering", "Transfers")],
             locations=[Location(name="Rotterdam", country_code="NL", mention="Rotterdam")],
             relevance=0.75,
             grading="2BP",
@@ -263,6 +271,7 @@ def documents() -> list[Document]:
             language="fr",
             entities=[_entity("Marseille", "GPE", 60)],
             methods=[_method("trafficking.human", "trafficking", "réseau de traite")],
+            crime_types=[_crime("violence.modern_slavery", "réseau de traite")],
             locations=[Location(name="Marseille", country_code="FR", mention="Marseille")],
             relevance=0.4,
         ),

@@ -141,6 +141,38 @@ def test_phone_queries_match_the_e164_normalised_entity(
     assert found(loaded, documents, typed) == {COUNTY}
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("crimetype:drugs.trafficking", {COUNTY, PORT}),
+        ("crimetype:DRUGS.Trafficking", {COUNTY, PORT}),
+        ("crimetype:drugs.*", {COUNTY, PORT}),
+        ("crimetype:drugs", {COUNTY, PORT}),
+        ("crimetype:violence.*", {FRENCH}),
+        ("crimetype:violence.homicide", set()),
+        ("crimetype:society.money_laundering AND crimetype:drugs", {PORT}),
+        ("crimetype:* AND NOT crimetype:drugs", {PLATES, FRENCH}),
+        ("cocaine -crimetype:society.*", {COUNTY}),
+    ],
+)
+def test_crime_type_field_matches_types_and_whole_groups(
+    loaded: Index, documents: list[Document], query: str, expected: set[int]
+) -> None:
+    assert found(loaded, documents, query) == expected
+
+
+def test_crime_type_facet_counts_each_group_once_per_document(loaded: Index) -> None:
+    result = loaded.search("*", limit=0, facets=["crimetype"])
+    assert result.facets["crimetype"] == {
+        "drugs": 2, "drugs.trafficking": 2, "fraud": 1, "fraud.fraud": 1, "society": 1,
+        "society.money_laundering": 1, "violence": 1, "violence.modern_slavery": 1,
+    }
+    narrowed = loaded.search("language:en", limit=0, facets=["crimetype"])
+    assert narrowed.facets["crimetype"] == {
+        "drugs": 2, "drugs.trafficking": 2, "fraud": 1, "fraud.fraud": 1, "society": 1, "society.money_laundering": 1,
+    }
+
+
 def test_method_prefix_wildcard(loaded: Index, documents: list[Document]) -> None:
     assert found(loaded, documents, "method:drugs.*") == {COUNTY, PORT}
     assert found(loaded, documents, "method:drugs.county*") == {COUNTY}
