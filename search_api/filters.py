@@ -38,6 +38,7 @@ class Filters:
     language: Sequence[str] = ()
     entity: Sequence[str] = ()
     method: Sequence[str] = ()
+    crimetype: Sequence[str] = ()
     country: Sequence[str] = ()
     grading: Sequence[str] = ()
     published_from: str | None = None
@@ -49,7 +50,7 @@ class Filters:
     def as_dict(self) -> dict[str, object]:
         """The filters that are set, for the oversight record and the response."""
         out: dict[str, object] = {}
-        for name in ("source", "language", "entity", "method", "country", "grading"):
+        for name in ("source", "language", "entity", "method", "crimetype", "country", "grading"):
             values = list(getattr(self, name))
             if values:
                 out[name] = values
@@ -163,6 +164,7 @@ def compile_search(q: str, filters: Filters, *, phone_region: str) -> Node:
         _keyword("language", "language", filters.language),
         _entity(filters.entity, phone_region),
         _keyword("method", "method", filters.method),
+        _keyword("crimetype", "crimetype", filters.crimetype),
         _keyword("country", "country", filters.country),
         _keyword("grading", "grading", filters.grading),
         _dates(filters.published_from, filters.published_to),
@@ -185,6 +187,9 @@ def filter_params(
     language: _Values = [],  # noqa: B006
     entity: Annotated[list[str], Query(max_length=20, description="LABEL:value (PHONE:07700 900123) or a value")] = [],  # noqa: B006
     method: Annotated[list[str], Query(max_length=20, description="method id; a trailing * matches a prefix")] = [],  # noqa: B006
+    crimetype: Annotated[list[str], Query(
+        max_length=20, description="crime type (violence.homicide) or group (violence); a trailing * matches a prefix",
+    )] = [],  # noqa: B006
     country: _Values = [],  # noqa: B006
     grading: Annotated[list[str], Query(max_length=20, description="3x5x2 code such as 2BP")] = [],  # noqa: B006
     published_from: Annotated[str | None, Query(max_length=40, description="ISO date or time (UTC)")] = None,
@@ -194,7 +199,8 @@ def filter_params(
     min_relevance: Annotated[float | None, Query(ge=0, le=1e6)] = None,
 ) -> Filters:
     """The filter query parameters every search-like route accepts (a FastAPI dependency)."""
-    return Filters(source=source, language=language, entity=entity, method=method, country=country,
+    return Filters(source=source, language=language, entity=entity, method=method, crimetype=crimetype,
+                   country=country,
                    grading=grading, published_from=published_from, published_to=published_to,
                    near=near, bbox=bbox, min_relevance=min_relevance)
 

@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from osintel import audit, retention
 from osintel.errors import IndexBackendError, NotFoundError
 from osintel.grading import regrade
-from osintel.records import Capture, Document, Entity, Grading, Location, MethodHit, SourceRef
+from osintel.records import Capture, CrimeType, Document, Entity, Grading, Location, MethodHit, SourceRef
 from search_api.auth import Principal, require
 from search_api.deps import IndexDep, PurposeDep, SettingsDep, SourcesDep, StoreDep
 
@@ -45,6 +45,9 @@ class Assessments(BaseModel):
     language_confidence: float | None
     entities: list[Entity]
     methods: list[MethodHit]
+    crime_types: list[CrimeType] = Field(
+        default_factory=list, description="crime types (Home Office offence groups), each with its evidence sentence"
+    )
     locations: list[Location]
     relevance: float
     relevance_explanation: dict[str, float]
@@ -107,7 +110,7 @@ def document_view(doc: Document, store: Any, sources: Any, default_days: int) ->
         ),
         assessments=Assessments(
             language=doc.language, language_confidence=doc.language_confidence, entities=doc.entities,
-            methods=doc.methods, locations=doc.locations, relevance=doc.relevance,
+            methods=doc.methods, crime_types=doc.crime_types, locations=doc.locations, relevance=doc.relevance,
             relevance_explanation=doc.relevance_explanation, duplicate_of=doc.duplicate_of,
             cluster_id=doc.cluster_id, enrichment=doc.enrichment,
         ),

@@ -23,7 +23,9 @@ from search_api.safety import safe_snippet
 router = APIRouter(tags=["search"])
 
 #: Facets counted when the caller names none.
-DEFAULT_FACETS: tuple[str, ...] = ("source", "language", "method", "category", "country", "label", "grading")
+DEFAULT_FACETS: tuple[str, ...] = (
+    "source", "language", "method", "category", "crimetype", "country", "label", "grading",
+)
 _ENTITY_FACET_RE = re.compile(r"^entity:[A-Z][A-Z_]{1,31}$")
 
 
@@ -39,6 +41,7 @@ class SearchHit(BaseModel):
     relevance: float
     grading: str | None
     methods: list[str]
+    crime_types: list[str] = Field(default_factory=list, description="crime type ids, e.g. violence.homicide")
     countries: list[str]
 
 
@@ -75,6 +78,7 @@ def hit_model(hit: Any) -> SearchHit:
         published_at=doc.published_at.isoformat() if doc.published_at else None,
         relevance=doc.relevance, grading=doc.grading.code if doc.grading else None,
         methods=[m.id for m in doc.methods],
+        crime_types=[c.id for c in doc.crime_types],
         countries=sorted({loc.country_code for loc in doc.locations if loc.country_code}),
     )
 

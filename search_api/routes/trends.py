@@ -20,7 +20,8 @@ router = APIRouter(tags=["trends"])
 _ENTITY_RE = re.compile(r"^entity:[A-Z][A-Z_]{1,31}$")
 #: Dimension -> (facet counted, query field that selects one value).
 _DIMENSIONS: dict[str, tuple[str, str]] = {
-    "method": ("method", "method"), "category": ("category", "category"), "country": ("country", "country"),
+    "method": ("method", "method"), "category": ("category", "category"), "crimetype": ("crimetype", "crimetype"),
+    "country": ("country", "country"),
     "source": ("source", "source"), "language": ("language", "language"), "label": ("label", "label"),
 }
 
@@ -60,7 +61,7 @@ def trends(
     principal: Annotated[Principal, Depends(require("search"))],
     index: IndexDep, store: StoreDep, settings: SettingsDep, purpose: PurposeDep, filters: FiltersDep,
     q: QueryText = "",
-    by: Annotated[str, Query(max_length=40, description="method, category, country (places), source, "
+    by: Annotated[str, Query(max_length=40, description="method, category, crimetype, country (places), source, "
                                                          "language, label or entity:LABEL")] = "method",
     interval: Literal["day", "week", "month"] = "week",
     top: Annotated[int, Query(ge=1, le=20, description="values charted")] = 5,

@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from indexer import open_index
 from osintel import apikeys
-from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
+from osintel.records import Capture, CrimeType, Document, Entity, Location, MethodHit, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
 from search_api.app import create_app
@@ -72,18 +72,26 @@ def corpus(capture: Capture) -> list[Document]:
     boats = MethodHit(id="oic.small_boat", label="Small boats", category="oic", confidence=0.8,
                       evidence="Small boat crossings left from near Calais.", matched_by="pattern")
     text1 = "County lines gangs move cocaine to Dover. John Smith called 07700 900123 in London."
+    supply = CrimeType(id="drugs.trafficking", label="Drug trafficking", confidence=0.8,
+                       evidence="County lines gangs move cocaine to Dover.", start=0, end=41, matched_by="pattern:en")
+    smuggling = CrimeType(id="society.immigration", label="Immigration offences", confidence=0.6,
+                          evidence="Small boat crossings left from near Calais.", start=0, end=43,
+                          matched_by="method:oic.small_boat")
     docs = [
         Document(url="http://example.test/a", source=news, title="Cocaine route to Dover", text=text1,
-                 published_at=_when(0), language="en", methods=[county], locations=[london, dover],
+                 published_at=_when(0), language="en", methods=[county], crime_types=[supply],
+                 locations=[london, dover],
                  entities=[_ent("John Smith", "PERSON", 42), _ent("07700 900123", "PHONE", 60, "+447700900123")],
                  relevance=0.9, capture=capture, enrichment={"test": "1"}),
         Document(url="http://example.test/b", source=news, title="Small boats near Calais",
                  text="Small boat crossings left from near Calais. John Smith was seen in Paris.",
-                 published_at=_when(8), language="en", methods=[boats], locations=[paris],
+                 published_at=_when(8), language="en", methods=[boats], crime_types=[smuggling], locations=[paris],
                  entities=[_ent("John Smith", "PERSON", 52)], relevance=0.6, enrichment={"test": "1"}),
         Document(url="http://example.test/c", source=forum, title="Forum chatter about cocaine",
                  text="Cheap cocaine in London, ask for Mary Jones.", published_at=_when(40), language="en",
-                 methods=[county], locations=[london], entities=[_ent("Mary Jones", "PERSON", 32)],
+                 methods=[county],
+                 crime_types=[supply.model_copy(update={"evidence": "Cheap cocaine in London, ask for Mary Jones.", "end": 44})],
+                 locations=[london], entities=[_ent("Mary Jones", "PERSON", 32)],
                  relevance=0.3, enrichment={"test": "1"}),
         Document(url="http://example.test/d", source=forum, title="Texte en français",
                  text="Trafic de cocaïne à Paris.", published_at=_when(70), language="fr", locations=[paris],

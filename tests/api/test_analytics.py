@@ -36,6 +36,13 @@ def test_trends_count_each_method_per_interval(client: TestClient, as_role: Any)
     assert len({len(s["buckets"]) for s in body["series"]} | {len(body["overall"])}) == 1
 
 
+def test_trends_chart_crime_types_and_their_groups(client: TestClient, as_role: Any) -> None:
+    body = client.get("/api/trends", params={"by": "crimetype", "interval": "month", "top": 10},
+                      headers=as_role("analyst")).json()
+    totals = {s["value"]: s["total"] for s in body["series"]}
+    assert totals == {"drugs": 2, "drugs.trafficking": 2, "society": 1, "society.immigration": 1}
+
+
 def test_trends_by_place_and_bad_dimension(client: TestClient, as_role: Any) -> None:
     body = client.get("/api/trends", params={"by": "country"}, headers=as_role("analyst")).json()
     assert {s["value"] for s in body["series"]} == {"GB", "FR"}
@@ -57,3 +64,12 @@ def test_map_is_geojson_of_places_with_counts(client: TestClient, as_role: Any) 
 def test_map_with_a_box_draws_only_places_inside(client: TestClient, as_role: Any) -> None:
     body = client.get("/api/map", params={"bbox": "52,-1,51,0"}, headers=as_role("analyst")).json()
     assert [f["properties"]["name"] for f in body["features"]] == ["London"]
+
+
+def test_osintel_stats_counts_documents_per_crime_type_and_group(settings: Any, index: Any) -> None:
+    from osintel import commands
+
+    index.close()  # the command opens the index itself, as the CLI does
+    data = commands.stats(settings)
+    assert data["crime_types"] == {"drugs": 2, "drugs.trafficking": 2, "society": 1, "society.immigration": 1}
+    assert data["documents"] == 5

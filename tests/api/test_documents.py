@@ -26,6 +26,8 @@ def test_document_view_has_provenance_and_assessments_with_evidence(
     method = body["assessments"]["methods"][0]
     assert method["id"] == "drugs.county_lines" and "Dover" in method["evidence"]
     assert {e["label"] for e in body["assessments"]["entities"]} == {"PERSON", "PHONE"}
+    (crime,) = body["assessments"]["crime_types"]
+    assert crime["id"] == "drugs.trafficking" and doc.text[crime["start"] : crime["end"]] == crime["evidence"]
     # Default policy: 365 days after collection.
     assert body["retention"]["legal_hold"] is None and body["retention"]["review_at"]
     assert _last(store, "document.view").detail == {"kind": "document.view", "doc_id": doc.id}

@@ -28,6 +28,9 @@ def test_filters_narrow_the_query(client: TestClient, as_role: Any, docs: list[A
     assert _ids(_search(client, h, q="cocaine", source="news"), docs) == {"a"}
     assert _ids(_search(client, h, source=["news", "forum"], language="fr"), docs) == {"d"}
     assert _ids(_search(client, h, method="drugs.*"), docs) == {"a", "c"}
+    assert _ids(_search(client, h, crimetype="drugs.*"), docs) == {"a", "c"}
+    assert _ids(_search(client, h, crimetype=["society", "violence"]), docs) == {"b"}
+    assert _ids(_search(client, h, q="crimetype:drugs.trafficking", source="forum"), docs) == {"c"}
     assert _ids(_search(client, h, country="fr"), docs) == {"b", "d"}
     assert _ids(_search(client, h, grading="3dc", min_relevance=0.25), docs) == {"c"}
     assert _ids(_search(client, h, entity="PHONE:07700 900123"), docs) == {"a"}
@@ -51,6 +54,17 @@ def test_facets_and_histogram_count_the_matches(client: TestClient, as_role: Any
     assert body["facets"]["entity:PERSON"]["john smith"] == 2
     months = {b["start"][:7]: b["count"] for b in body["histogram"]}
     assert months["2025-03"] == 2 and months["2025-05"] == 2 and sum(months.values()) == 5
+
+
+def test_crime_types_are_a_default_facet_and_listed_on_each_hit(client: TestClient, as_role: Any) -> None:
+    body = _search(client, as_role("analyst"))
+    assert body["facets"]["crimetype"] == {
+        "drugs": 2, "drugs.trafficking": 2, "society": 1, "society.immigration": 1,
+    }
+    by_url = {h["url"].rsplit("/", 1)[1]: h["crime_types"] for h in body["hits"]}
+    assert by_url["a"] == ["drugs.trafficking"] and by_url["b"] == ["society.immigration"] and by_url["d"] == []
+    narrowed = _search(client, as_role("analyst"), q="calais", facet="crimetype")
+    assert narrowed["facets"] == {"crimetype": {"society": 1, "society.immigration": 1}}
 
 
 def test_cursor_pages_through_every_hit_once(client: TestClient, as_role: Any) -> None:

@@ -23,7 +23,7 @@ import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from osintel import apikeys
-from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
+from osintel.records import Capture, CrimeType, Document, Entity, Location, MethodHit, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
 from search_api.app import create_app
@@ -92,6 +92,9 @@ def _documents(capture: Capture) -> list[Document]:
                                matched_by="pattern")],
             locations=[Location(name="Liverpool", country_code="GB", lat=53.41, lon=-2.98, mention="Liverpool",
                                 start=county.index("Liverpool"), end=county.index("Liverpool") + 9)],
+            crime_types=[CrimeType(id="drugs.trafficking", label="Drug trafficking", confidence=0.8,
+                                   evidence="Officers seized cocaine worth £40,000.",
+                                   start=county.index("Officers"), end=len(county), matched_by="pattern:en")],
             relevance=0.9, relevance_explanation={"methods": 0.6, "entities": 0.3}, capture=capture,
         ),
         Document(
@@ -116,6 +119,9 @@ def _documents(capture: Capture) -> list[Document]:
             methods=[MethodHit(id="vehicle.cloned_plates", label='<img src=x onerror="window.__pwned=\'method\'">',
                                category="vehicle_crime", confidence=0.7, evidence=hostile_evidence,
                                matched_by="pattern")],
+            crime_types=[CrimeType(id="fraud.fraud", label="Fraud", confidence=0.6,
+                                   evidence=XSS_TEXT[XSS_TEXT.index("Payment"):], start=XSS_TEXT.index("Payment"),
+                                   end=len(XSS_TEXT), matched_by="pattern:en")],
             locations=[Location(name=XSS_PLACE, country_code="GB", lat=51.5, lon=0.05, mention="docks")],
             relevance=0.6,
         ),

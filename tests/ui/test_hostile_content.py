@@ -79,6 +79,8 @@ def test_hostile_document_page_is_inert_and_shows_payloads_as_text(
     mark = page.locator('#doc-text mark.ent[data-label="PERSON"]')
     expect(mark).to_have_text(ENTITY_PAYLOAD)
     expect(page.locator("#doc-methods")).to_contain_text("onerror")
+    expect(page.locator("#doc-crimetypes blockquote")).to_have_text(hostile.crime_types[0].evidence)
+    expect(page.locator("#doc-crimetypes b, #doc-crimetypes svg, #doc-crimetypes a")).to_have_count(0)
     expect(page.locator("#doc-places")).to_contain_text("<script>")
     expect(page.locator("#doc-provenance")).to_contain_text("onerror")  # the source name
     # The javascript: document URL is text in the provenance, not a link.

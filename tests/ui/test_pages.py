@@ -98,6 +98,25 @@ def test_clicking_a_facet_value_narrows_the_search(wait_ready: Ready, analyst_pa
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
+def test_search_shows_crime_types_as_a_facet_and_on_hits(
+    wait_ready: Ready, analyst_page: Page, live_server: LiveServer
+) -> None:
+    page = analyst_page
+    page.goto("/ui/?q=cocaine")
+    wait_ready(page)
+    facet = page.locator('.facet[data-facet="crimetype"]')
+    expect(facet.locator("h3")).to_have_text("Crime type")
+    expect(facet.locator('.facet-value[data-value="drugs.trafficking"] .count')).to_have_text("1")
+    expect(facet.locator('.facet-value[data-value="drugs"] .count')).to_have_text("1")
+    county = live_server.doc("County lines")
+    expect(page.locator(f'.hit[data-id="{county.id}"] .chip.crimetype')).to_have_text("drugs.trafficking")
+    page.click('.facet-value[data-facet="crimetype"][data-value="drugs.trafficking"]')
+    expect(page.locator("#results .hit")).to_have_count(1)
+    expect(page.locator("#q")).to_have_value('(cocaine) AND crimetype:"drugs.trafficking"')
+    expect(page.locator("#results .hit-title")).to_have_text(county.title)
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
 def test_sort_by_date_and_more_results_follow_the_cursor(
     wait_ready: Ready, analyst_page: Page, live_server: LiveServer
 ) -> None:
@@ -136,7 +155,7 @@ def test_field_help_lists_the_query_language_fields(wait_ready: Ready, analyst_p
     expect(page.locator("#field-help")).to_be_hidden()
     page.click("#help-toggle")
     help_text = page.locator("#field-help").inner_text()
-    for field in ("phone:", "method:", "near:", "bbox:", "published:"):
+    for field in ("phone:", "method:", "crimetype:", "near:", "bbox:", "published:"):
         assert field in help_text
 
 
@@ -159,6 +178,10 @@ def test_document_page_marks_entities_methods_and_shows_provenance(
     # The marks are laid over the text without changing it.
     assert page.locator("#doc-text").inner_text() == doc.text
     expect(page.locator("#doc-methods blockquote")).to_have_text(doc.methods[0].evidence)
+    crime = page.locator('#doc-crimetypes li[data-crimetype="drugs.trafficking"]')
+    expect(crime.locator("strong")).to_have_text("Drug trafficking")
+    expect(crime.locator(".muted")).to_contain_text("drugs.trafficking · 80% · pattern:en")
+    expect(crime.locator("blockquote")).to_have_text(doc.crime_types[0].evidence)
     expect(page.locator("#doc-relevance dt")).to_have_text(["score", "methods", "entities"])
     provenance = page.locator("#doc-provenance")
     expect(provenance).to_contain_text(doc.capture.sha256)

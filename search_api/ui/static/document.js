@@ -148,6 +148,18 @@ function renderLists(doc) {
   const methods = clear(document.getElementById("doc-methods"));
   for (const m of doc.methods ?? []) {
     methods.append(el("li", { "data-method": m.id },
+/** Crime types (Home Office offence groups), each with the sentence that shows it; text only. */
+function renderCrimeTypes(doc) {
+  const list = clear(document.getElementById("doc-crimetypes"));
+  for (const c of doc.crime_types ?? []) {
+    list.append(el("li", { "data-crimetype": c.id },
+      el("strong", {}, c.label || c.id), " ",
+      el("span", { class: "muted" }, `${c.id} · ${Math.round((c.confidence ?? 0) * 100)}% · ${c.matched_by ?? ""}`),
+      el("blockquote", { class: "evidence-sentence" }, c.evidence ?? "")));
+  }
+  if (!list.children.length) list.append(el("li", { class: "muted" }, "none found"));
+}
+
       el("strong", {}, m.label || m.id), " ", el("span", { class: "muted" }, `${m.id} · ${m.category} · ${Math.round((m.confidence ?? 0) * 100)}% · ${m.matched_by ?? ""}`),
       el("blockquote", { class: "evidence-sentence" }, m.evidence ?? "")));
   }
@@ -209,6 +221,7 @@ export async function start() {
     renderRelevance(doc);
     renderProvenance(doc);
     if (doc.capture_url) {
+    renderCrimeTypes(doc);
       const link = document.getElementById("capture-link");
       // Built from the id, not taken from the response, so it can only point at our own API.
       link.href = `/api/documents/${encodeURIComponent(doc.id)}/capture`;

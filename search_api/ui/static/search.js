@@ -6,10 +6,10 @@ import { barChart } from "./chart.js";
 const DEFAULT_PAGE_SIZE = 20;
 let pageSize = DEFAULT_PAGE_SIZE;
 // Facets the sidebar asks for: the usual fields plus the entity labels analysts pivot on most.
-const FACETS = ["source", "language", "method", "category", "country", "label", "grading",
+const FACETS = ["source", "language", "method", "category", "crimetype", "country", "label", "grading",
   "entity:PERSON", "entity:ORG", "entity:PHONE", "entity:VEHICLE_PLATE", "entity:EMAIL"];
 const FACET_TITLES = {
-  source: "Source", language: "Language", method: "Method", category: "Category",
+  source: "Source", language: "Language", method: "Method", category: "Category", crimetype: "Crime type",
   country: "Country", label: "Entity type", grading: "Grading",
 };
 
@@ -83,7 +83,8 @@ function renderHit(hit) {
     hit.published_at ? badge("date", shortDate(hit.published_at), "published") : null,
   );
   const methods = el("div", { class: "chips" },
-    (hit.methods ?? []).map((m) => el("span", { class: "chip method" }, typeof m === "string" ? m : m.id)));
+    (hit.methods ?? []).map((m) => el("span", { class: "chip method" }, typeof m === "string" ? m : m.id)),
+    (hit.crime_types ?? []).map((c) => el("span", { class: "chip crimetype" }, typeof c === "string" ? c : c.id)));
   const snippet = el("p", { class: "snippet" }, snippetNodes(hit.snippet));
   return el("li", { class: "hit", "data-id": hit.id }, docLink, badges, snippet, methods,
     el("div", { class: "hit-url" }, externalLink(hit.url)));
