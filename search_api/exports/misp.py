@@ -27,6 +27,7 @@ not a detection signature, and should not be pushed to partners' IDS by default.
 ``geolocation`` objects. Names of people are not exported (data minimisation).
 
 Tags: ``osintel:method="<method id>"`` and ``osintel:category="<category>"`` per method,
+``osintel:crimetype="<crime type id>"`` and ``osintel:crimegroup="<group>"`` per crime type,
 ``osintel:grading="2BP"`` plus its parts (``osintel:source-evaluation``,
 ``osintel:intelligence-assessment``, ``osintel:handling-code``) and ``tlp:green`` (P) or
 ``tlp:amber`` (C). UUIDs and timestamps are derived from the document, so re-exports are stable.
@@ -102,6 +103,9 @@ def document_event(doc: Document, context: ExportContext) -> MISPEvent:
     for method in doc.methods:
         tags.append(f'osintel:method="{_tag_value(method.id)}"')
         tags.append(f'osintel:category="{_tag_value(method.category)}"')
+    for crime in doc.crime_types:
+        tags.append(f'osintel:crimetype="{_tag_value(crime.id)}"')
+        tags.append(f'osintel:crimegroup="{_tag_value(crime.id.split(".", 1)[0])}"')
     for tag in dict.fromkeys(tags):
         event.add_tag(tag)
 

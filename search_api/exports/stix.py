@@ -10,6 +10,8 @@ external reference) whose ``object_refs`` name:
 - each identifier (URL, domain, e-mail, IP, handle, phone, wallet, IBAN, plate, IMO) as an
   observable (standard SCO or an osintel SCO defined by an extension definition).
 
+The report's ``labels`` carry its crime types (:func:`crime_type_labels`).
+
 Ids are deterministic (UUIDv5), as are timestamps (``created`` is the collection time), so a
 re-export is the same objects. Objects shared by several documents appear once per bundle.
 Crawled text only ever sits in JSON string values; no pattern or markup is built from it.
@@ -111,6 +113,20 @@ def _observables(doc: Document) -> Iterator[Any]:
             yield obj
 
 
+def crime_type_labels(doc: Document) -> list[str]:
+    """``crime-type:<id>`` and ``crime-group:<group>`` for each crime type of ``doc``.
+
+    A crime type is what the report is about, not an object it refers to (not a technique, so
+    not an attack-pattern): ``labels``, the common property for "terms that describe this
+    object", carries it, namespaced so a partner can filter on either level.
+    """
+    labels: dict[str, None] = {}
+    for crime in doc.crime_types:
+        labels[f"{vocab.CRIME_TYPE_LABEL}:{crime.id}"] = None
+        labels[f"{vocab.CRIME_GROUP_LABEL}:{crime.id.split('.', 1)[0]}"] = None
+    return list(labels)
+
+
 def document_objects(doc: Document, context: ExportContext) -> list[Any]:
     """Every STIX object for ``doc``: dependencies first, the Report last."""
     producer = vocab.producer_identity(context.producer)
@@ -131,6 +147,9 @@ def document_objects(doc: Document, context: ExportContext) -> list[Any]:
     report_kwargs: dict[str, Any] = {}
     if doc.language:
         report_kwargs["lang"] = doc.language
+    labels = crime_type_labels(doc)
+    if labels:
+        report_kwargs["labels"] = labels
     text = clean_text(doc.text, limit=context.max_text_chars)
     if text:
         report_kwargs["description"] = text

@@ -11,6 +11,8 @@ Criminal methods are ``attack-pattern`` objects, not custom objects: the method 
 ``config/methods.yaml`` is the ``external_id`` of an external reference whose ``source_name``
 is ``osintel-method-taxonomy``, and its category is a kill-chain phase of the kill chain
 ``osintel-crime-category``. Both are standard properties, so any STIX tool can filter on them.
+Crime types (Home Office offence groups) are report ``labels``: ``crime-type:theft.burglary``
+and ``crime-group:theft``.
 
 Grading travels twice: as ``confidence`` (see :mod:`search_api.exports.common`) and as a
 statement marking quoting the 3x5x2 code, beside a TLP marking (handling P → TLP:GREEN,
@@ -37,6 +39,10 @@ EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 METHOD_SOURCE = "osintel-method-taxonomy"
 #: Kill chain whose phases are the method categories (drugs, firearms, oic, ...).
 METHOD_KILL_CHAIN = "osintel-crime-category"
+#: Prefixes of the report labels that carry crime types (``crime-type:violence.homicide``) and
+#: their groups (``crime-group:violence``), from ``config/crimetypes.yaml``.
+CRIME_TYPE_LABEL = "crime-type"
+CRIME_GROUP_LABEL = "crime-group"
 SCHEMA_BASE = "https://github.com/osintel/osintel/blob/main/docs/stix"
 
 

@@ -14,7 +14,7 @@ from search_api.exports.registry import ExportContext
 #: CSV columns, in order.
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "url", "title", "source", "published_at", "collected_at", "language", "grading",
-    "relevance", "methods", "categories", "places", "countries", "identifiers",
+    "relevance", "methods", "categories", "crime_types", "places", "countries", "identifiers",
 )
 
 #: Entity labels exported as identifiers (names of people and organisations are not).
@@ -53,6 +53,7 @@ def csv_row(doc: Document) -> list[str]:
         doc.language or "", grading_of(doc).code, f"{doc.relevance:.3f}",
         ";".join(dict.fromkeys(m.id for m in doc.methods)),
         ";".join(dict.fromkeys(m.category for m in doc.methods)),
+        ";".join(dict.fromkeys(c.id for c in doc.crime_types)),
         ";".join(dict.fromkeys(p.name for p in doc.locations)),
         ";".join(dict.fromkeys(p.country_code for p in doc.locations if p.country_code)),
         ";".join(identifiers),

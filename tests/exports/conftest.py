@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from osintel.records import Capture, Document, Entity, Location, MethodHit, SourceRef
+from osintel.records import Capture, CrimeType, Document, Entity, Location, MethodHit, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
 
@@ -29,6 +29,10 @@ def _entity(text: str, label: str, normalized: str | None = None) -> Entity:
 def _method(mid: str, category: str, evidence: str) -> MethodHit:
     return MethodHit(id=mid, label=mid.split(".")[-1].replace("_", " "), category=category,
                      confidence=0.9, evidence=evidence, matched_by="pattern")
+
+
+def _crime(type_id: str, label: str, evidence: str) -> CrimeType:
+    return CrimeType(id=type_id, label=label, confidence=0.8, evidence=evidence, matched_by="pattern:en")
 
 
 def _when(y: int, m: int, d: int, h: int = 12) -> datetime:
@@ -53,6 +57,8 @@ def make_documents() -> list[Document]:
                 _entity("Merseyside Police", "ORG"),
             ],
             methods=[_method("drugs.county_lines", "drugs", "ran the 'Bravo' line")],
+            crime_types=[_crime("drugs.trafficking", "Drug trafficking", "ran the 'Bravo' line"),
+                         _crime("weapons.other", "Knives and other weapons", "a machete was found")],
             locations=[Location(name="Liverpool", country_code="GB", lat=53.41, lon=-2.98,
                                 geonames_id=2644210, mention="Liverpool")],
             relevance=0.9, capture=Capture(sha256="a" * 64, http_status=200),
@@ -73,6 +79,7 @@ def make_documents() -> list[Document]:
                 _entity("@shadyseller", "HANDLE"),
             ],
             methods=[_method("vehicle.cloned_plates", "vehicle_crime", "Cloned plate")],
+            crime_types=[_crime("fraud.fraud", "Fraud", "Cloned plate AB12 CDE")],
             relevance=0.6,
         ),
         Document(

@@ -110,6 +110,22 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(corpus, settings, tmp_path
         assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
 
 
+def test_csv_has_a_crime_types_column_and_ndjson_the_full_crime_types(corpus, settings, tmp_path) -> None:
+    import csv
+    import json
+
+    rows = list(csv.DictReader(Path(_export(corpus, settings, tmp_path, fmt="csv").output).read_text().splitlines()))
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["County lines gang jailed"]["crime_types"] == "drugs.trafficking;weapons.other"
+    assert by_title["Second county lines trial"]["crime_types"] == ""
+    lines = Path(_export(corpus, settings, tmp_path, fmt="ndjson", name="out.ndjson").output).read_text().splitlines()
+    county = next(json.loads(line) for line in lines if json.loads(line)["title"] == "County lines gang jailed")
+    assert county["crime_types"][0] == {
+        "id": "drugs.trafficking", "label": "Drug trafficking", "confidence": 0.8,
+        "evidence": "ran the 'Bravo' line", "start": None, "end": None, "matched_by": "pattern:en",
+    }
+
+
 def test_query_that_matches_only_a_c_document_exports_nothing_to_a_partner(corpus, settings, tmp_path) -> None:
     report = _export(corpus, settings, tmp_path, fmt="stix", query=C_MARKER)
     assert report.count == 0

@@ -64,6 +64,10 @@ def test_misp_event_maps_identifiers_places_and_tags(tmp_path: Path) -> None:
     tags = {t["name"] for t in event["Tag"]}
     assert {'osintel:method="drugs.county_lines"', 'osintel:grading="1BP"', "tlp:green",
             'osintel:handling-code="P"'} <= tags
+    assert {t for t in tags if t.startswith(("osintel:crimetype", "osintel:crimegroup"))} == {
+        'osintel:crimetype="drugs.trafficking"', 'osintel:crimegroup="drugs"',
+        'osintel:crimetype="weapons.other"', 'osintel:crimegroup="weapons"',
+    }
     geo = event["Object"][0]
     assert geo["name"] == "geolocation"
     assert {a["object_relation"]: a["value"] for a in geo["Attribute"]}["latitude"] in ("53.41", 53.41)

@@ -58,6 +58,11 @@ def test_stix_report_refers_to_source_places_methods_and_identifiers(tmp_path: P
     assert by_type["url"][0]["value"] == "https://evil.example/shop"
     assert by_type["domain-name"][0]["value"] == "evil.example"
     assert report["confidence"] == 75  # 1BP
+    assert report["labels"] == [
+        "crime-type:drugs.trafficking", "crime-group:drugs", "crime-type:weapons.other", "crime-group:weapons",
+    ]
+    trial = next(r for r in reports if r["name"] == "Second county lines trial")
+    assert "labels" not in trial  # no crime type, no labels
     assert report["external_references"][0]["hashes"] == {"SHA-256": "a" * 64}
     markings = [objects[m] for m in report["object_marking_refs"]]
     assert {m.get("name") for m in markings} >= {"TLP:GREEN", "3x5x2 1BP"}
