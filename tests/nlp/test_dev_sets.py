@@ -212,3 +212,25 @@ def test_language_set_is_short_texts_in_at_least_eight_languages(langid: list[di
     assert all(_ISO639_1.match(item["lang"]) for item in langid)
     counts = Counter(item["lang"] for item in langid)
     assert len([lang for lang, n in counts.items() if n >= 5]) >= 8, counts
+
+
+@pytest.mark.parametrize("name", ["langid_short.tsv", "langid_iberian.tsv"])
+def test_language_post_sets_are_code_tab_text_lines_under_80_characters(name: str) -> None:
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, sep, text = line.partition("\t")
+        assert sep and re.fullmatch(r"[a-z]{2,3}", code), line  # ISO 639-1, or 639-3 as fastText names it
+        assert text.strip() == text != "" and "\t" not in text and len(text) < 80, line
+        rows.append((code, text))
+    texts = Counter(text for _, text in rows)
+    assert not [t for t, n in texts.items() if n > 1], "duplicate texts"
+    counts = Counter(code for code, _ in rows)
+    assert len([code for code, n in counts.items() if n >= 5]) >= 6, counts
+
+
+def test_short_post_set_covers_cjk_and_the_iberian_languages_with_fifteen_posts_each() -> None:
+    counts = Counter(line.split("\t", 1)[0] for line in (DATA / "langid_short.tsv").read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
+    assert all(counts[code] >= 15 for code in ("zh", "ja", "ko", "gl", "eu", "ca")), counts
