@@ -224,7 +224,10 @@ class CrimeTypeClassifier:
         global_vetoes: list[tuple[int, int]] | None = None
         found: dict[str, _Found] = {}
         for prepared in self._prepared_for(language):
-            if prepared.any_of is None or not prepared.any_of.search(lowered):
+            # Each pattern on its own: an alternation of them all loses the literal-prefix search
+            # that makes a single lower-case pattern fast (measured: twice as slow).
+            present = [(lang, p) for lang, p in prepared.patterns if p.search(lowered)]
+            if not present:
                 continue
             if global_vetoes is None:
                 global_vetoes = [m.span() for v in self.scheme.vetoes for m in v.finditer(lowered)]
@@ -233,7 +236,7 @@ class CrimeTypeClassifier:
             per_sentence: dict[int, set[str]] = {}
             every: set[str] = set()
             first_lang: dict[int, str] = {}
-            for lang, pattern in prepared.patterns:
+            for lang, pattern in present:
                 for m in pattern.finditer(lowered):
                     if m.end() == m.start():
                         continue
