@@ -214,7 +214,7 @@ _WORDS: dict[str, str] = {
           "fins sense sobre entre hi ha han havia ho jo tu ell ella ells elles nosaltres vosaltres meu "
           "meva teu teva seu seva nostre nostra va van vaig vam fer fa fan feu tot tota tots totes res "
           "cap gent gràcies bon bona dia nit doncs encara mai ja pel pels un una uns unes ni hola sempre "
-          "cal dins era si",
+          "cal dins era si puc pots podem quin quina quins quines algú ningú",
     "eu": "eta da ez bai ere baina edo hau hori hura hauek horiek hemen han hor non nor zer zein nola "
           "zergatik noiz dago daude dira zen ziren du dute dut duzu dugu zuen zuten izan egin egiten "
           "egingo dela gara naiz zara nago zaude gaur bihar atzo orain beti inoiz oso ondo asko gutxi "
@@ -272,7 +272,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], dict[str, float], bool], ...] = tuple(
         (r"\w[bcdfgklmnprstvz]u\b", {"ast": 0.4}, False),
     )
 )
+# Letter sequences, and the languages that never write them (native words): "ou" is not
+# Spanish or Italian, "lh" not Galician or Spanish, "ll" not Portuguese, a word-final "m" not
+# Galician or Spanish. They count like the letters above, weighed by the share of words.
+_NEVER: dict[str, tuple[str, str]] = {
+    "ou": ("ou", "es it"), "lh": ("lh", "gl es ca it ast"), "ll": ("ll", "pt"), "ny": ("ny", "es pt gl it"),
+    "tx": ("tx", "es pt gl it fr"), "-m": (r"[^\W\d_]m\b", "gl es it"),
+}
+_NEVER_RES = {key: re.compile(rx) for key, (rx, _) in _NEVER.items()}
+_NEVER_SETS = {key: frozenset(langs.split()) for key, (_, langs) in _NEVER.items()}
 _LETTER_SETS: dict[str, frozenset[str]] = {c: frozenset(v.split()) for c, v in _LETTERS.items()}
+
+
+def _never_writes(code: str, key: str) -> bool:
+    """Whether ``code`` never writes the letter or sequence ``key`` of the tables above."""
+    return code in _NEVER_SETS[key] if key in _NEVER_SETS else code not in _LETTER_SETS[key]
 _WORD_LANGS: dict[str, tuple[str, ...]] = {}
 for _lang, _words in _WORDS.items():
     for _word in set(_words.split()):
@@ -294,6 +308,11 @@ def _evidence(sample: str, raw: str | None, *, word_weight: float, word_cap: flo
     evidence: dict[str, float] = {}
     own: set[str] = set()
     words = [w for w in _WORD_SPLIT_RE.split(sample) if w]
+    if _name_like(words):
+        # A name or a title: only its lowercase words ("de la", "com") speak for a language;
+        # "Jo", "Gent", "Belle" or "Shinya" are names, whatever they spell.
+        words = [w for w in words if w[0].islower()]
+        sample = " ".join(words)
     for word in set(words):  # distinct words: a repeated one is no new evidence
         # A capital single letter is an initial or a numeral ("Henry I"), not "i" or "y".
         langs = _WORD_LANGS.get(word.lower()) if len(word) > 1 or word.islower() else None
@@ -316,8 +335,19 @@ def _evidence(sample: str, raw: str | None, *, word_weight: float, word_cap: flo
     for mark in ("¿", "¡"):
         if raw is not None and mark in raw:
             letters[mark] = letters.get(mark, 0) + 1
+    for key, pattern in _NEVER_RES.items():
+        hits = len(pattern.findall(lowered_sample))
+        if hits:
+            letters[key] = hits
     # A letter in one word of many is more likely a name than the language: weigh by share.
     return evidence, own, {c: min(1.0, 3.0 * n / max(len(words), 1)) for c, n in letters.items()}
+
+
+def _name_like(words: list[str]) -> bool:
+    """Mostly Capitalised Words (60 % of those of two letters or more, after the first, which
+    a sentence capitalises anyway): a name or a title."""
+    long = [w for w in words if len(w) > 1][1:]
+    return bool(long) and sum(1 for w in long if w[0].isupper() and not w.isupper()) >= 0.6 * len(long)
 
 
 def evidence_rerank(
@@ -351,12 +381,12 @@ def evidence_rerank(
     for code, prob in candidates:
         score = math.log(max(prob, _FLOOR)) + evidence.get(code, 0.0)
         if letters:
-            score -= letter_weight * sum(w for c, w in letters.items() if code not in _LETTER_SETS[c])
+            score -= letter_weight * sum(w for c, w in letters.items() if _never_writes(code, c))
         scores.append(score)
     order = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)
     best, first = order[0], candidates[0][0]
     if (best != 0 and first not in _WORDS and candidates[best][0] not in own
-            and not any(first not in _LETTER_SETS[c] for c in letters)):
+            and not any(_never_writes(first, c) for c in letters)):
         # fastText's first has no word list, so shared words cannot speak against it: without
         # evidence of its own the winner does not displace it; the rest follow by score.
         order = [0] + [i for i in order if i != 0]
@@ -538,9 +568,7 @@ class LanguageIdentifier:
             return 0.99 * mixed  # the script decided
         worth = mixed * min(1.0, 0.55 + 0.45 * info / self.sure_info)
         if script in ("Latn", "Cyrl"):
-            words = [w for w in _WORD_SPLIT_RE.split(sample[:_EVIDENCE_CHARS]) if len(w) > 1]
-            capitalised = sum(1 for w in words if w[0].isupper() and not w.isupper())
-            if words and capitalised >= 0.6 * len(words):
+            if _name_like(_WORD_SPLIT_RE.split(sample[:_EVIDENCE_CHARS])):
                 # Mostly Capitalised Words: a name or a title, which says little about the language
                 # it is quoted in; with no function word at all, even less.
                 listed = any(w.lower() in _WORD_LANGS for w in _WORD_SPLIT_RE.split(sample[:_EVIDENCE_CHARS]))

@@ -180,6 +180,17 @@ def test_a_letter_in_one_name_of_a_long_title_weighs_less_than_in_a_short_post()
     assert short[0][0] == "pt" and diluted[0][0] == "es"
 
 
+def test_letter_sequences_a_language_never_writes_count_against_it() -> None:
+    assert evidence_rerank("roubaron outro coche", [("es", 0.6), ("gl", 0.4)])[0][0] == "gl"  # "ou": not Spanish
+    assert evidence_rerank("falou com ela", [("gl", 0.55), ("pt", 0.45)])[0][0] == "pt"  # final "m": not Galician
+
+
+def test_in_a_name_or_title_only_the_lowercase_words_are_evidence() -> None:
+    assert evidence_rerank("Jo Bonnier", [("fr", 0.5), ("ca", 0.45)])[0][0] == "fr"  # "Jo" is a name here
+    assert evidence_rerank("jo no ho sé", [("fr", 0.5), ("ca", 0.45)])[0][0] == "ca"
+    assert evidence_rerank("Billy Taylor com Ella", [("pt", 0.5), ("ca", 0.45)])[0][0] == "pt"  # "ll" of names
+
+
 def test_function_words_decide_between_close_languages() -> None:
     assert evidence_rerank("Cuidado com mensagens falsas do banco", [("es", 0.57), ("pt", 0.39)])[0][0] == "pt"
     assert evidence_rerank("Scam alert Share with your nan", [("ht", 0.44), ("vi", 0.16), ("en", 0.11)])[0][0] == "en"
