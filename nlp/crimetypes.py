@@ -78,11 +78,10 @@ class _Found:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A type's patterns for one matching language order, with a quick whole-text pre-filter."""
+    """A type's patterns in the order they are tried for one document language."""
 
     spec: CrimeTypeSpec
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
-    any_of: re.Pattern[str] | None
 
 
 class CrimeTypeClassifier:
@@ -208,8 +207,7 @@ class CrimeTypeClassifier:
             prepared = []
             for spec in self.types:
                 patterns = tuple((lang, p) for lang in langs for p in spec.patterns.get(lang, ()))
-                any_of = re.compile("|".join(f"(?:{p.pattern})" for _, p in patterns)) if patterns else None
-                prepared.append(_Prepared(spec, patterns, any_of))
+                prepared.append(_Prepared(spec, patterns))
             self._prepared[key] = prepared
         return self._prepared[key]
 
