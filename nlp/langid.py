@@ -8,12 +8,14 @@ offline). Around it:
 1. **Cleaning**: a bounded prefix, NFC; URLs, e-mail addresses, @handles, the ``#`` of hashtags
    (the word stays), emoji, symbols, punctuation and digits go. Combining marks stay: they are
    the vowels of Devanagari, Thai, Tamil... (an older version stripped them and cut every Hindi
-   word into consonants). A word in capitals is lowercased (the model learnt ordinary casing).
+   word into consonants). A shouted word (four capitals or more; shorter ones are mostly
+   acronyms) is lowercased: the model learnt ordinary casing.
 2. **Information, not letters**: one Han character carries about a word, a Hangul syllable or a
    kana about a syllable, so they count 3, 2 and 2 against 1 for an alphabetic letter. A text
    with less than ``min_info`` (3) of it ("ok", emoji, numbers, URLs) is ``("und", 0.0)``;
    anything more gets a best guess, with a confidence that says how much it is worth.
-3. **The script decides where it can**: the dominant script (by information) fixes the
+3. **The script decides where it can**: the dominant script (by information; Latin brand names
+   and handles lose to another script holding ``other_script_share`` of the text) fixes the
    candidates. Hangul is Korean; kana is Japanese; Greek, Armenian, Thai, Lao, Khmer, Myanmar,
    Sinhala, Tibetan, Ethiopic, Thaana and the Indic scripts other than Devanagari and Bengali have
    one language each here. Han alone is Chinese unless characters only Japanese or Cantonese
@@ -21,20 +23,25 @@ offline). Around it:
    fastText's distribution is restricted to the script's languages (Cyrillic: ru, uk, bg, sr,
    mk, be, kk...; Arabic: ar, fa, ur, ps, ckb...; Hebrew: he, yi; Devanagari: hi, mr, ne...;
    Latin: every language not written in another script only), so a Cyrillic text is never
-   answered with a Latin-script language.
+   answered with a Latin-script language; fastText reads only the dominant script and Latin.
 4. **Evidence re-ranks, fastText stays the default**: each candidate scores
-   ``log p + words + patterns - letters``: function words listed for few languages (weight
-   split between the languages that list a word), orthographic patterns (Catalan ``l·l`` and
-   ``-ció``, Basque ``tx``/``tz`` and case endings, Galician ``x``+vowel, Occitan ``-cion``...)
-   and letters a language never writes ("ã" is not Spanish or Galician, "ñ" not Portuguese,
-   "ї" not Russian, Persian "گ" not Arabic). Every language of the script is scored, so Galician,
-   Basque or Catalan win on strong evidence even when fastText ranks them far down. fastText's
-   answer changes only when the winner has evidence of its own (a word listed for it alone or
-   a pattern) or fastText's answer writes a letter it never writes. Tables are written from the
-   orthographies, not fitted to a data set.
-5. **Confidence** is the winner's share of the re-weighted candidates, shrunk when the text
-   carries little: short Latin texts without any listed function word (names, titles: "Cody
-   Rhodes") stay under 0.5, so the enricher prefers a source's declared language for them.
+   ``log p + words + patterns - foreign letters``. Words: distinct frequent function words, each
+   adding ``word_weight`` to every language that lists it (capped). Patterns: orthography one
+   language has (Catalan ``l·l`` and ``-ció``, Basque ``tx``/``tz`` and case endings, Galician
+   ``x``+vowel and ``-cións``, Occitan ``-cion``...). Foreign letters: letters and sequences a
+   language never writes ("ã" is not Spanish or Galician, "ñ" not Portuguese, "ou" not Spanish,
+   "lh" or a final "m" not Galician, "ї" not Russian, Persian "گ" not Arabic), weighed by the
+   share of words that carry them (one in a name of many words is weak). In a name or a title
+   (mostly Capitalised Words) only the lowercase words count. Every language of the script is
+   scored, so Galician, Basque or Catalan can win on strong evidence even when fastText ranks
+   them below its threshold. A fastText answer whose language has no word list is displaced
+   only by a winner with evidence of its own (a word no other list has, a pattern) or because
+   it never writes a present letter. Tables are written from the orthographies, not fitted to a
+   data set.
+5. **Confidence** is the winner's share of the re-weighted candidates (never below fastText's
+   own restricted probability when fastText's answer stands), shrunk when the text carries
+   little information, and more for a name or title: "Cody Rhodes" stays under 0.5, so the
+   enricher prefers a source's declared language for it. A script that decides gives 0.99.
 6. A long text (``long_letters`` or more) on which fastText stays unsure (below
    ``tie_break_below``) gets a second opinion from seeded ``langdetect``, accepted only for a
    language of the same script and only when it is more confident.
@@ -52,7 +59,6 @@ import re
 import threading
 import unicodedata
 from importlib import metadata, resources
-from typing import Any
 
 import fasttext
 from langdetect import DetectorFactory, detect_langs
@@ -140,12 +146,11 @@ _LATIN_TOO = frozenset("sr sh uz az tk kk ku".split())
 # that Japanese simplified differently, Chinese particles), characters only Japanese writes
 # (shinjitai and kokuji), and Cantonese characters.
 _HAN_ZH = frozenset(
-    "们这说么吗呢吧没还过发现经关车买卖钱贩枪东门长时间问题开进动员电话记报网络诈骗个对为与从数条样听点岁区医药"
+    "们说么吗呢吧没还过发现经关车买卖钱贩枪东门长时间问题开进动员电话记报网络诈骗个对为与从数条样听点岁区医药"
     "觉变铁战传转广实价应党号处检验县图读续济给让这谁啥咱俩啊呀哪"
     "們這說麼嗎沒還發經關賣錢對國學會來與從數條樣聽點歲區醫藥覺變鐵戰傳轉廣實體價應黨號處檢驗縣圖讀續濟給讓誰"
 )
 _HAN_JA = frozenset("駅県円図売読続経関発対済広払変鉄気労戦伝転歳薬覚検険験営総実剤辺込働畑峠枠塩拠様児楽沢浜桜渋栄隠焼帰歩々")
-_HAN_LANGUAGES = frozenset(("zh", "ja", "yue", "wuu"))
 _HAN_YUE = frozenset("嘅咗唔喺冇佢哋嘢啲嚟乜咁嗰睇搵畀噉啱嘥")
 
 # --- orthographic evidence (step 4) ----------------------------------------------------------
