@@ -171,13 +171,13 @@ class Settings(_Section):
     data_dir: Path
     sources_file: Path
     methods_file: Path
+    crimetypes_file: Path
     log_level: str
     crawl: CrawlSettings
     nlp: NLPSettings
     index: IndexSettings
     elasticsearch: ElasticsearchSettings
     api: APISettings
-    crimetypes_file: Path
     demo: DemoSettings
     schedule: ScheduleSettings
     worker: WorkerSettings

@@ -144,10 +144,6 @@ function renderRelevance(doc) {
   }
 }
 
-function renderLists(doc) {
-  const methods = clear(document.getElementById("doc-methods"));
-  for (const m of doc.methods ?? []) {
-    methods.append(el("li", { "data-method": m.id },
 /** Crime types (Home Office offence groups), each with the sentence that shows it; text only. */
 function renderCrimeTypes(doc) {
   const list = clear(document.getElementById("doc-crimetypes"));
@@ -160,6 +156,10 @@ function renderCrimeTypes(doc) {
   if (!list.children.length) list.append(el("li", { class: "muted" }, "none found"));
 }
 
+function renderLists(doc) {
+  const methods = clear(document.getElementById("doc-methods"));
+  for (const m of doc.methods ?? []) {
+    methods.append(el("li", { "data-method": m.id },
       el("strong", {}, m.label || m.id), " ", el("span", { class: "muted" }, `${m.id} · ${m.category} · ${Math.round((m.confidence ?? 0) * 100)}% · ${m.matched_by ?? ""}`),
       el("blockquote", { class: "evidence-sentence" }, m.evidence ?? "")));
   }
@@ -217,11 +217,11 @@ export async function start() {
     document.getElementById("legend").append(
       el("mark", { class: "ent ent-entity" }, "entity"), " ", el("mark", { class: "ent ent-place" }, "place"), " ",
       el("mark", { class: "method-evidence" }, "method evidence"));
+    renderCrimeTypes(doc);
     renderLists(doc);
     renderRelevance(doc);
     renderProvenance(doc);
     if (doc.capture_url) {
-    renderCrimeTypes(doc);
       const link = document.getElementById("capture-link");
       // Built from the id, not taken from the response, so it can only point at our own API.
       link.href = `/api/documents/${encodeURIComponent(doc.id)}/capture`;
