@@ -1,0 +1,176 @@
+"""The gazetteer's place tables and the name index built from them.
+
+Sources, all offline:
+
+* GeoNames cities of 15,000+ people (``nlp.geonames``, shared with the entity rules), with
+  alternate names for cities of 100,000+;
+* ``nlp/data/countries.tsv``: every GeoNames country with its short, official and former names
+  ("People's Republic of China", "Ivory Coast", "Burma") and case-sensitive abbreviations ("US",
+  "DRC"); neighbours and continent;
+* ``nlp/data/admin1.tsv``: ISO 3166-2 first-level subdivisions of every country linked to their
+  GeoNames admin1 code; ``nlp/data/regions.tsv``: hand-listed regions, counties and islands;
+* ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
+* the hand list of ports in :mod:`nlp.geo`.
+
+The three generated tables come from ``tools/geo/build_places.py`` (installed packages only).
+Coordinate conventions: a country is at countryinfo's centroid (its capital when countryinfo does
+not know it); a generated first-level region at the mean position of the GeoNames places of 500+
+people inside it (the centre of its settled area); a hand-listed region at its hand centroid
+(those win where both list a region); a continent at the GeoNames continent point; a
+macro-region at the area-weighted mean of its member countries' centroids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+
+#: AP-style abbreviations of US states, Canadian provinces and Australian states: a qualifier
+#: after a city ("Richmond, Va.", "London, Ont.", "Hobart, Tas."), never a place alone.
+AP_ABBREVIATIONS: dict[str, tuple[str, str]] = {
+    "Ala.": ("US", "Alabama"), "Ariz.": ("US", "Arizona"), "Ark.": ("US", "Arkansas"),
+    "Calif.": ("US", "California"), "Cal.": ("US", "California"), "Colo.": ("US", "Colorado"),
+    "Conn.": ("US", "Connecticut"), "Del.": ("US", "Delaware"), "Fla.": ("US", "Florida"),
+    "Ga.": ("US", "Georgia"), "Ill.": ("US", "Illinois"), "Ind.": ("US", "Indiana"),
+    "Kan.": ("US", "Kansas"), "Kans.": ("US", "Kansas"), "Ky.": ("US", "Kentucky"), "La.": ("US", "Louisiana"),
+    "Md.": ("US", "Maryland"), "Mass.": ("US", "Massachusetts"), "Mich.": ("US", "Michigan"),
+    "Minn.": ("US", "Minnesota"), "Miss.": ("US", "Mississippi"), "Mo.": ("US", "Missouri"),
+    "Mont.": ("US", "Montana"), "Neb.": ("US", "Nebraska"), "Nebr.": ("US", "Nebraska"), "Nev.": ("US", "Nevada"),
+    "N.H.": ("US", "New Hampshire"), "N.J.": ("US", "New Jersey"), "N.M.": ("US", "New Mexico"),
+    "N.Y.": ("US", "New York"), "N.C.": ("US", "North Carolina"), "N.D.": ("US", "North Dakota"),
+    "Okla.": ("US", "Oklahoma"), "Ore.": ("US", "Oregon"), "Pa.": ("US", "Pennsylvania"),
+    "R.I.": ("US", "Rhode Island"), "S.C.": ("US", "South Carolina"), "S.D.": ("US", "South Dakota"),
+    "Tenn.": ("US", "Tennessee"), "Tex.": ("US", "Texas"), "Vt.": ("US", "Vermont"), "Va.": ("US", "Virginia"),
+    "Wash.": ("US", "Washington"), "W.Va.": ("US", "West Virginia"), "W. Va.": ("US", "West Virginia"),
+    "Wis.": ("US", "Wisconsin"), "Wyo.": ("US", "Wyoming"), "D.C.": ("US", "District of Columbia"),
+    "Ont.": ("CA", "Ontario"), "Que.": ("CA", "Quebec"), "B.C.": ("CA", "British Columbia"),
+    "Alta.": ("CA", "Alberta"), "Man.": ("CA", "Manitoba"), "Sask.": ("CA", "Saskatchewan"),
+    "N.S.": ("CA", "Nova Scotia"), "N.B.": ("CA", "New Brunswick"), "Nfld.": ("CA", "Newfoundland and Labrador"),
+    "P.E.I.": ("CA", "Prince Edward Island"), "Vic.": ("AU", "Victoria"), "Tas.": ("AU", "Tasmania"),
+    "Qld.": ("AU", "Queensland"), "N.S.W.": ("AU", "New South Wales"),
+}
+#: Postal abbreviations of Canadian provinces and Australian states (US ones are the state codes).
+POSTAL_ABBREVIATIONS: dict[str, tuple[str, str]] = {
+    "ON": ("CA", "Ontario"), "QC": ("CA", "Quebec"), "BC": ("CA", "British Columbia"), "AB": ("CA", "Alberta"),
+    "MB": ("CA", "Manitoba"), "SK": ("CA", "Saskatchewan"), "NS": ("CA", "Nova Scotia"),
+    "NB": ("CA", "New Brunswick"), "NL": ("CA", "Newfoundland and Labrador"), "PE": ("CA", "Prince Edward Island"),
+    "NSW": ("AU", "New South Wales"), "QLD": ("AU", "Queensland"), "Qld": ("AU", "Queensland"),
+    "VIC": ("AU", "Victoria"), "Vic": ("AU", "Victoria"), "TAS": ("AU", "Tasmania"), "Tas": ("AU", "Tasmania"),
+    "WA": ("AU", "Western Australia"), "SA": ("AU", "South Australia"), "NT": ("AU", "Northern Territory"),
+    "ACT": ("AU", "Australian Capital Territory"),
+}
+#: Region abbreviations that are places on their own, not only after a city ("police in NSW").
+STANDALONE_ABBREVIATIONS = frozenset({"NSW", "N.S.W.", "Qld", "QLD"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry. ``population`` of a region is that of the places in it."""
+
+    name: str
+    kind: str  # "city", "port", "region", "country" or "continent"
+    country_code: str | None
+    admin1: str | None
+    lat: float | None
+    lon: float | None
+    geonames_id: int | None
+    population: int
+
+
+@dataclass
+class CountryRow:
+    place: Place
+    names: tuple[str, ...]
+    abbreviations: tuple[str, ...]
+    continent: str
+    neighbours: frozenset[str]
+
+
+@dataclass
+class RegionRow:
+    name: str
+    country_code: str
+    admin1: str | None
+    lat: float
+    lon: float
+    population: int
+    names: tuple[str, ...] = ()
+    qualifier_only: bool = False
+    iso: str | None = None
+
+
+@dataclass
+class MacroRow:
+    place: Place
+    names: tuple[str, ...]
+    members: frozenset[str] = field(default_factory=frozenset)
+
+
+def _rows(name: str) -> list[list[str]]:
+    out = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append(line.split("\t"))
+    return out
+
+
+def _split(cell: str, sep: str = "|") -> tuple[str, ...]:
+    return tuple(x for x in cell.split(sep) if x) if cell else ()
+
+
+@lru_cache(maxsize=1)
+def countries() -> dict[str, CountryRow]:
+    """Countries keyed by ISO code, from ``nlp/data/countries.tsv``."""
+    out = {}
+    for cols in _rows("countries.tsv"):
+        code, name, lat, lon, pop, _area, continent, neighbours, names, abbrevs = (cols + [""] * 10)[:10]
+        place = Place(name, "country", code, None, float(lat), float(lon), None, int(pop or 0))
+        out[code] = CountryRow(place, _split(names), _split(abbrevs), continent, frozenset(_split(neighbours, ",")))
+    return out
+
+
+@lru_cache(maxsize=1)
+def admin1_regions() -> tuple[RegionRow, ...]:
+    """First-level regions of every country, from ``nlp/data/admin1.tsv``."""
+    out = []
+    for cols in _rows("admin1.tsv"):
+        name, cc, admin1, iso, lat, lon, pop, _type, names = (cols + [""] * 9)[:9]
+        out.append(RegionRow(name, cc, admin1 or None, float(lat), float(lon), int(pop or 0), _split(names), iso=iso))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def macroregions() -> tuple[MacroRow, ...]:
+    """Continents and macro-regions, from ``nlp/data/macroregions.tsv``."""
+    out = []
+    for cols in _rows("macroregions.tsv"):
+        name, _kind, lat, lon, names, members = (cols + [""] * 6)[:6]
+        place = Place(name, "continent", None, None, float(lat), float(lon), None, 1_000_000_000)
+        out.append(MacroRow(place, _split(names), frozenset(_split(members, ","))))
+    return tuple(out)
+
+
+def fold(s: str) -> str:
+    """Lower case without accents: the key for names written with or without them."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'")
+
+
+def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h)))
+
+
+_THE_RE = re.compile(r"^(?:the|The)\s+")
+
+
+def strip_the(name: str) -> str:
+    return _THE_RE.sub("", name)

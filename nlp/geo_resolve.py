@@ -1,0 +1,222 @@
+"""Choosing one place for each name a document mentions, from the document's own evidence.
+
+Every mention of the same name (case and accents aside) gets the same place ("one sense per
+discourse"); a qualified mention ("Athens, Georgia") settles the name for the whole document.
+
+Evidence, in the order it is weighed:
+
+* a qualifier ("City, Region", "City, Country", "City, ST") restricts the candidates outright;
+* names that can only be in one country (a country itself, "Tbilisi", "Ontario") vote for that
+  country, and names inside one first-level region vote for that region ("Atlanta" for the state
+  of Georgia); neighbours of the voted countries get a smaller share, and so do the member
+  countries of a continent or macro-region the text names;
+* a name's own kind: a country or a continent before a first-level region, a region before a
+  populated place of the same name ("Georgia" is a country or a state before it is a town);
+* population (log scale): the bigger namesake wins when nothing else decides;
+* the source's declared country (``default_country``), a weak prior worth less than one co-mention.
+
+After a first pass the names it resolved vote too (at half weight), and the ambiguous names are
+decided again: "Georgia" next to "Atlanta" and "Savannah" becomes the state in both passes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from nlp.gazetteer_data import Place, km
+from nlp.gazetteer_index import PlaceIndex
+from nlp.geo_mentions import Mention
+from osintel.records import Location
+from osintel.records import Mention as MentionRecord
+
+COUNTRY_VOTE = 0.5  # one distinct name that can only be in a country
+COUNTRY_VOTE_CAP = 1.5
+ADMIN1_VOTE = 0.7  # one distinct name inside a first-level region
+ADMIN1_VOTE_CAP = 1.4
+NEIGHBOUR_SHARE = 0.4  # of a neighbouring country's votes
+CONTINENT_VOTE = 0.25  # for each member country of a continent or macro-region named
+AREA_RADIUS_KM = 150.0  # a place this close to a named region's centre counts as inside it
+DEFAULT_PRIOR = 0.3  # the source's declared country: less than one co-mention
+RESOLVED_SHARE = 0.5  # votes of names the first pass resolved
+POPULATION_SCALE = 3.0  # log10(population) / this
+PORT_POPULATION = 500_000  # a hand-listed port weighs like a city this large
+NAMESAKE_CITY = 100_000  # a region named like a city this big of its own country is said as the city
+KIND_BONUS = {"country": 0.6, "continent": 0.6, "region": 0.4, "port": 0.3, "city": 0.0}
+
+
+@dataclass
+class _Evidence:
+    countries: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    admin1: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    continents: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    areas: list[Place] = field(default_factory=list)  # regions named, for the places near them
+
+    def add(self, place: Place, weight: float, places: PlaceIndex) -> None:
+        if place.kind == "continent":
+            for code in places.members(place):
+                self.continents[code] += CONTINENT_VOTE * weight
+            return
+        if place.country_code:
+            self.countries[place.country_code] += COUNTRY_VOTE * weight
+        if place.country_code and place.admin1 and place.kind in {"city", "region", "port"}:
+            self.admin1[(place.country_code, place.admin1)] += ADMIN1_VOTE * weight
+        if place.kind == "region" and place.lat is not None and weight >= 1.0:
+            self.areas.append(place)
+
+    def near_area(self, place: Place) -> bool:
+        """Whether a region the text names lies around ``place`` ("Lagos" with "the Algarve")."""
+        if place.lat is None or place.lon is None:
+            return False
+        return any(
+            a.country_code == place.country_code and km(place.lat, place.lon, a.lat, a.lon) <= AREA_RADIUS_KM
+            for a in self.areas if a.lat is not None and a.lon is not None
+        )
+
+
+@dataclass
+class _Group:
+    """All mentions of one name."""
+
+    key: str
+    mentions: list[Mention]
+    candidates: tuple[Place, ...]
+    from_ner: bool
+    qualified: bool
+
+
+def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country: str | None) -> list[Location]:
+    """One :class:`Location` per place, listing every mention of it in text order."""
+    groups = _groups(mentions)
+    if not groups:
+        return []
+    fixed: dict[str, Place] = {}
+    evidence = _Evidence()
+    for g in groups:
+        settled = _settled(g.candidates)
+        if settled is not None:
+            fixed[g.key] = settled
+            evidence.add(settled, 1.0, places)
+        elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
+            evidence.countries[g.candidates[0].country_code] += COUNTRY_VOTE
+    choice: dict[str, Place] = {}
+    for _ in range(2):
+        extra = _Evidence()
+        for g in groups:
+            if g.key not in fixed and g.key in choice:
+                extra.add(choice[g.key], RESOLVED_SHARE, places)
+        for g in groups:
+            if g.key in fixed:
+                choice[g.key] = fixed[g.key]
+                continue
+            own = _Evidence()
+            if g.key in choice:
+                own.add(choice[g.key], RESOLVED_SHARE, places)
+            choice[g.key] = max(
+                g.candidates,
+                key=lambda c: _score(c, g, places, evidence, extra, own, default_country),
+            )
+    return _locations(groups, choice, evidence, places)
+
+
+def _groups(mentions: Sequence[Mention]) -> list[_Group]:
+    by_key: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_key[m.key].append(m)
+    out = []
+    for key, ms in by_key.items():
+        qualified = [m for m in ms if m.qualified]
+        if qualified:
+            candidates = qualified[0].candidates
+        else:
+            seen: dict[Place, None] = {}
+            for m in ms:
+                for c in m.candidates:
+                    seen.setdefault(c, None)
+            candidates = tuple(seen)
+        out.append(_Group(key, ms, candidates, any(m.from_ner for m in ms), bool(qualified)))
+    return out
+
+
+def _settled(candidates: Sequence[Place]) -> Place | None:
+    """The one place a name can be, when it can be only one."""
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _score(
+    place: Place,
+    group: _Group,
+    places: PlaceIndex,
+    evidence: _Evidence,
+    extra: _Evidence,
+    own: _Evidence,
+    default_country: str | None,
+) -> tuple[float, int]:
+    population = PORT_POPULATION if place in places.port_places else place.population
+    score = math.log10(max(population, 0) + 10) / POPULATION_SCALE
+    if place.kind == "region" and any(
+        c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY for c in group.candidates
+    ):
+        score -= 0.5  # "Lagos" is the city before it is Lagos State; "Lagos State" keeps only the state
+    else:
+        score += KIND_BONUS.get(place.kind, 0.0)
+    code = place.country_code
+    if code:
+        votes = evidence.countries.get(code, 0.0) + extra.countries.get(code, 0.0) - own.countries.get(code, 0.0)
+        score += min(votes, COUNTRY_VOTE_CAP)
+        near = sum(evidence.countries.get(n, 0.0) for n in places.neighbours.get(code, ()))
+        score += NEIGHBOUR_SHARE * min(near, COUNTRY_VOTE_CAP)
+        score += min(evidence.continents.get(code, 0.0), COUNTRY_VOTE)
+        if place.admin1 and place.kind != "country":
+            key = (code, place.admin1)
+            region = evidence.admin1.get(key, 0.0) + extra.admin1.get(key, 0.0) - own.admin1.get(key, 0.0)
+            if place.kind in {"city", "port"} and evidence.near_area(place):
+                region = max(region, ADMIN1_VOTE)
+            score += min(region, ADMIN1_VOTE_CAP)
+        if code == default_country:
+            score += DEFAULT_PRIOR
+    if (group.key, place) in places.alternates:
+        score -= 0.1  # a name known only as an alternate ("Wien") loses ties to a primary one
+    if any(place.name == m.text for m in group.mentions):
+        score += 0.2
+    return score, -(place.geonames_id or 0)
+
+
+def _locations(
+    groups: Sequence[_Group], choice: dict[str, Place], evidence: _Evidence, places: PlaceIndex
+) -> list[Location]:
+    found: dict[tuple[str, str | None, str], dict] = {}
+    for g in groups:
+        best = choice[g.key]
+        if best.lat is None:
+            continue  # a region known only as context ("Home Counties")
+        mentions = [m for m in g.mentions if not m.context_only]
+        if not mentions:
+            continue  # "Kent Police": the force's name, not a place reported
+        ambiguous = len({c.country_code for c in g.candidates}) > 1
+        supported = (
+            g.qualified or best in places.port_places or best.kind == "continent"
+            or evidence.countries.get(best.country_code or "", 0.0) > (0.0 if ambiguous else COUNTRY_VOTE)
+        )
+        confidence = 0.9 if (not ambiguous or supported) else 0.65
+        if not g.from_ner:
+            confidence -= 0.1
+        key = (best.name, best.country_code, best.kind)
+        entry = found.setdefault(key, {"place": best, "mentions": [], "confidence": 0.0})
+        entry["mentions"].extend(mentions)
+        entry["confidence"] = max(entry["confidence"], confidence)
+    out = []
+    for entry in found.values():
+        best: Place = entry["place"]
+        ms = sorted(entry["mentions"], key=lambda m: m.start)
+        first = ms[0]
+        out.append(Location(
+            name=best.name, kind=best.kind, country_code=best.country_code, admin1=best.admin1, lat=best.lat,
+            lon=best.lon, geonames_id=best.geonames_id, confidence=round(entry["confidence"], 2),
+            mention=first.text, start=first.start, end=first.end,
+            mentions=[MentionRecord(text=m.text, start=m.start, end=m.end) for m in ms],
+        ))
+    out.sort(key=lambda loc: loc.start or 0)
+    return out
