@@ -103,6 +103,12 @@ class MentionFinder:
                 taken.append((m.start, m.end))
         for start, end in self._scan(text):
             if _overlaps(start, end, taken):
+                if not self._longer_name(text, start, end, mentions, blocked):
+                    continue
+                mentions = [m for m in mentions if not (start <= m.start and m.end <= end)]
+                name = text[start:end]
+                mentions.append(Mention(name, start, end, tuple(self.places.index[fold(name)]), True))
+                taken = [(m.start, m.end) for m in mentions] + blocked
                 continue
             name = text[start:end]
             candidates = self.places.index[fold(name)]
@@ -178,6 +184,18 @@ class MentionFinder:
                     matched = n
                     break
             i += matched or 1
+
+    def _longer_name(
+        self, text: str, start: int, end: int, mentions: Sequence[Mention], blocked: Sequence[tuple[int, int]]
+    ) -> bool:
+        """A country, region or continent name that spans shorter spaCy mentions wins over them:
+        "Democratic Republic of the Congo" tagged as "Congo", "Guinea-Bissau" as "Guinea"."""
+        if _overlaps(start, end, blocked):
+            return False
+        inner = [m for m in mentions if m.start < end and start < m.end]
+        if not inner or any(m.start < start or m.end > end or (m.start, m.end) == (start, end) for m in inner):
+            return False
+        return any(c.kind in {"country", "region", "continent"} for c in self.places.index[fold(text[start:end])])
 
     def _every_occurrence(
         self, text: str, mentions: list[Mention], blocked: list[tuple[int, int]], surnames: set[str]

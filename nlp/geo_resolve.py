@@ -33,15 +33,16 @@ from osintel.records import Location
 from osintel.records import Mention as MentionRecord
 
 COUNTRY_VOTE = 0.5  # one distinct name that can only be in a country
-COUNTRY_VOTE_CAP = 1.5
+COUNTRY_VOTE_CAP = 1.0
 ADMIN1_VOTE = 0.7  # one distinct name inside a first-level region
 ADMIN1_VOTE_CAP = 1.4
 NEIGHBOUR_SHARE = 0.4  # of a neighbouring country's votes
 CONTINENT_VOTE = 0.25  # for each member country of a continent or macro-region named
+NEAR_PLACE_KM = 60.0  # two named places this close support each other's reading
 AREA_RADIUS_KM = 150.0  # a place this close to a named region's centre counts as inside it
 DEFAULT_PRIOR = 0.3  # the source's declared country: less than one co-mention
 RESOLVED_SHARE = 0.5  # votes of names the first pass resolved
-POPULATION_SCALE = 3.0  # log10(population) / this
+POPULATION_SCALE = 2.0  # log10(population) / this
 PORT_POPULATION = 500_000  # a hand-listed port weighs like a city this large
 NAMESAKE_CITY = 100_000  # a region named like a city this big of its own country is said as the city
 KIND_BONUS = {"country": 0.6, "continent": 0.6, "region": 0.4, "port": 0.3, "city": 0.0}
@@ -53,8 +54,9 @@ class _Evidence:
     admin1: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     continents: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     areas: list[Place] = field(default_factory=list)  # regions named, for the places near them
+    points: list[tuple[str, Place]] = field(default_factory=list)  # (name, place) of the places named
 
-    def add(self, place: Place, weight: float, places: PlaceIndex) -> None:
+    def add(self, place: Place, weight: float, places: PlaceIndex, key: str = "") -> None:
         if place.kind == "continent":
             for code in places.members(place):
                 self.continents[code] += CONTINENT_VOTE * weight
@@ -65,6 +67,18 @@ class _Evidence:
             self.admin1[(place.country_code, place.admin1)] += ADMIN1_VOTE * weight
         if place.kind == "region" and place.lat is not None and weight >= 1.0:
             self.areas.append(place)
+        if place.kind in {"city", "port"} and place.lat is not None:
+            self.points.append((key, place))
+
+    def near_place(self, place: Place, key: str) -> bool:
+        """Whether another name of the text is a place right next to ``place`` (same country)."""
+        if place.lat is None or place.lon is None:
+            return False
+        return any(
+            k != key and p.country_code == place.country_code and p != place
+            and km(place.lat, place.lon, p.lat, p.lon) <= NEAR_PLACE_KM  # type: ignore[arg-type]
+            for k, p in self.points
+        )
 
     def near_area(self, place: Place) -> bool:
         """Whether a region the text names lies around ``place`` ("Lagos" with "the Algarve")."""
@@ -98,7 +112,7 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
         settled = _settled(g.candidates)
         if settled is not None:
             fixed[g.key] = settled
-            evidence.add(settled, 1.0, places)
+            evidence.add(settled, 1.0, places, g.key)
         elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
             evidence.countries[g.candidates[0].country_code] += COUNTRY_VOTE
     choice: dict[str, Place] = {}
@@ -106,7 +120,7 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
         extra = _Evidence()
         for g in groups:
             if g.key not in fixed and g.key in choice:
-                extra.add(choice[g.key], RESOLVED_SHARE, places)
+                extra.add(choice[g.key], RESOLVED_SHARE, places, g.key)
         for g in groups:
             if g.key in fixed:
                 choice[g.key] = fixed[g.key]
@@ -154,8 +168,9 @@ def _score(
     own: _Evidence,
     default_country: str | None,
 ) -> tuple[float, int]:
-    population = PORT_POPULATION if place in places.port_places else place.population
-    score = math.log10(max(population, 0) + 10) / POPULATION_SCALE
+    port = place in places.port_places
+    population = max(place.population, PORT_POPULATION) if port else place.population
+    score = math.log10(max(population, 0) + 10) / POPULATION_SCALE + (KIND_BONUS["port"] if port else 0.0)
     if place.kind == "region" and any(
         c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY for c in group.candidates
     ):
@@ -173,7 +188,10 @@ def _score(
             key = (code, place.admin1)
             region = evidence.admin1.get(key, 0.0) + extra.admin1.get(key, 0.0) - own.admin1.get(key, 0.0)
             if place.kind in {"city", "port"} and evidence.near_area(place):
-                region = max(region, ADMIN1_VOTE)
+                region = ADMIN1_VOTE_CAP  # "Lagos marina on the Algarve"
+            elif place.kind in {"city", "port"} and (evidence.near_place(place, group.key)
+                                                     or extra.near_place(place, group.key)):
+                region = max(region, ADMIN1_VOTE)  # "a man from Perth appeared at Dundee Sheriff Court"
             score += min(region, ADMIN1_VOTE_CAP)
         if code == default_country:
             score += DEFAULT_PRIOR
