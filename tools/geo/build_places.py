@@ -302,6 +302,13 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
     for names in by_country.values():
         for lst in names.values():
             lst.sort(key=lambda c: -int(c.get("population") or 0))
+    # The three largest places of each region: a region named like one of them is that region
+    # ("Lagos", "Kano"); a small namesake town elsewhere ("Guerrero" in Coahuila) is not evidence.
+    leading = {
+        c["geonameid"]
+        for places in by_admin.values()
+        for c in sorted(places, key=lambda c: -int(c.get("population") or 0))[:3]
+    }
     votes = phone_links(by_country)
     rows = []
     linked = unlinked = 0
@@ -322,8 +329,8 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
             for n in names:
                 tally.update(votes.get((cc, fold(n)), {}))
                 for c in by_country.get(cc, {}).get(fold(n), ())[:1]:
-                    if c.get("admin1code"):
-                        tally[c["admin1code"]] += 3  # the region's namesake town
+                    if c.get("admin1code") and c["geonameid"] in leading:
+                        tally[c["admin1code"]] += 3  # the region's namesake town, one of its largest
             if tally:
                 admin1 = tally.most_common(1)[0][0]
         places = by_admin.get((cc, admin1), []) if admin1 else []
