@@ -49,7 +49,7 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
         into just last like little long made make more must never next now only other over part
         said still take than that them they through time under until well were
         bush gold apex cash chase money note notes case cases cell court trade line lines port
-        ports network union field fields ring rings shop market home town city
+        ports network union field fields ring rings shop market home town city cocoa
         """.split()
     ),
     "de": frozenset(

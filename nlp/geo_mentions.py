@@ -113,11 +113,13 @@ class MentionFinder:
                 continue
             name = text[start:end]
             candidates = self.places.index[fold(name)]
-            if (
-                name not in surnames
-                and self._allowed(name, candidates, False)
-                and not self._inside_proper_name(text, start, end, candidates)
-                and not self._not_a_place_here(text, start, end, candidates, lang)
+            if name not in surnames and (
+                (
+                    self._allowed(name, candidates, False)
+                    and not self._inside_proper_name(text, start, end, candidates)
+                    and not self._not_a_place_here(text, start, end, candidates, lang)
+                )
+                or self._qualified_here(text, end, candidates)
             ):
                 mentions.append(Mention(name, start, end, tuple(candidates), False))
                 taken.append((start, end))
@@ -176,7 +178,7 @@ class MentionFinder:
             matched = 0
             for n in range(min(MAX_NAME_WORDS, len(words) - i), 0, -1):
                 last = words[i + n - 1]
-                if n > 1 and not last.group(0)[0].isupper():
+                if n > 1 and not _capitalised(last.group(0)):
                     continue
                 gaps_ok = all(
                     text[words[k].end() : words[k + 1].start()] in (" ", "-")
@@ -190,6 +192,11 @@ class MentionFinder:
                     matched = n
                     break
             i += matched or 1
+
+    def _qualified_here(self, text: str, end: int, candidates: Sequence[Place]) -> bool:
+        """A stop-listed name is a place when a region or country qualifies it ("Austin, TX")."""
+        found = self._qualifier_at(text, end)
+        return found is not None and any(self._within(c, q) for q in found[2] for c in candidates)
 
     def _longer_name(
         self, text: str, start: int, end: int, mentions: Sequence[Mention], blocked: Sequence[tuple[int, int]]
@@ -371,6 +378,11 @@ def _distance(place: Place, other: Place) -> float:
     if place.lat is None or place.lon is None or other.lat is None or other.lon is None:
         return 1e9
     return km(place.lat, place.lon, other.lat, other.lon)
+
+
+def _capitalised(word: str) -> bool:
+    """"Ivory" and "d'Ivoire" (an elided article before a capital) both end a name."""
+    return word[0].isupper() or (word[:2].lower() in {"d'", "d’", "l'", "l’"} and word[2:3].isupper())
 
 
 def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:

