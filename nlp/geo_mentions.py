@@ -400,9 +400,9 @@ def _surnames(text: str, ner_entities: Sequence[Entity]) -> set[str]:
     """Last names of the people in the text: a place name that is someone's surname is the
     person throughout the document ("Jamal Wexford, 40, ..." then "Wexford had played")."""
     people = Counter(e.text.split()[-1] for e in ner_entities if e.label == "PERSON" and len(e.text.split()) > 1)
-    for match in re.finditer(r"\b[A-Z][a-z]+ ([A-Z][^\W\d_]+)(?=,? \(?\d{1,3}\)?[,)])", text):
-        people[match.group(1)] += 1
+    aged = {m.group(1) for m in re.finditer(r"\b[A-Z][a-z]+ ([A-Z][^\W\d_]+)(?=,? \(?\d{1,3}\)?[,)])", text)}
     places = Counter(e.text for e in ner_entities if e.label in {"GPE", "LOC"})
     # A name spaCy tags as a place more often than inside a person's name is the place
-    # ("Malakal" six times, "SOS Children's Village Malakal" mistaken for a person twice).
-    return {name for name, n in people.items() if places.get(name, 0) <= n}
+    # ("Malakal" six times, "SOS Children's Village Malakal" mistaken for a person twice), unless
+    # someone of that name is given an age ("Demi Wexford, 46").
+    return aged | {name for name, n in people.items() if places.get(name, 0) <= n}
