@@ -84,9 +84,19 @@ class PlaceIndex:
     def _add_regions(self) -> set[tuple[str, str]]:
         """Hand-listed regions first (their centroids win), then the generated first-level ones."""
         seen: set[tuple[str, str]] = set()
+        # A hand-listed region takes the population of the generated one it matches, if any.
+        populations: dict[tuple[str, str], int] = {}
+        for region in admin1_regions():
+            for key in [(region.country_code, fold(n)) for n in (region.name, *region.names)]:
+                populations[key] = region.population
+            if region.admin1:
+                populations[(region.country_code, "#" + region.admin1)] = region.population
         for row in load_regions():
+            population = populations.get((row.country_code, fold(row.name))) or (
+                populations.get((row.country_code, "#" + row.admin1)) if row.admin1 else None
+            )
             place = Place(row.name, "region", row.country_code, row.admin1, row.lat, row.lon, None,
-                          HAND_REGION_POPULATION)
+                          population or HAND_REGION_POPULATION)
             self.qualifiers.setdefault(fold(row.name), []).append(place)
             seen.add((fold(row.name), row.country_code))
             if row.admin1 and (row.country_code, row.admin1) not in self.regions_by_admin1:

@@ -13,7 +13,7 @@ MIN_CITY_POPULATION = 15000
 MAX_NAME_WORDS = 6  # "Democratic Republic of the Congo"
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*")
 CONNECTORS = frozenset(
-    {"de", "la", "le", "les", "del", "am", "an", "der", "upon", "on", "sur", "en", "of", "y", "and", "et", "und", "the"}
+    {"de", "la", "le", "les", "del", "am", "an", "der", "upon", "on", "sur", "en", "of", "y", "and", "et", "und", "the", "do", "da", "dos", "das", "di", "du"}
 )
 ALT_NAME_RE = re.compile(r"^[A-Z][a-zà-ÿ'’-]+(?: [A-Za-zà-ÿ'’-]+){0,3}$")
 

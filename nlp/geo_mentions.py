@@ -355,6 +355,8 @@ class MentionFinder:
             q_start, q_end, readings = found
             readings.sort(key=lambda p: p.kind == "country")
             for reading in readings:
+                if any(c.kind == "region" and c.country_code == reading.country_code for c in m.candidates):
+                    break  # a list of regions ("Rio Grande do Sul, Tocantins and ..."), not "City, Region"
                 inside = [c for c in m.candidates if self._within(c, reading)]
                 if not inside:
                     continue

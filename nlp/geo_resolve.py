@@ -45,7 +45,10 @@ RESOLVED_SHARE = 0.5  # votes of names the first pass resolved
 POPULATION_SCALE = 2.0  # log10(population) / this
 PORT_POPULATION = 500_000  # a hand-listed port weighs like a city this large
 SMALL_PLACE = 15_000  # places below this size are candidates only with support from the text
-NAMESAKE_CITY = 100_000  # a region named like a city this big of its own country is said as the city
+# A region named like a city of its own country of 100,000+ people holding a sixth or more of the
+# region's people is said as the city ("Lagos", "São Paulo"); "Quebec" stays the province.
+NAMESAKE_CITY = 100_000
+NAMESAKE_SHARE = 0.15
 KIND_BONUS = {"country": 0.6, "continent": 0.6, "region": 0.4, "port": 0.3, "city": 0.0}
 
 
@@ -189,7 +192,9 @@ def _score(
     population = max(place.population, PORT_POPULATION) if port else place.population
     score = math.log10(max(population, 0) + 10) / POPULATION_SCALE + (KIND_BONUS["port"] if port else 0.0)
     if place.kind == "region" and any(
-        c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY for c in group.candidates
+        c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY
+        and c.population >= NAMESAKE_SHARE * place.population
+        for c in group.candidates
     ):
         score -= 0.5  # "Lagos" is the city before it is Lagos State; "Lagos State" keeps only the state
     else:

@@ -210,3 +210,21 @@ def test_a_small_place_is_reported_only_when_the_text_names_its_country(gazettee
     locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Mudgee")]))
     assert locs["Mudgee"].country_code == "AU" and locs["Mudgee"].kind == "city"
     assert abs(locs["Mudgee"].lat + 32.6) < 0.5  # type: ignore[operator]
+
+
+def test_a_list_of_regions_is_not_city_comma_region(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Seizures were reported in Rio Grande do Sul, Santa Catarina and Paraná."
+    locs = by_name(gazetteer.locate(text))
+    assert locs["Rio Grande do Sul"].kind == "region" and locs["Rio Grande do Sul"].country_code == "BR"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "kind"),
+    [
+        ("Police in Lagos seized 40 kg of cocaine at the airport.", "Lagos", "city"),
+        ("Biker gangs in Quebec control the cocaine trade.", "Quebec", "region"),
+    ],
+)
+def test_a_region_named_like_its_big_city_is_said_as_the_city(gazetteer, text, name, kind) -> None:  # type: ignore[no-untyped-def]
+    [loc] = [loc for loc in gazetteer.locate(text) if loc.mention == name]
+    assert loc.kind == kind
