@@ -47,7 +47,7 @@ _REGION_WORD_RE = re.compile(r"(?i)\s(?:province|state|region|prefecture|oblast|
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
 # "RICHMOND, Va. (AP) —": a dateline city in capitals at the start of a line.
 _DATELINE_RE = re.compile(r"(?m)^[ \t]*([A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3})(?=,[ \t]|[ \t]*(?:\([A-Za-z]+\)[ \t]*)?[—–-])")
-_ABBREVIATION_RE_CACHE: dict[int, re.Pattern[str]] = {}
+BIG_CITY = 100_000  # a city this big is a place even after "the" or glued to another capitalised word
 
 
 @dataclass(frozen=True)
@@ -290,8 +290,11 @@ class MentionFinder:
             for c in candidates
         ):
             return False  # "the Netherlands", "the Azores", "the Algarve", "the Balkans"
-        if previous and previous.group(1) in DETERMINERS and prefix.endswith(previous.group(1) + " "):
-            return True  # "the Meridian cartel", "im Boden", "de la Concepción"
+        if (
+            previous and previous.group(1) in DETERMINERS and prefix.endswith(previous.group(1) + " ")
+            and not any(c.kind == "city" and c.population >= BIG_CITY for c in candidates)
+        ):
+            return True  # "the Meridian cartel", "im Boden", "de la Concepción"; not "the Benghazi hospital"
         if " " in name or "-" in name:
             return False
         if lang == "de" and key in COMMON_WORDS["de"]:

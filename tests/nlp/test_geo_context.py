@@ -228,3 +228,9 @@ def test_a_list_of_regions_is_not_city_comma_region(gazetteer) -> None:  # type:
 def test_a_region_named_like_its_big_city_is_said_as_the_city(gazetteer, text, name, kind) -> None:  # type: ignore[no-untyped-def]
     [loc] = [loc for loc in gazetteer.locate(text) if loc.mention == name]
     assert loc.kind == kind
+
+
+def test_a_big_city_after_the_is_still_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("Doctors at the Karachi hospital treated the poisoned workers."))
+    assert locs["Karachi"].country_code == "PK"
+    assert gazetteer.locate("Members of the Meridian cartel discussed buying weapons.") == []
