@@ -147,6 +147,23 @@ REGION_EXONYMS: dict[str, tuple[str, ...]] = {
     "PK-KP": ("Khyber Pakhtunkhwa",), "UA-43": ("Crimea",), "UA-30": ("Kyiv", "Kiev"),
 }
 
+#: Countries whose ISO 3166-2 first level groups the provinces GeoNames uses as admin1 (Indonesia's
+#: "geographical units" Jawa, Sumatera, ...): their second level is listed too.
+SECOND_LEVEL = frozenset({"ID"})
+_ID_WORDS = {"Jawa": "Java", "Sumatera": "Sumatra", "Barat": "West", "Timur": "East", "Tengah": "Central",
+             "Utara": "North", "Selatan": "South", "Kalimantan": "Kalimantan", "Sulawesi": "Sulawesi",
+             "Nusa Tenggara": "Nusa Tenggara", "Papua": "Papua", "Maluku": "Maluku"}
+
+
+def _indonesian_english(sub: object) -> list[str]:
+    """ "Jawa Barat" -> "West Java", "Sumatera Utara" -> "North Sumatra"."""
+    if getattr(sub, "country_code", "") != "ID":
+        return []
+    m = re.fullmatch(r"(Jawa|Sumatera|Kalimantan|Sulawesi|Nusa Tenggara|Papua|Maluku) (Barat|Timur|Tengah|Utara|Selatan)",
+                     getattr(sub, "name", ""))
+    return [f"{_ID_WORDS[m.group(2)]} {_ID_WORDS[m.group(1)]}"] if m else []
+
+
 # Words that name the kind of subdivision, stripped to get the bare name ("Anhui Sheng" -> "Anhui").
 _TYPE_WORDS = re.compile(
     r"\s+(?:Sheng|Shi|Zizhiqu|Tebiexingzhengqu|Province|Provincia|Prefecture|Region|Oblast'?|oblast'?|kray|krai|"
@@ -313,10 +330,10 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
     rows = []
     linked = unlinked = 0
     for sub in sorted(pycountry.subdivisions, key=lambda s: s.code):
-        if sub.parent_code is not None:
+        if sub.parent_code is not None and sub.country_code not in SECOND_LEVEL:
             continue
         cc = sub.country_code
-        names = clean_region_name(sub.name) + list(REGION_EXONYMS.get(sub.code, ()))
+        names = clean_region_name(sub.name) + list(REGION_EXONYMS.get(sub.code, ())) + _indonesian_english(sub)
         names = list(dict.fromkeys(names))
         admin1 = None
         if cc in {"US", "GB"} or (cc == "CH"):
