@@ -1,10 +1,14 @@
-"""Bundled table of regions, islands and archipelagos with approximate centroids.
+"""Hand-listed regions, islands and archipelagos with approximate centroids.
 
 ``nlp/data/regions.tsv`` lists US states, Canadian provinces, Australian states, UK nations,
-counties and regions, a few European regions and the islands common in maritime reports, each
-with its country, the GeoNames admin1 code of the cities inside it (when it is one) and a centroid
-to about 0.1 degree. Rows flagged ``qualifier`` ("New York", "Washington") are too ambiguous to be
-places on their own and are only used after a city ("Seattle, Washington").
+counties and regions, European, Brazilian, South African, Pakistani, Indian and Indonesian regions
+the generated table cannot link, geographic and historical regions (Darfur, Crimea, Siberia) and
+the islands common in news and maritime reports, each with its country, the GeoNames admin1 code
+of the places inside it (when known) and a hand centroid to about 0.1-0.5 degree. The gazetteer
+prefers these rows over the generated first-level regions of ``nlp/data/admin1.tsv``
+(``tools/geo/build_places.py``) for the same name. Rows flagged ``qualifier`` ("New York",
+"Washington") are too ambiguous to be places on their own and are only used after a city
+("Seattle, Washington").
 """
 
 from __future__ import annotations

@@ -100,6 +100,7 @@ MACRO_REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Arabian Peninsula": (("Arabia",), ("SA", "YE", "OM", "AE", "QA", "BH", "KW")),
     "Levant": ((), ("SY", "LB", "IL", "PS", "JO")),
     "Pacific Islands": (("South Pacific",), ("FJ", "PG", "SB", "VU", "WS", "TO", "KI", "TV", "NR", "FM", "MH", "PW")),
+    "European Union": (("EU",), ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")),
 }
 #: Continent aliases (GeoNames gives the names).
 CONTINENT_ALIASES: dict[str, tuple[str, ...]] = {
