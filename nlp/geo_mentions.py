@@ -82,7 +82,7 @@ class MentionFinder:
         mentions: list[Mention] = []
         blocked: list[tuple[int, int]] = []
         for ent in ner_entities:
-            if ent.label in {"GPE", "LOC", "FAC"}:
+            if ent.label in {"GPE", "LOC", "FAC"} or (ent.label == "PERSON" and self._area_name(ent.text)):
                 found = self._ner_mention(text, ent)
                 if found is not None:
                     mentions.append(found)
@@ -133,6 +133,10 @@ class MentionFinder:
         ]
 
     # --- sources ----------------------------------------------------------------------------
+
+    def _area_name(self, name: str) -> bool:
+        """A country, continent or region name spaCy took for a person ("Sierra Leone")."""
+        return any(c.kind in {"country", "continent"} for c in self.places.index.get(fold(strip_the(name)), ()))
 
     def _ner_mention(self, text: str, ent: Entity) -> Mention | None:
         raw = ent.text.split(",")[0].rstrip()  # "Richmond, Va." tagged whole: the qualifier is read later

@@ -234,3 +234,10 @@ def test_a_big_city_after_the_is_still_a_place(gazetteer) -> None:  # type: igno
     locs = by_name(gazetteer.locate("Doctors at the Karachi hospital treated the poisoned workers."))
     assert locs["Karachi"].country_code == "PK"
     assert gazetteer.locate("Members of the Meridian cartel discussed buying weapons.") == []
+
+
+def test_a_country_spacy_took_for_a_person_is_still_the_country(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "She fell ill after working in Sierra Leone for a medical charity."
+    start = text.index("Sierra Leone")
+    person = Entity(text="Sierra Leone", label="PERSON", start=start, end=start + 12, extractor="test")
+    assert by_name(gazetteer.locate(text, ner_entities=[person]))["Sierra Leone"].country_code == "SL"
