@@ -10,7 +10,10 @@ Three things can be done to a train split before it becomes a corpus, each chose
 * ``clean``: remove Wikipedia markup tokens (``'``, ``''``, ``**``, ``|``) and redirect keywords
   (``WEITERLEITUNG``, ``REDIRECCIÓN``, ...) from a sentence, keeping its words and entities;
 * ``drop``: leave out the sentences that carry such noise instead;
-* ``case``: add an upper-cased or lower-cased copy of a share of the sentences (headlines, chat).
+* ``case``: add an upper-cased or lower-cased copy of a share of the sentences (headlines, chat);
+* ``negatives``: add a copy of a share of the full sentences with their entity tokens removed.
+  Every WikiANN sentence has an entity, news sentences often have none; the copies show the
+  model capitalised common nouns (all German nouns) in sentences that name nothing.
 
 The last ``TUNE_SIZE`` sentences of each train split are held out as the tuning slice; the dev
 files are never read here.
@@ -109,9 +112,20 @@ def recase(record: Record, how: str) -> Record | None:
     return from_tags(tokens, record["tags_iob2"], id=f"{record['id']}-{how}", lang=record.get("lang"))
 
 
-def prepare(records: Iterable[Record], *, noise: str = "keep", case: float = 0.0, seed: int = 0) -> list[Record]:
+def without_entities(record: Record) -> Record | None:
+    """``record`` with its entity tokens removed: an entity-free sentence (None if under 5 tokens)."""
+    keep = [k for k, tag in enumerate(record["tags_iob2"]) if tag == "O"]
+    if len(keep) < 5:
+        return None
+    tokens = [record["tokens"][k] for k in keep]
+    return from_tags(tokens, ["O"] * len(tokens), id=f"{record['id']}-noent", lang=record.get("lang"))
+
+
+def prepare(records: Iterable[Record], *, noise: str = "keep", case: float = 0.0, negatives: float = 0.0,
+            seed: int = 0) -> list[Record]:
     """The training records: ``noise`` is ``keep``, ``clean`` or ``drop``; ``case`` the share of
-    sentences that also get an upper- or lower-cased copy."""
+    sentences that also get an upper- or lower-cased copy; ``negatives`` the share of full
+    sentences that also get an entity-free copy."""
     rng = random.Random(seed)
     out: list[Record] = []
     for record in records:
@@ -127,6 +141,10 @@ def prepare(records: Iterable[Record], *, noise: str = "keep", case: float = 0.0
             recased = recase(record, rng.choice(("upper", "lower")))
             if recased is not None:
                 out.append(recased)
+        if negatives and is_full_sentence(record) and rng.random() < negatives:
+            stripped = without_entities(record)
+            if stripped is not None:
+                out.append(stripped)
     return out
 
 

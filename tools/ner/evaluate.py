@@ -7,7 +7,9 @@ Run from the repository root::
     .venv/bin/python tools/ner/evaluate.py /tmp/osintel-ner/try1/out/model-best --model de --tune-only
 
 Sets: ``tune:<lang>`` is the tuning slice (the last 2,000 sentences of that WikiANN train split),
-``tune-full:<lang>`` its sentences that look like running text (``corpus.is_full_sentence``);
+``tune-full:<lang>`` its sentences that look like running text (``corpus.is_full_sentence``),
+``tune-noent:<lang>`` those with their entity tokens cut out (every prediction there is a false
+positive);
 any other name is a dev-data file (``wikiann_de_dev``, ``germeval2014_de_dev``). Scoring: exact
 character span and type, micro P/R/F1 over PER/ORG/LOC, on the pipeline's own tokenization of the
 sentence text. Also prints load time and words per second (one thread, ``nlp.pipe``).
@@ -31,7 +33,7 @@ from bench import devdata  # noqa: E402
 
 #: What each model is reported on by default (the dev files only produce final figures).
 DEFAULT_SETS: dict[str, list[str]] = {
-    "de": ["tune:de", "tune-full:de", "wikiann_de_dev", "germeval2014_de_dev"],
+    "de": ["tune:de", "tune-full:de", "tune-noent:de", "wikiann_de_dev", "germeval2014_de_dev"],
     "es": ["tune:es", "tune-full:es", "wikiann_es_dev"],
     "nl": ["tune:nl", "tune-full:nl", "wikiann_nl_dev"],
     "pt": ["tune:pt", "tune-full:pt", "wikiann_pt_dev"],
@@ -44,6 +46,8 @@ def load_set(name: str) -> list[dict]:
     if ":" in name:
         kind, lang = name.split(":", 1)
         tune = corpus.train_split(lang)[1]
+        if kind == "tune-noent":  # full sentences with their entities cut out: every prediction is wrong
+            return [n for r in tune if corpus.is_full_sentence(r) and (n := corpus.without_entities(r))]
         return [r for r in tune if corpus.is_full_sentence(r)] if kind == "tune-full" else tune
     return devdata.ner_set(name)
 
@@ -87,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in sets:
         records = load_set(name)
         result, wps = score(nlp, records)
-        print(f"  {name:<22} n={len(records):<6} {result.summary()}  {wps:,.0f} words/s")
+        extra = f"  false positives per 100 sentences {100 * result.fp / len(records):.1f}" if "noent" in name else ""
+        print(f"  {name:<22} n={len(records):<6} {result.summary()}  {wps:,.0f} words/s{extra}")
         for line in result.misses[: args.examples]:
             print(f"      miss {line}")
         for line in result.false_positives[: args.examples]:

@@ -51,6 +51,7 @@ class Spec:
     mix: tuple[tuple[str, int], ...] = ()  #: other train splits mixed in: (language, sentences)
     noise: str = "keep"  #: ``keep``, ``clean`` or ``drop`` the redirect / markup sentences
     case: float = 0.0  #: share of sentences that also get an upper- or lower-cased copy
+    negatives: float = 0.0  #: share of full sentences that also get an entity-free copy
     overrides: dict[str, object] = field(default_factory=dict)  #: over configs/ner.cfg
     description: str = ""
 
@@ -66,11 +67,12 @@ MODELS: dict[str, Spec] = {
                description="German NER (PER, ORG, LOC) trained on WikiANN de"),
     "es": Spec("es", ("es",), overrides=COMMON,
                description="Spanish NER (PER, ORG, LOC) trained on WikiANN es"),
-    "nl": Spec("nl", ("nl",), overrides=COMMON,
+    "nl": Spec("nl", ("nl",), overrides={**COMMON, "training.max_steps": 5000},
                description="Dutch NER (PER, ORG, LOC) trained on WikiANN nl"),
-    "pt": Spec("pt", ("pt",), overrides=COMMON,
+    "pt": Spec("pt", ("pt",), overrides={**COMMON, "training.max_steps": 5000},
                description="Portuguese NER (PER, ORG, LOC) trained on WikiANN pt"),
-    "xx": Spec("xx", ("es", "pt", "fr", "de", "nl", "en"), per_lang=8000, tune_per_lang=500, overrides=COMMON,
+    "xx": Spec("xx", ("es", "pt", "fr", "de", "nl", "en"), per_lang=6000, tune_per_lang=500,
+               overrides={**COMMON, "training.max_steps": 5000},
                description="Multilingual fallback NER (PER, ORG, LOC) for Latin-script languages without "
                            "their own model (Italian, Catalan, Galician, Romanian, ...), trained on WikiANN "
                            "es, pt, fr, de, nl and en"),
@@ -99,7 +101,8 @@ def build_corpora(spec: Spec, out: Path, *, seed: int) -> dict[str, object]:
         sources.update(r["source"] for r in records)
         if spec.per_lang is not None and spec.per_lang < len(records):
             records = rng.sample(records, spec.per_lang)
-        train.extend(corpus.prepare(records, noise=spec.noise, case=spec.case, seed=seed))
+        train.extend(corpus.prepare(records, noise=spec.noise, case=spec.case, negatives=spec.negatives,
+                                    seed=seed))
         tune.extend(held_out[: spec.tune_per_lang])
     for lang, size in spec.mix:  # other languages' sentences only ever train; they tune nothing
         records = corpus.train_split(lang)[0]
@@ -130,7 +133,7 @@ def package(model_dir: Path, target: Path, name: str, spec: Spec, provenance: di
         "name": f"osintel_{name}_ner", "version": VERSION, "description": spec.description,
         "author": "osintel", "license": "CC BY-SA 3.0", "sources": sources,
         "osintel": {"train_languages": list(spec.train), "mix": [list(m) for m in spec.mix], "noise": spec.noise, "case": spec.case,
-                    "per_lang": spec.per_lang, "seed": seed, "overrides": spec.overrides},
+                    "negatives": spec.negatives, "per_lang": spec.per_lang, "seed": seed, "overrides": spec.overrides},
     })
     # performance from spaCy's evaluation is on the tuning slice; say so.
     meta["performance_note"] = "performance: spaCy's scores on the tuning slice (held-out train sentences)"
@@ -191,11 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--noise", choices=("keep", "clean", "drop"), help="override the spec's noise handling")
     ap.add_argument("--case", type=float, help="override the spec's case-augmentation share")
+    ap.add_argument("--negatives", type=float, help="override the spec's share of entity-free copies")
     ap.add_argument("--per-lang", type=int, help="override the spec's sentences per language")
     ap.add_argument("--mix", nargs="*", metavar="LANG:N", help="override the spec's mixed-in languages")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config value, e.g. training.dropout=0.3")
     ap.add_argument("--no-package", action="store_true", help="train only; leave nlp/models alone")
+    ap.add_argument("--package-only", action="store_true",
+                    help="package the finished run in the work folder of --name (same spec and seed) without training")
     args = ap.parse_args(argv)
 
     spec = MODELS[args.model]
@@ -206,9 +212,16 @@ def main(argv: list[str] | None = None) -> int:
     mix = spec.mix if args.mix is None else tuple((m.split(":")[0], int(m.split(":")[1])) for m in args.mix)
     spec = Spec(spec.lang, spec.train, args.per_lang if args.per_lang is not None else spec.per_lang,
                 spec.tune_per_lang, mix, args.noise or spec.noise, spec.case if args.case is None else args.case,
-                overrides, spec.description)
+                spec.negatives if args.negatives is None else args.negatives, overrides, spec.description)
     name = args.name or args.model
     work = WORK / name
+    if args.package_only:
+        sources = sorted({r["source"] for lang in (*spec.train, *(m[0] for m in spec.mix))
+                          for r in corpus.train_split(lang)[0][:1]})
+        package(work / "out" / "model-best", MODELS_DIR / args.model, args.model, spec, {"sources": sources},
+                args.seed)
+        print(f"packaged {MODELS_DIR / args.model} from {work}")
+        return 0
     t0 = time.time()
     provenance = build_corpora(spec, work / "corpus", seed=args.seed)
 
@@ -227,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads((best / "meta.json").read_text(encoding="utf-8"))
     perf = meta.get("performance", {})
     record = {"name": name, "model": args.model, "seed": args.seed, "noise": spec.noise, "case": spec.case,
-              "per_lang": spec.per_lang, "mix": spec.mix, "overrides": overrides, "train_docs": provenance["train_docs"],
+              "negatives": spec.negatives, "per_lang": spec.per_lang, "mix": spec.mix, "overrides": overrides, "train_docs": provenance["train_docs"],
               "tune_f": perf.get("ents_f"), "tune_p": perf.get("ents_p"), "tune_r": perf.get("ents_r"),
               "seconds": round(elapsed)}
     with (WORK / "results.jsonl").open("a", encoding="utf-8") as fh:
