@@ -67,12 +67,12 @@ MODELS: dict[str, Spec] = {
                description="German NER (PER, ORG, LOC) trained on WikiANN de"),
     "es": Spec("es", ("es",), overrides=COMMON,
                description="Spanish NER (PER, ORG, LOC) trained on WikiANN es"),
-    "nl": Spec("nl", ("nl",), overrides={**COMMON, "training.max_steps": 5000},
+    "nl": Spec("nl", ("nl",), overrides={**COMMON, "training.max_steps": 4000},
                description="Dutch NER (PER, ORG, LOC) trained on WikiANN nl"),
-    "pt": Spec("pt", ("pt",), overrides={**COMMON, "training.max_steps": 5000},
+    "pt": Spec("pt", ("pt",), overrides={**COMMON, "training.max_steps": 4000},
                description="Portuguese NER (PER, ORG, LOC) trained on WikiANN pt"),
     "xx": Spec("xx", ("es", "pt", "fr", "de", "nl", "en"), per_lang=6000, tune_per_lang=500,
-               overrides={**COMMON, "training.max_steps": 5000},
+               overrides={**COMMON, "training.max_steps": 4000},
                description="Multilingual fallback NER (PER, ORG, LOC) for Latin-script languages without "
                            "their own model (Italian, Catalan, Galician, Romanian, ...), trained on WikiANN "
                            "es, pt, fr, de, nl and en"),
