@@ -256,7 +256,9 @@ def score_methods(items: Sequence[dict[str, Any]], docs: Sequence[Document], out
 
 
 def _same_mention(place: dict[str, Any], loc: Any) -> bool:
-    if loc.start is not None and loc.end is not None and loc.start < place["end"] and place["start"] < loc.end:
+    """The gold place is one of the location's mentions (every mention counts, not only the first)."""
+    spans = [(m.start, m.end) for m in loc.mentions] or [(loc.start, loc.end)]
+    if any(s is not None and e is not None and s < place["end"] and place["start"] < e for s, e in spans):
         return True
     a, b = place["mention"].lower(), (loc.mention or "").lower()
     return bool(b) and (a in b or b in a)

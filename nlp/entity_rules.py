@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,11 +35,11 @@ import spacy
 import yaml
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from nlp import geonames
+from nlp import entity_context, geonames
 from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ NOT_NAMES: frozenset[str] = frozenset({
     "county line", "cuckooing", "smurfing", "phishing", "smishing", "vishing", "ransomware", "sextortion",
     "romance fraud", "money mule", "money mules", "hawala", "rip-on", "rip-off", "deal line",
     "hi mum", "mum", "dad", "nan", "bro", "fam",
+    "blockchain", "crypto", "cryptocurrency", "darknet", "dark web", "onion",
 })
 _ROAD_RE = re.compile(r"^(?:M|A|B)\d{1,4}(?:\(M\))?$")
 VEHICLE_MAKES: frozenset[str] = frozenset({
@@ -102,6 +103,14 @@ LOCATION_HEADS = frozenset({
     "Islands", "Peninsula", "Canal", "Harbour", "Harbor",
 })
 MIN_CITY_AS_PERSON = 100_000  # a PERSON that is exactly a city this big is a GPE
+#: One-word place names that are at least as often a given name or surname: a PERSON of this name
+#: stays a person (with the gazetteer's stop list of such words, see :func:`_ambiguous_place_names`).
+NAME_LIKE_PLACES: frozenset[str] = frozenset("""
+    Jordan Sydney Paris Austin Dallas Orlando Devon Kent Chelsea Florence Georgia Victoria Adelaide Charlotte
+    Eugene Lincoln Jackson Madison Savannah Brooklyn Regina Chester Carson Preston Darwin Hamilton Milton
+    Clifton Kingston Quincy Tyler Troy Warren Marion Lorraine Aurora Alexandria Sofia Valencia Santiago
+    Lourdes Florida Ashley Shannon Kimberley Beverly Camden Denver Houston Nelson Paisley Raleigh Stirling
+""".split())
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -195,77 +204,269 @@ def _shape_patterns() -> list[dict[str, object]]:
     return [{"label": "ORG", "pattern": p} for p in shapes]
 
 
-def add_org_ruler(nlp: Language, *, shapes: bool) -> None:
+def add_org_ruler(nlp: Language, *, shapes: bool, before_ner: bool = True) -> None:
     """Add ``osintel_org_ruler`` before ``ner`` (or last), with the listed names and optionally shapes."""
     if "osintel_org_ruler" in nlp.pipe_names:
         return
-    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    ruler = nlp.add_pipe("entity_ruler", name="osintel_org_ruler", config={"overwrite_ents": True}, **where)
+    # Before ner, listed names steer the English model around them; after it (trained pipelines),
+    # they only fill gaps, so "BBC Symphony Orchestra" is not cut down to the listed "BBC".
+    if "ner" not in nlp.pipe_names:
+        where: dict[str, str] = {}
+    else:
+        where = {"before": "ner"} if before_ner else {"after": "ner"}
+    ruler = nlp.add_pipe("entity_ruler", name="osintel_org_ruler", config={"overwrite_ents": before_ner}, **where)
     ruler.add_patterns(_name_patterns() + (_shape_patterns() if shapes else []))  # type: ignore[attr-defined]
+
+
+def add_rules(nlp: Language, *, place_label: str = "LOC", ruler_before_ner: bool = True) -> None:
+    """Listed organisation names and the language-neutral fixes after ``ner`` (agency credits,
+    teams named after towns, places read as people, streets, common words); idempotent.
+
+    ``ruler_before_ner``: the listed names go before ``ner`` as an entity ruler (the French model,
+    which reads around them); otherwise the fixes merge them into ``ner``'s entities, keeping a
+    longer name the model found around a listed one ("BBC Symphony Orchestra").
+    """
+    if ruler_before_ner:
+        add_org_ruler(nlp, shapes=False)
+    if "osintel_entity_fixes" not in nlp.pipe_names:
+        nlp.add_pipe("osintel_entity_fixes", last=True, config={
+            "english": False, "place_label": place_label, "merge_listed": not ruler_before_ner,
+        })
 
 
 def add_english_rules(nlp: Language) -> None:
     """Add the organisation ruler before ``ner`` and the fixes after it (idempotent)."""
     add_org_ruler(nlp, shapes=True)
     if "osintel_entity_fixes" not in nlp.pipe_names:
-        nlp.add_pipe("osintel_entity_fixes", after="ner")
+        nlp.add_pipe("osintel_entity_fixes", after="ner", config={"english": True, "place_label": "GPE"})
 
 
 # --- fixes after ner --------------------------------------------------------------------------
 
 
-@Language.component("osintel_entity_fixes")
-def _entity_fixes(doc: Doc) -> Doc:
-    """Post-``ner`` corrections; see the module docstring."""
-    ents: list[Span] = []
-    places = place_names()
-    for original in doc.ents:
-        ent = _trim(doc, original)
+@Language.factory("osintel_entity_fixes", default_config={"english": True, "place_label": "GPE", "merge_listed": False})
+def _make_entity_fixes(nlp: Language, name: str, english: bool, place_label: str, merge_listed: bool) -> EntityFixes:
+    return EntityFixes(english=english, place_label=place_label, merge_listed=merge_listed,
+                       make_doc=nlp.make_doc if merge_listed else None)
+
+
+class EntityFixes:
+    """Post-``ner`` corrections (see the module docstring); the English-only ones when ``english``.
+
+    ``place_label`` is the label a corrected place gets: ``GPE`` in the English (OntoNotes)
+    scheme, ``LOC`` for pipelines trained on PER/ORG/LOC.
+    """
+
+    def __init__(
+        self, *, english: bool = True, place_label: str = "GPE", merge_listed: bool = False,
+        make_doc: Callable[[str], Doc] | None = None,
+    ) -> None:
+        self.english = english
+        self.place_label = place_label
+        self.merge_listed = merge_listed
+        self._make_doc = make_doc
+        self._listed: PhraseMatcher | None = None
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.merge_listed and self._make_doc is not None:
+            if self._listed is None:
+                self._listed = PhraseMatcher(doc.vocab)
+                self._listed.add(RULER_ID, [self._make_doc(n) for n in organisation_names()])
+            doc.set_ents(_merge_listed(doc, list(doc.ents), self._listed))
+        ents: list[Span] = []
+        places = place_names()
+        full_names = [e.text for e in doc.ents if e.label_ in {"PERSON", "PER"} and len(e) > 1]
+        for original in doc.ents:
+            ent = _trim(doc, original, english=self.english)
+            fixed = self._fix(doc, original, ent, places, full_names)
+            if fixed is not None:
+                ents.append(fixed)
+        if self.english:
+            overrides = _people(doc) + _groups(doc, ents)
+            if overrides:
+                kept = [e for e in ents if not any(e.start < o.end and o.start < e.end for o in overrides)]
+                ents = kept + overrides
+        ents = entity_context.one_sense_per_document(doc, filter_spans(ents), places=prominent_places())
+        doc.set_ents(sorted(filter_spans(ents), key=lambda e: e.start))
+        return doc
+
+    def _fix(self, doc: Doc, original: Span, ent: Span, places: frozenset[str], full_names: list[str]) -> Span | None:
+        """The corrected span for one entity, or None to drop it."""
         text = ent.text
-        # "the Meridian crew", "the Meridian": a determiner or a trailing noun reads as a group.
-        org_context = ent.end < original.end or (ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER)
+        label = ent.label_
+        person = label in {"PERSON", "PER"}
         listed = ent.ent_id_ == RULER_ID
         if not any(ch.isalpha() for ch in text):
-            continue  # "🙏" as ORG
-        if ent.label_ in {"ORG", "PERSON", "GPE", "NORP"} and (text in CODE_TOKENS or text.lower() in NOT_NAMES):
-            continue
-        if ent.label_ in {"ORG", "PERSON", "GPE", "PRODUCT", "CARDINAL"} and _ROAD_RE.match(text):
-            ents.append(Span(doc, ent.start, ent.end, label="FAC"))
-            continue
-        if ent.label_ == "ORG" and _is_vehicle(doc, ent):
-            continue
-        if ent.label_ == "ORG" and not listed and len(ent) > 1 and ent[-1].text in LOCATION_HEADS:
-            ents.append(Span(doc, ent.start, ent.end, label="LOC"))
-            continue
-        if ent.label_ == "ORG" and not (listed or org_context) and text in places and text not in _short_org_names():
-            ents.append(Span(doc, ent.start, ent.end, label="GPE"))  # "Felixstowe", "Dundee" as ORG
-            continue
-        if ent.label_ == "NORP" and text in places:
-            ents.append(Span(doc, ent.start, ent.end, label="GPE"))  # "from Bucharest" as a nationality
-            continue
-        if ent.label_ == "PERSON" and text in city_names():
-            ents.append(Span(doc, ent.start, ent.end, label="GPE"))
-            continue
-        ents.append(ent)
-    overrides = _people(doc) + _groups(doc, ents)
-    if overrides:
-        kept = [e for e in ents if not any(e.start < o.end and o.start < e.end for o in overrides)]
-        ents = filter_spans(kept + overrides)
-    doc.set_ents(sorted(ents, key=lambda e: e.start))
-    return doc
+            return None  # "🙏" as ORG
+        if entity_context.is_agency_credit(doc, ent):
+            return None  # "(EFE)", "(Reuters) -": the wire that filed the story
+        if not self.english and not listed and text not in places and _only_common_words(ent, doc.lang_):
+            return None  # "Unterlagen", "Montag" as names: a trained model's capitalised common words
+        if label in {"ORG", "PERSON", "PER", "GPE", "NORP", "MISC"} and (text in CODE_TOKENS or text.lower() in NOT_NAMES):
+            return None
+        if label in {"ORG", "PERSON", "PER", "GPE", "PRODUCT", "CARDINAL"} and _ROAD_RE.match(text):
+            return Span(doc, ent.start, ent.end, label="FAC" if self.english else "LOC")
+        if person and not listed and entity_context.street_span(ent):
+            return Span(doc, ent.start, ent.end, label="FAC" if self.english else "LOC")  # "Holloway Lane"
+        if (person or label == "ORG") and len(ent) == 1 and not listed:
+            longer = entity_context.place_extension(doc, ent, places)
+            if longer is not None:
+                return Span(doc, longer.start, longer.end, label=self.place_label)  # "King's Lynn"
+        if text in places and text not in _countries() and entity_context.is_team_by_town(doc, ent):
+            return Span(doc, ent.start, ent.end, label="ORG")  # "Bowling Green beat Tulsa 24-7"
+        if label in {"ORG", "PERSON", "PER"} and not listed and len(text) > 3 and text.isupper() and text.title() in places:
+            return Span(doc, ent.start, ent.end, label=self.place_label)  # "MADRID, 3 Feb" in a dateline
+        if (
+            self.english and label == "ORG" and not listed and len(ent) == 1 and not text.isupper()
+            and text not in places and entity_context.referred_to_as_person(doc, ent)
+        ):
+            return Span(doc, ent.start, ent.end, label="PERSON")  # "Citrone ... by his father"
+        if self.english and label == "ORG" and _is_vehicle(doc, ent):
+            return None
+        if self.english and label == "ORG" and not listed and len(ent) > 1 and ent[-1].text in LOCATION_HEADS:
+            return Span(doc, ent.start, ent.end, label="LOC")
+        # "the Meridian crew", "the Meridian": a determiner or a trailing noun reads as a group.
+        org_context = ent.end < original.end or (ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER)
+        if self.english and label == "ORG" and not (listed or org_context) and text in places and text not in _short_org_names():
+            return Span(doc, ent.start, ent.end, label=self.place_label)  # "Felixstowe", "Dundee" as ORG
+        if (
+            not self.english and label == "ORG" and not listed
+            and (text in prominent_places() or text in _city_alternate_names())
+            and text not in _short_org_names() and not entity_context.is_team_by_town(doc, ent)
+        ):
+            return Span(doc, ent.start, ent.end, label=self.place_label)  # "a Napoli" as its football club
+        if label == "NORP" and text in places:
+            return Span(doc, ent.start, ent.end, label=self.place_label)  # "from Bucharest" as a nationality
+        if person and len(ent) <= 3 and entity_context.after_locative(doc, ent):
+            if not entity_context.person_context(doc, ent, full_names):
+                return Span(doc, ent.start, ent.end, label=self.place_label)  # "a manor in Marszew"
+        if person and text in prominent_places() and text not in _ambiguous_place_names():
+            if not entity_context.person_context(doc, ent, full_names):
+                return Span(doc, ent.start, ent.end, label=self.place_label)  # "Holyhead", "Calais"
+        return ent
 
 
-def _trim(doc: Doc, ent: Span) -> Span:
-    """No leading "the" on a name (unless "The Hague"); no trailing lower-case word on an ORG."""
+@lru_cache(maxsize=1)
+def prominent_places() -> frozenset[str]:
+    """Places a one-word PERSON is read as: countries, regions, listed ports and cities of
+    100,000+ (smaller towns share their names with too many people: Davis, Taylor, Murphy)."""
+    from nlp.geo import PORTS
+
+    ports = {n for name, (_, _, _, aliases) in PORTS.items() for n in (name, *aliases)}
+    regions = {r.name for r in load_regions() if not r.qualifier_only}
+    return city_names() | _countries() | frozenset(ports) | frozenset(regions)
+
+
+#: Articles that a trained model sometimes takes into a name ("La Guardia Civil", "het OM").
+_ARTICLES = frozenset({"la", "el", "los", "las", "le", "les", "l'", "il", "lo", "gli", "i", "o", "a", "os", "as",
+                       "de", "het", "der", "die", "das", "the"})
+
+
+def _merge_listed(doc: Doc, ents: list[Span], matcher: PhraseMatcher) -> list[Span]:
+    """Listed organisation names as ORG over ``ner``'s entities, unless ``ner`` found a longer
+    name around one ("BBC Symphony Orchestra" keeps its length, "Guardia di Finanza" becomes ORG)."""
+    found = filter_spans([Span(doc, s, e, label="ORG", span_id=RULER_ID) for _, s, e in matcher(doc)])
+    for listed in found:
+        around = [
+            e for e in ents
+            if e.start <= listed.start and listed.end <= e.end and len(e) > len(listed) and e.label_ == "ORG"
+            and any(t.lower_ not in _ARTICLES for t in doc[e.start : listed.start])
+            | any(t.lower_ not in _ARTICLES for t in doc[listed.end : e.end])
+        ]
+        if around:
+            continue  # a longer organisation name around a listed one
+        ents = [e for e in ents if not (e.start < listed.end and listed.start < e.end)] + [listed]
+    return sorted(ents, key=lambda e: e.start)
+
+
+@lru_cache(maxsize=1)
+def _city_alternate_names() -> frozenset[str]:
+    """Names of cities of 100,000+ in other languages ("Napoli", "Köln", "Sevilla")."""
+    names: set[str] = set()
+    for city in geonames.cities().values():
+        if int(city.get("population") or 0) >= MIN_CITY_AS_PERSON:
+            names.update(a for a in city.get("alternatenames") or () if a[:1].isupper())
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _ambiguous_place_names() -> frozenset[str]:
+    """Place names that are as often a person's name or a word (a PERSON of that name stays one)."""
+    from nlp.geo import STOPLIST
+
+    return NAME_LIKE_PLACES | frozenset(w.title() for w in STOPLIST)
+
+
+COMMON_WORDS_DIR = Path(__file__).parent / "data" / "common_words"
+#: German noun endings: a long capitalised word ending so is a noun, not a name ("Risikoreduzierung").
+_GERMAN_NOUN_ENDINGS = (
+    "ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen", "tät", "täten",
+    "ismus", "nahme", "nahmen", "ment", "mente", "ling", "linge", "nis", "nisse", "tum", "tümer", "wesen",
+)
+
+
+@lru_cache(maxsize=16)
+def common_words(lang: str) -> frozenset[str]:
+    """Capitalised words of ``lang`` that are almost never names (``tools/ner/common_words.py``)."""
+    path = COMMON_WORDS_DIR / f"{lang}.txt"
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+def _only_common_words(ent: Span, lang: str) -> bool:
+    """True when every capitalised word of ``ent`` is a common word of ``lang`` (or, in German, a
+    long word with a noun ending) and the entity has no other word that could carry a name."""
+    words = [t for t in ent if t.is_alpha]
+    if not words or any(not t.text[:1].isupper() and t.lower_ not in _CONNECTIVES for t in words):
+        return False
+    capitalised = [t for t in words if t.text[:1].isupper()]
+    common = common_words(lang)
+    for t in capitalised:
+        noun = lang == "de" and len(t.text) >= 8 and t.lower_.endswith(_GERMAN_NOUN_ENDINGS)
+        if t.text not in common and not noun:
+            return False
+    return bool(capitalised)
+
+
+_CONNECTIVES = frozenset({"der", "die", "das", "des", "dem", "den", "und", "von", "de", "del", "la", "el", "los",
+                          "las", "y", "e", "do", "da", "dos", "das", "van", "het", "en", "et", "du", "le", "les"})
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """Country names and aliases (a national team keeps its place label)."""
+    from nlp.geo import COUNTRY_ALIASES
+
+    return frozenset(c["name"] for c in geonames.countries().values()) | frozenset(COUNTRY_ALIASES)
+
+
+def _trim(doc: Doc, ent: Span, *, english: bool = True) -> Span:
+    """Consistent spans: no lower-case leading "the" (a capitalised "The" inside a sentence is part
+    of the name: "the band The Zutons", "The Sunday Times"), no trailing possessive or dangling
+    punctuation ("Carder 's", "Smith &"), no trailing lower-case word on an ORG."""
     start, end = ent.start, ent.end
-    if doc[start].text in _DETERMINERS and end - start > 1 and ent.text not in place_names():
-        start += 1
-    if ent.label_ == "ORG":
+    first = doc[start]
+    if english and first.text in _DETERMINERS and end - start > 1 and ent.text not in place_names():
+        if first.text != "The" or first.is_sent_start or (start > 0 and doc[start - 1].is_punct):
+            start += 1
+    while end - start > 1 and doc[start].lower_ in _INTERJECTIONS:
+        start += 1  # "omg amy schumer", "wow Emma"
+    while end - start > 1 and (doc[end - 1].lower_ in _POSSESSIVES or doc[end - 1].text in _DANGLING):
+        end -= 1
+    if english and ent.label_ == "ORG":  # "the Sinaloa cartel"; other languages name in lower case
         while end - start > 1 and doc[end - 1].is_lower and doc[end - 1].is_alpha:
             end -= 1
     if (start, end) == (ent.start, ent.end):
         return ent
     return Span(doc, start, end, label=ent.label_, span_id=ent.ent_id_)
+
+
+_POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
+_INTERJECTIONS = frozenset({"omg", "lol", "wow", "hey", "hi", "yo", "thanks", "thank", "dear", "rip", "ok", "ugh",
+                            "lmao", "haha", "congrats", "love", "bless"})
+_DANGLING = frozenset({"&", ",", "-", "–", "(", "/", ":", ";"})
 
 
 def _is_vehicle(doc: Doc, ent: Span) -> bool:

@@ -46,6 +46,12 @@ class CrawlSettings(_Section):
 class NLPSettings(_Section):
     spacy_model_en: str
     spacy_model_fr: str
+    spacy_model_de: str
+    spacy_model_es: str
+    spacy_model_nl: str
+    spacy_model_pt: str
+    spacy_model_it: str
+    spacy_model_fallback: str
     embedding_batch_size: int
     batch_size: int
     langdetect_seed: int

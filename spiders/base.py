@@ -92,6 +92,8 @@ class SourceSpiderMixin:
             author=entry.get("author") or fields.author,
             published_at=entry.get("published_at") or fields.published_at,
             capture=capture,
+            # What the feed or page declares: the enricher's fallback when detection is unsure.
+            extra={"declared_language": lang} if (lang := entry.get("language") or fields.language) else {},
         )
         also = [canonical_url(link)] if canonical_url(link) != doc.canonical_url else []
         yield Collected(document=doc, also_seen=also)

@@ -41,6 +41,7 @@ class ArticleFields:
     text: str = ""
     author: str | None = None
     published_at: datetime | None = None
+    language: str | None = None  # the page's declared language (``<html lang>``), not a detection
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -143,4 +144,15 @@ def extract_article(html: bytes | str, url: str) -> ArticleFields:
         text=text,
         author=(data.get("author") or "").strip() or None,
         published_at=parse_date(data.get("date")),
+        language=declared_language(html),
     )
+
+
+_HTML_LANG_RE = re.compile(rb"<html\b[^>]{0,500}?\blang\s*=\s*[\"']?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})?)", re.I)
+
+
+def declared_language(html: bytes | str) -> str | None:
+    """The language the page declares in ``<html lang="...">`` (its first 4 KB), or None."""
+    head = html[:4096] if isinstance(html, bytes) else html[:4096].encode("utf-8", "replace")
+    match = _HTML_LANG_RE.search(head)
+    return match.group(1).decode("ascii").lower() if match else None

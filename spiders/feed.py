@@ -115,7 +115,12 @@ class FeedSpider(SourceSpiderMixin, scrapy.Spider):
                 continue
             if self.should_follow(url):
                 followed += 1
-                yield self.article_request(url, entry=_entry_metadata(entry))
+                metadata = _entry_metadata(entry)
+                # The feed's (or the entry's) declared language: a fallback when detection is unsure.
+                language = entry.get("language") or parsed.feed.get("language")
+                if language:
+                    metadata["language"] = str(language)[:16]
+                yield self.article_request(url, entry=metadata)
 
 
 def _content_type(response: Response) -> str:

@@ -64,12 +64,13 @@ def test_source_grading_lowers_relevance(enricher, make_doc) -> None:  # type: i
     assert unreliable.relevance_explanation["grading"] < 0
 
 
-def test_non_english_document_skips_spacy_but_gets_methods_and_places(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]
+def test_german_document_gets_german_ner_methods_and_places(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]
     [out] = enricher.enrich([make_doc(
         "Die Polizei fand in Hamburg eine Cannabisplantage. Der Händler nutzte die Nummer +49 151 23456789."
     )])
     assert out.language == "de"
-    assert not any(e.extractor.startswith("spacy") for e in out.entities)
+    assert all(e.extractor == "spacy:osintel_de" for e in out.entities if e.extractor.startswith("spacy"))
+    assert out.enrichment["spacy_de"].startswith("osintel_de-")
     assert ("PHONE", "+4915123456789") in {(e.label, e.normalized) for e in out.entities}
     assert [m.id for m in out.methods] == ["drugs.cannabis_cultivation"]
     assert out.methods[0].matched_by == "pattern:de"

@@ -31,3 +31,13 @@ def test_parse_date_returns_aware_utc() -> None:
     assert parse_date("2025-03-04T10:00:00+0100") == expected
     assert parse_date("2025-03-04T09:00:00Z") == expected
     assert parse_date("not a date") is None
+
+
+def test_extract_article_reports_the_language_the_page_declares() -> None:
+    from spiders.extract import declared_language
+
+    body = "<p>" + "Die Polizei hat in Hamburg drei Männer festgenommen und Kokain beschlagnahmt. " * 4 + "</p>"
+    html = f'<!doctype html><html lang="de-DE"><head><title>Razzia</title></head><body><article>{body}</article></body></html>'
+    assert extract_article(html, "https://example.de/a").language == "de-de"
+    assert declared_language(b"<html><body>no lang</body></html>") is None
+    assert declared_language('<html xml:lang="fr" lang="fr">') == "fr"

@@ -70,6 +70,22 @@ def test_overlapping_and_out_of_range_spans_never_lose_or_duplicate_text(
     assert evidence == "county lines gang"  # found by its sentence when no offsets were recorded
 
 
+def test_every_mention_of_a_place_is_marked(analyst_page: Page, wait_ready: Ready) -> None:
+    page = _ui_page(analyst_page, wait_ready)
+    text = "Boats left Calais at night. Calais police said more left Calais on Friday."
+    starts = [i for i in range(len(text)) if text.startswith("Calais", i)]
+    mentions = [{"text": "Calais", "start": s, "end": s + 6} for s in starts]
+    result = _mark(page, {"text": text, "locations": [
+        {"name": "Calais", "country_code": "FR", "mention": "Calais", "start": starts[0], "end": starts[0] + 6,
+         "mentions": mentions},
+    ]})
+    assert result["text"] == text
+    assert [m[1] for m in result["marks"]] == ["Calais"] * 3
+    # A record from before mentions were listed still marks its one mention.
+    old = _mark(page, {"text": text, "locations": [{"name": "Calais", "start": starts[1], "end": starts[1] + 6}]})
+    assert [m[1] for m in old["marks"]] == ["Calais"]
+
+
 def test_markup_in_text_and_labels_stays_text(analyst_page: Page, wait_ready: Ready) -> None:
     page = _ui_page(analyst_page, wait_ready)
     text = '<img src=x onerror="window.__pwned=1"> and <script>window.__pwned=2</script>'

@@ -123,12 +123,18 @@ def without_entities(record: Record) -> Record | None:
 
 def prepare(records: Iterable[Record], *, noise: str = "keep", case: float = 0.0, negatives: float = 0.0,
             seed: int = 0) -> list[Record]:
-    """The training records: ``noise`` is ``keep``, ``clean`` or ``drop``; ``case`` the share of
+    """The training records: ``noise`` is ``keep``, ``clean``, ``drop`` or ``sentences`` (full
+    sentences only); ``case`` the share of
     sentences that also get an upper- or lower-cased copy; ``negatives`` the share of full
     sentences that also get an entity-free copy."""
     rng = random.Random(seed)
     out: list[Record] = []
     for record in records:
+        if noise == "sentences":  # running text only: no titles, lists or fragments
+            if is_noise(record) or not is_full_sentence(record):
+                continue
+            out.append(record)
+            continue
         if noise != "keep" and is_noise(record):
             if noise == "drop":
                 continue

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("model", choices=sorted(MODELS))
     ap.add_argument("--name", help="experiment name (work sub-folder); default: the model name")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--noise", choices=("keep", "clean", "drop"), help="override the spec's noise handling")
+    ap.add_argument("--noise", choices=("keep", "clean", "drop", "sentences"), help="override the spec's noise handling")
     ap.add_argument("--case", type=float, help="override the spec's case-augmentation share")
     ap.add_argument("--negatives", type=float, help="override the spec's share of entity-free copies")
     ap.add_argument("--per-lang", type=int, help="override the spec's sentences per language")

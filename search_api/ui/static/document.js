@@ -24,9 +24,13 @@ export function collectSpans(doc, chars) {
     }
   }
   for (const loc of doc.locations ?? []) {
-    if (valid(loc.start, loc.end)) {
-      spans.push({ start: loc.start, end: loc.end, layer: "entity", kind: "place", label: "PLACE",
-        title: `${loc.name}${loc.country_code ? `, ${loc.country_code}` : ""}` });
+    // Every mention of the place (records made before mentions were listed have start/end only).
+    const mentions = Array.isArray(loc.mentions) && loc.mentions.length ? loc.mentions : [loc];
+    for (const m of mentions) {
+      if (valid(m.start, m.end)) {
+        spans.push({ start: m.start, end: m.end, layer: "entity", kind: "place", label: "PLACE",
+          title: `${loc.name}${loc.country_code ? `, ${loc.country_code}` : ""}` });
+      }
     }
   }
   const text = chars.join("");
