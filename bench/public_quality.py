@@ -13,8 +13,11 @@ allows), and beside it a baseline on the same text:
 * NER (exact span and type, micro F1 over PER/ORG/LOC; see ``bench/devdata.py``): WikiGold
   (English Wikipedia, gold; sentence by sentence, and ``ner-wikigold-doc`` whole articles), WNUT-17 dev (social media, gold), GermEval-2014 dev (German, gold),
   WikiANN dev for de/es/nl/pt/fr/en (silver). Baseline: the bare spaCy model for that language
-  where one exists (``en_core_web_md``, ``fr_core_news_sm``), else none.
+  (``en_core_web_md``, ``fr_core_news_sm``, or osintel's trained ``osintel_<lang>`` without the
+  rule components).
 * language of the WikiANN dev sentences (6 languages, mostly short); baseline: fastText lite alone.
+  Also printed: the language the enricher settles on when each sentence's source declares its
+  wiki's language (detection below ``unsure_below`` gives way to it, as for a configured source).
 * geocoding, GeoVirus (WikiNews, every mention counts): share of all gold mentions placed within
   161 km; baseline: the most populous GeoNames place of the mention's name.
 
@@ -48,11 +51,11 @@ BATCH = 64
 NER_TASKS: dict[str, tuple[str, str, str | None]] = {
     "ner-wikigold": ("wikigold_en", "en", "en_core_web_md"),
     "ner-wnut17": ("wnut17_dev", "en", "en_core_web_md"),
-    "ner-germeval": ("germeval2014_de_dev", "de", None),
-    "ner-wikiann-de": ("wikiann_de_dev", "de", None),
-    "ner-wikiann-es": ("wikiann_es_dev", "es", None),
-    "ner-wikiann-nl": ("wikiann_nl_dev", "nl", None),
-    "ner-wikiann-pt": ("wikiann_pt_dev", "pt", None),
+    "ner-germeval": ("germeval2014_de_dev", "de", "osintel_de"),
+    "ner-wikiann-de": ("wikiann_de_dev", "de", "osintel_de"),
+    "ner-wikiann-es": ("wikiann_es_dev", "es", "osintel_es"),
+    "ner-wikiann-nl": ("wikiann_nl_dev", "nl", "osintel_nl"),
+    "ner-wikiann-pt": ("wikiann_pt_dev", "pt", "osintel_pt"),
     "ner-wikiann-fr": ("wikiann_fr_dev", "fr", "fr_core_news_sm"),
     "ner-wikiann-en": ("wikiann_en_dev", "en", "en_core_web_md"),
 }
@@ -153,6 +156,7 @@ def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) 
 
     bare = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
     right = Counter[str]()
+    declared_right = Counter[str]()
     bare_right = Counter[str]()
     total = Counter[str]()
     confusions = Counter[tuple[str, str]]()
@@ -161,7 +165,9 @@ def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) 
         for record in devdata.ner_set(f"wikiann_{lang}_dev", limit):
             text = record["text"]
             total[lang] += 1
-            code, _ = enricher.language.detect(text)
+            code, confidence = enricher.language.detect(text)
+            settled = lang if (code == "und" or confidence < enricher.unsure_below) else code
+            declared_right[lang] += settled == lang
             if code == lang:
                 right[lang] += 1
             else:
@@ -174,7 +180,9 @@ def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) 
     acc = sum(right.values()) / max(n, 1)
     bare_acc = sum(bare_right.values()) / max(n, 1)
     out(f"\n--- lang-wikiann: WikiANN dev sentences, {n} in {len(LANG_SETS)} languages")
-    out(f"  osintel accuracy {acc:.3f}; fastText lite alone {bare_acc:.3f}")
+    declared = sum(declared_right.values()) / max(n, 1)
+    out(f"  osintel accuracy {acc:.3f}; fastText lite alone {bare_acc:.3f}; "
+        f"osintel with the source's declared language as fallback {declared:.3f}")
     out("  per language: " + ", ".join(f"{lang} {right[lang] / max(total[lang], 1):.3f}" for lang in LANG_SETS))
     out("  top confusions: " + ", ".join(f"{a}->{b} {c}" for (a, b), c in confusions.most_common(8)))
     for line in wrong[:examples]:
