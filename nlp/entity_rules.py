@@ -300,6 +300,10 @@ class EntityFixes:
             return None  # "🙏" as ORG
         if entity_context.is_agency_credit(doc, ent):
             return None  # "(EFE)", "(Reuters) -": the wire that filed the story
+        if not self.english and not listed and sum(
+            1 for t in ent if t.is_alpha and t.is_lower and t.lower_ not in _CONNECTIVES
+        ) >= 3:
+            return None  # a trained model running a "name" over a clause ("Parte del dinero se movía ...")
         if not self.english and not listed and text not in places and _only_common_words(ent, doc.lang_):
             return None  # "Unterlagen", "Montag" as names: a trained model's capitalised common words
         if label in {"ORG", "PERSON", "PER", "GPE", "NORP", "MISC"} and (text in CODE_TOKENS or text.lower() in NOT_NAMES):
@@ -430,8 +434,13 @@ def _only_common_words(ent: Span, lang: str) -> bool:
     return bool(capitalised)
 
 
-_CONNECTIVES = frozenset({"der", "die", "das", "des", "dem", "den", "und", "von", "de", "del", "la", "el", "los",
-                          "las", "y", "e", "do", "da", "dos", "das", "van", "het", "en", "et", "du", "le", "les"})
+#: Lower-case words inside names ("Partido de la Libertad", "Ouderkerk aan de Amstel", "Frankfurt am Main").
+_CONNECTIVES = frozenset({
+    "der", "die", "das", "des", "dem", "den", "und", "von", "vom", "zu", "zur", "zum", "am", "im", "an", "auf", "bei",
+    "de", "del", "la", "el", "los", "las", "y", "e", "do", "da", "dos", "das", "van", "het", "en", "et", "du", "le",
+    "les", "aan", "op", "ten", "ter", "of", "the", "and", "di", "della", "dei", "degli", "delle", "il", "lo", "a",
+    "à", "al", "au", "aux", "sur", "sous", "em", "na", "no", "nas", "nos", "in", "für", "per", "para", "por", "für",
+})
 
 
 @lru_cache(maxsize=1)

@@ -90,3 +90,15 @@ def test_an_acronym_after_an_organisation_is_that_organisation(english: SpacyNER
 def test_possessives_and_dangling_punctuation_are_not_part_of_names(english: SpacyNER) -> None:
     found = _ents(english, "He questioned the operator at Hauser 's tower while David Christison & his team waited.")
     assert not any(text.endswith(("'s", "&")) for text, _ in found)
+
+
+def test_a_trained_pipeline_never_names_a_whole_clause() -> None:
+    from spacy.tokens import Span as SpacySpan
+
+    spanish = SpacyNER(model_name="osintel_es", language="es")
+    nlp = spanish.nlp
+    doc = nlp.make_doc("Parte del dinero se movía a través de mulas financieras captadas en Valencia.")
+    fixes = nlp.get_pipe("osintel_entity_fixes")
+    doc.ents = [SpacySpan(doc, 0, 9, "LOC"), SpacySpan(doc, 12, 13, "LOC")]
+    doc = nlp.get_pipe("sentencizer")(doc)
+    assert [(e.text, e.label_) for e in fixes(doc).ents] == [("Valencia", "LOC")]
