@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from osintel import commands
+from osintel import commands, enrich_stream
 from osintel.cmd import register_all
 from osintel.errors import AlreadyRunningError, ConfigError, OsintelError, QueryError
 from osintel.settings import Settings, load_settings
@@ -276,7 +276,7 @@ def _enrich_stream(args: argparse.Namespace, settings: Settings) -> int:
         output = args.output or "-"
         sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
         try:
-            report = commands.enrich_jsonl(settings, source, sink, progress=_progress, problem=problem)
+            report = enrich_stream.enrich_jsonl(settings, source, sink, progress=_progress, problem=problem)
         finally:
             if sink is not sys.stdout:
                 sink.close()
