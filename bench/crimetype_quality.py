@@ -48,11 +48,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from nlp.crimetypes import CrimeTypeClassifier  # noqa: E402
 from nlp.langid import UNDETERMINED, LanguageIdentifier  # noqa: E402
 from nlp.methods import MethodTaxonomy, split_sentences  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
+from report import header, prf, row  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "crimetypes.jsonl"
 BATCH = 32
@@ -123,20 +125,10 @@ def load(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
-def row(name: str, tp: int, fp: int, fn: int, width: int = 28) -> str:
-    p, r, f = prf(tp, fp, fn)
-    return f"  {name:<{width}} {tp + fn:>5} {tp + fp:>5} {tp:>5} {p:>6.3f} {r:>6.3f} {f:>6.3f}"
 
 
-def header(first: str, width: int = 28) -> str:
-    return f"  {first:<{width}} {'gold':>5} {'pred':>5} {'tp':>5} {'P':>6} {'R':>6} {'F1':>6}"
 
 
 class Pipeline:
@@ -208,18 +200,18 @@ def score_dev(items: list[dict[str, Any]], predicted: list[list[Any]], *, exampl
         gtotal.update(counts)
     gp, gr, gf = prf(gtotal["tp"], gtotal["fp"], gtotal["fn"])
     out(f"  group level: micro P {gp:.3f} R {gr:.3f} F1 {gf:.3f}")
-    out("\n" + header("language"))
+    out("\n" + header("language", 28))
     for lang in sorted(by_lang, key=lambda x: (x != "en", x)):
         c = by_lang[lang]
-        out(row(lang, c["tp"], c["fp"], c["fn"]))
-    out("\n" + header("group"))
+        out(row(lang, c["tp"], c["fp"], c["fn"], 28))
+    out("\n" + header("group", 28))
     for g in sorted(by_group):
         c = by_group[g]
-        out(row(g, c["tp"], c["fp"], c["fn"]))
-    out("\n" + header("crime type"))
+        out(row(g, c["tp"], c["fp"], c["fn"], 28))
+    out("\n" + header("crime type", 28))
     for t in sorted(by_type):
         c = by_type[t]
-        out(row(t, c["tp"], c["fp"], c["fn"]))
+        out(row(t, c["tp"], c["fp"], c["fn"], 28))
     if examples:
         out(f"\n  misses ({len(misses)}):")
         for line in misses[:examples]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from report import prf
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV_DATA = Path(os.environ.get("OSINTEL_DEV_DATA") or ROOT.parent / "shared" / "dev-data")
 SCORED = ("PER", "ORG", "LOC")
@@ -123,11 +125,7 @@ class NERScore:
         for s, e, t in sorted(p - g):
             self.false_positives.append(f"{t} {text[s:e]!r} in {clip(text)!r}")
 
-    @staticmethod
-    def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+    prf = staticmethod(prf)
 
     @property
     def f1(self) -> float:

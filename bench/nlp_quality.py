@@ -41,8 +41,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from nlp.enricher import Enricher  # noqa: E402
+from report import header, row  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 
@@ -68,20 +70,10 @@ def load(name: str, data_dir: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
 
 
-def row(name: str, tp: int, fp: int, fn: int, width: int = 22) -> str:
-    p, r, f = prf(tp, fp, fn)
-    return f"  {name:<{width}} {tp + fn:>5} {tp + fp:>5} {tp:>5} {p:>6.3f} {r:>6.3f} {f:>6.3f}"
 
 
-def header(first: str, width: int = 22) -> str:
-    return f"  {first:<{width}} {'gold':>5} {'pred':>5} {'tp':>5} {'P':>6} {'R':>6} {'F1':>6}"
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

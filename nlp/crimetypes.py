@@ -29,7 +29,6 @@ document replaces (the Home Office principal-crime rule: a fatal stabbing is hom
 from __future__ import annotations
 
 import bisect
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -37,12 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 
-from osintel.errors import ConfigError
 from osintel.records import CrimeType, MethodHit
 
 from nlp.crimetype_config import CrimeScheme, CrimeTypeSpec, parse_scheme
+from nlp.method_config import read_yaml_file
 from nlp.methods import pattern_confidence, semantic_confidence
 from nlp.prototypes import PrototypeSet, accepted
 
@@ -106,16 +104,8 @@ class CrimeTypeClassifier:
     @classmethod
     def from_file(cls, path: str | Path, *, encoder: SentenceEncoder | None = None) -> CrimeTypeClassifier:
         """Load and validate a scheme file; :class:`ConfigError` on any problem."""
-        path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"crime-type file {path} cannot be read: {exc}") from None
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"crime-type file {path} is not valid YAML: {exc}") from None
-        return cls.from_dict(data, origin=str(path), encoder=encoder, digest=hashlib.sha256(raw).hexdigest()[:12])
+        data, digest = read_yaml_file(Path(path), "crime-type file")
+        return cls.from_dict(data, origin=str(path), encoder=encoder, digest=digest)
 
     @classmethod
     def from_dict(

@@ -27,13 +27,15 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from nlp.entity_rules import OrganisationMatcher, add_english_rules, add_rules, organisations_version
+from nlp.entity_rules import OrganisationMatcher, add_english_rules, add_rules, organisations_version, prominent_places
+from nlp.langid import UNDETERMINED
 from osintel.errors import EnrichmentError
 from osintel.records import Entity
 
@@ -98,6 +100,7 @@ def model_installed(model_name: str) -> bool:
     return path.is_dir() and (path / "config.cfg").is_file()
 
 
+@lru_cache(maxsize=32)
 def model_version(model_name: str) -> str:
     """``<model name>-<version>`` from the model's ``meta.json``, without loading the model."""
     resolved = resolve_model(model_name)
@@ -206,8 +209,6 @@ def _lower_case_name(ent: Span, label: str, *, informal: bool) -> str | None:
     ORG). In text written without capitals a country or a large place is still one ("moving to
     australia"), and a two- or three-word PERSON is usually a person ("amy schumer").
     """
-    from nlp.entity_rules import prominent_places
-
     if ent.text.title() in prominent_places() and label in {"GPE", "LOC", "ORG", "PERSON", "NORP"}:
         return "GPE" if label != "LOC" else "LOC"
     if not informal or label != "PERSON" or not 2 <= len(ent) <= 3:
@@ -240,7 +241,6 @@ ORGANISATION_ONLY_LANGUAGES: tuple[str, ...] = (
 ORGANISATIONS = "organisations"
 #: Route key of the fallback pipeline.
 FALLBACK = "xx"
-UNDETERMINED = "und"
 
 
 class MultilingualNER:

@@ -131,6 +131,7 @@ def organisation_names(path: Path = ORGANISATIONS_FILE) -> list[str]:
     return sorted({n for names in organisation_groups(path).values() for n in names})
 
 
+@lru_cache(maxsize=2)
 def organisations_version(path: Path = ORGANISATIONS_FILE) -> str:
     """Short digest of the organisations file, for ``Document.enrichment``."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:12]

@@ -65,7 +65,6 @@ from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from nlp.langid_tables import (  # the tables the identifier reads
-    _SCRIPT_CLASSES,
     _SCRIPT_RE,
     _UNDECIDED_SCRIPTS,
     _NOT_LATIN_RE,
@@ -75,12 +74,9 @@ from nlp.langid_tables import (  # the tables the identifier reads
     _HAN_ZH,
     _HAN_JA,
     _HAN_YUE,
-    _LETTERS,
     _WORDS,
     _PATTERNS,
-    _NEVER,
     _NEVER_RES,
-    _NEVER_SETS,
     _LETTER_SETS,
     _never_writes,
     _WORD_LANGS,

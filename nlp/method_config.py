@@ -7,10 +7,14 @@ Matching lives in :mod:`nlp.methods`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from osintel.errors import ConfigError
 
@@ -63,6 +67,20 @@ class SemanticConfig:
     margin: float = DEFAULT_SEMANTIC_MARGIN
     cues: dict[str, re.Pattern[str]] = field(default_factory=dict)
     background: tuple[str, ...] = ()
+
+
+def read_yaml_file(path: Path, what: str) -> tuple[Any, str]:
+    """Parse a YAML configuration file: ``(data, short SHA-256 of its bytes)`` for
+    ``Document.enrichment``; :class:`ConfigError` naming ``what`` ("methods file") on any problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc}") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+    return data, hashlib.sha256(raw).hexdigest()[:12]
 
 
 def compile_cues(words: Any, what: str, fail: Fail) -> re.Pattern[str]:

@@ -34,7 +34,6 @@ both (noisy-or, at most 0.95).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -43,12 +42,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
 from osintel.errors import ConfigError
 from osintel.records import MethodHit
 
-from nlp.method_config import Method, SemanticConfig, lowercase_pattern, parse_method, parse_semantic
+from nlp.method_config import (
+    Method, SemanticConfig, lowercase_pattern, parse_method, parse_semantic, read_yaml_file,
+)
 
 if TYPE_CHECKING:
     from nlp.embeddings import SentenceEncoder
@@ -196,16 +196,8 @@ class MethodTaxonomy:
 
         With an ``encoder``, English sentences are matched semantically as well as by patterns.
         """
-        path = Path(path)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"methods file {path} cannot be read: {exc}") from None
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"methods file {path} is not valid YAML: {exc}") from None
-        return cls.from_dict(data, origin=str(path), encoder=encoder, digest=hashlib.sha256(raw).hexdigest()[:12])
+        data, digest = read_yaml_file(Path(path), "methods file")
+        return cls.from_dict(data, origin=str(path), encoder=encoder, digest=digest)
 
     @classmethod
     def from_dict(
