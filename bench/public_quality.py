@@ -251,22 +251,31 @@ def main(argv: Iterable[str] | None = None) -> int:
     enricher = _enricher(dict(item.split("=", 1) for item in args.set))
     out(f"enricher loaded in {time.perf_counter() - t0:.1f}s; models: "
         + ", ".join(f"{k}={v}" for k, v in sorted(enricher.versions.items()) if k.startswith(("spacy", "ner"))))
+    run_public(enricher, out, tasks=args.task or TASKS, limit=args.limit, examples=args.examples)
+    out(f"\ntotal {time.perf_counter() - t0:.0f}s")
+    return 0
+
+
+def run_public(
+    enricher: Any, out: Callable[[str], None], *, tasks: Sequence[str] = TASKS, limit: int | None = None,
+    examples: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Run ``tasks`` with a built enricher, print each and a summary table to ``out``."""
     results: dict[str, dict[str, float]] = {}
-    for task in args.task or TASKS:
+    for task in tasks:
         if task in NER_TASKS:
-            results[task] = task_ner(task, enricher, out, limit=args.limit, examples=args.examples)
+            results[task] = task_ner(task, enricher, out, limit=limit, examples=examples)
         elif task == "ner-wikigold-doc":
-            results[task] = task_ner_documents(enricher, out, limit=args.limit, examples=args.examples)
+            results[task] = task_ner_documents(enricher, out, limit=limit, examples=examples)
         elif task == "lang-wikiann":
-            results[task] = task_lang(enricher, out, limit=args.limit, examples=args.examples)
+            results[task] = task_lang(enricher, out, limit=limit, examples=examples)
         elif task == "geo-geovirus":
-            results[task] = task_geo(enricher, out, limit=args.limit, examples=args.examples)
+            results[task] = task_geo(enricher, out, limit=limit, examples=examples)
     out("\n| task | osintel | baseline |\n|---|---|---|")
     for task, figures in results.items():
         base = f"{figures['bare']:.3f}" if "bare" in figures else "-"
         out(f"| {task} | {figures['osintel']:.3f} | {base} |")
-    out(f"\ntotal {time.perf_counter() - t0:.0f}s")
-    return 0
+    return results
 
 
 if __name__ == "__main__":
