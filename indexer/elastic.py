@@ -104,6 +104,20 @@ def make_client(options: ElasticOptions) -> Elasticsearch:
         raise ConfigError(f"invalid Elasticsearch settings: {exc}") from exc
 
 
+def unreachable_message(options: ElasticOptions, exc: BaseException) -> str:
+    """One line for an unreachable cluster: the addresses tried, the root cause, what to check."""
+    cause: BaseException = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    reason = str(cause).rsplit("]", 1)[-1].strip() or type(cause).__name__
+    if isinstance(cause, ConnectionRefusedError) or "refused" in str(exc).lower():
+        reason = "connection refused"
+    elif "timed out" in str(exc).lower() or isinstance(cause, TimeoutError):
+        reason = "timed out"
+    return (f"Elasticsearch unreachable at {', '.join(options.urls)} ({reason}); check elasticsearch.urls"
+            " (OSINTEL_ES_URL) and that the cluster is up")
+
+
 class ElasticIndex:
     """An :class:`~indexer.base.Index` on an Elasticsearch/OpenSearch cluster.
 
@@ -138,7 +152,16 @@ class ElasticIndex:
                     raise  # refused (auth, bad settings): fail loudly at start-up
                 # Unreachable: start anyway, so collection goes on and the outbox holds the
                 # documents; the index is created on the first call that reaches the cluster.
-                logger.error("Elasticsearch unreachable at start-up; will retry on first use: %s", exc)
+                logger.info("Elasticsearch unreachable at start-up; will retry on first use: %s", exc)
+
+    def require_reachable(self) -> None:
+        """Raise :class:`IndexBackendError` (one line: where, why, what to do) if the cluster is down."""
+        try:
+            self.client.info()
+        except TransportError as exc:
+            raise IndexBackendError(unreachable_message(self.options, exc)) from exc
+        except ApiError as exc:
+            raise IndexBackendError(f"Elasticsearch said {exc.status_code} {exc.message}") from exc
 
     # --- layout ---
 
@@ -245,7 +268,7 @@ class ElasticIndex:
                 self._make_ready()
             return call()
         except TransportError as exc:
-            raise IndexBackendError(f"cannot {what}: Elasticsearch unreachable ({exc})") from exc
+            raise IndexBackendError(f"cannot {what}: {unreachable_message(self.options, exc)}") from exc
         except ApiError as exc:
             raise IndexBackendError(f"cannot {what}: Elasticsearch said {exc.status_code} {exc.message}") from exc
 

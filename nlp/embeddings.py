@@ -109,6 +109,9 @@ class SentenceEncoder:
         # the crawl processes, and measured on two busy cores one intra-op thread was faster than
         # two (OpenMP threads spin-wait between batches and starve the rest of the pipeline).
         torch.set_num_threads(num_threads or max(1, available_cores() // 2))
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a bar on stderr per load; osintel reports its own progress
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
             self.model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)

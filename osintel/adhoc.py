@@ -25,8 +25,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from osintel.errors import ConfigError
+from pydantic import ValidationError
+
+from osintel.errors import ConfigError, UsageError
 from osintel.records import Document, Grading
 from osintel.sources import Source, SourceConfig, load_sources
 from osintel.store import ControlStore
@@ -74,15 +77,22 @@ def capture_source(urls: Sequence[str], *, grading: str | Grading = DEFAULT_CAPT
                    max_pages: int | None = None) -> Source:
     """The ad-hoc ``web`` source an analyst capture runs as."""
     if not urls:
-        raise ConfigError("name at least one URL to capture")
+        raise UsageError("name at least one URL to capture")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"cannot capture {url!r}: not an http(s) URL; give the whole address,"
+                             " e.g. https://example.org/page")
     try:
         return Source(
             id=CAPTURE_SOURCE_ID, name="Ad-hoc capture", kind="web", urls=list(urls),
             options={"depth": 0, "recapture": True}, grading=Grading.parse(grading),
             purpose="ad-hoc capture by analyst", max_pages=max_pages,
         )
+    except ValidationError as exc:
+        raise UsageError("cannot capture: " + "; ".join(err["msg"] for err in exc.errors())) from None
     except ValueError as exc:
-        raise ConfigError(f"cannot capture: {exc}") from None
+        raise UsageError(f"cannot capture: {exc}") from None
 
 
 def run_capture(settings: Settings, urls: Sequence[str], *, run_crawl: Callable[..., list[Any]],
@@ -107,8 +117,30 @@ def run_capture(settings: Settings, urls: Sequence[str], *, run_crawl: Callable[
             reason = result.error or f"not fetched (crawl run {result.status})"
             outcomes.append(CaptureOutcome(url, "failed", reason=reason))
         else:
-            outcomes.append(CaptureOutcome(url, got["status"], got.get("doc_id"), got.get("reason")))
+            reason = got.get("reason")
+            outcomes.append(CaptureOutcome(url, got["status"], got.get("doc_id"),
+                                           describe_failure(reason) if reason else None))
     return CaptureReport(result.run_id, result.status, outcomes)
+
+
+#: What a crawl's failure reason (:func:`spiders.base.classify_failure`) means, and what to do.
+_FAILURE_HELP = {
+    "blocked": "refused by the SSRF guard: the address is internal (loopback, private or reserved);"
+               " to capture it on purpose, list its host:port under allow_private_hosts in the sources file",
+    "robots": "refused: the site's robots.txt disallows it (crawl.obey_robots)",
+    "oversize": "refused: the response is larger than crawl.max_response_bytes (or inflates past it)",
+    "ignored": "not fetched: the crawler dropped the request",
+    "TimeoutError": "the server did not answer within crawl.download_timeout",
+    "DNSLookupError": "the host name does not resolve",
+    "ConnectionRefusedError": "the server refused the connection (nothing listening there?)",
+}
+
+
+def describe_failure(reason: str) -> str:
+    """A crawl failure reason (``blocked``, ``http-404``...) as a sentence an analyst can act on."""
+    if reason.startswith("http-"):
+        return f"the server answered HTTP {reason[5:]}"
+    return _FAILURE_HELP.get(reason, reason)
 
 
 def load_documents(settings: Settings, report: CaptureReport) -> None:

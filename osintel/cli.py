@@ -11,12 +11,22 @@ import argparse
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
 from osintel import commands, enrich_stream
 from osintel.cmd import register_all
-from osintel.errors import AlreadyRunningError, ConfigError, OsintelError, QueryError
+from osintel.errors import (
+    AlreadyRunningError,
+    ConfigError,
+    IndexBackendError,
+    NotFoundError,
+    OsintelError,
+    QueryError,
+    StoreError,
+    UsageError,
+)
 from osintel.settings import Settings, load_settings
 
 log = logging.getLogger("osintel")
@@ -31,7 +41,9 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument("--data-dir", help="data directory (default ./data; env OSINTEL_DATA_DIR)")
     common.add_argument("--config", help="a TOML config file layered over the defaults (env OSINTEL_CONFIG)")
     common.add_argument("--sources", help="sources YAML file (default config/sources.yaml)")
-    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR")
+    common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default WARNING; INFO for run and serve)")
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="logs at INFO and full tracebacks on errors (details a one-line error leaves out)")
     return common
 
 
@@ -77,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--sort", choices=["relevance", "published", "-published"], default="relevance")
+    p.add_argument("--purpose", help="why you are searching; written to the oversight record with your login name")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("stats", parents=[common], help="counts over the collected documents")
@@ -106,15 +119,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that may start a new data directory. Every other command reads or changes what an
+#: earlier one collected, and refuses a data directory that does not exist rather than create an
+#: empty one and report nothing (``stats --data-dir typo``).
+_CREATES_DATA_DIR = frozenset({"demo", "demo-site", "crawl", "capture", "run", "keys create", "alerts add"})
+
+#: Loggers of libraries that log a full traceback per retry (an unreachable cluster gives
+#: ~120 lines): only their errors are shown, unless ``--verbose``.
+_CHATTY_LOGGERS = ("elastic_transport", "elasticsearch", "urllib3", "scrapy", "twisted", "httpx", "asyncio")
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    action = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {action}" if action else args.command
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {
         "data_dir": args.data_dir,
         "sources_file": args.sources,
-        "log_level": args.log_level,
+        "log_level": args.log_level or ("INFO" if getattr(args, "verbose", False) else None),
     }
     if args.command == "demo-site":
         overrides["demo.site_port"] = args.port
-    return load_settings(config_file=args.config, overrides=overrides)
+    settings = load_settings(config_file=args.config, overrides=overrides)
+    if not settings.log_level:  # the default: quiet for one-off commands, a service log for services
+        settings = settings.with_overrides(log_level="INFO" if args.command in ("run", "serve") else "WARNING")
+    return settings
+
+
+def _check_data_dir(args: argparse.Namespace, settings: Settings) -> None:
+    name = _command_name(args)
+    if name in _CREATES_DATA_DIR or (args.command == "enrich" and (args.input or args.output)):
+        return
+    if not settings.data_dir.is_dir():
+        raise UsageError(f"no data directory at {settings.data_dir}: nothing has been collected there"
+                         " (check --data-dir or OSINTEL_DATA_DIR, or collect first with `osintel crawl`"
+                         " or `osintel demo`)")
 
 
 def _print_json(data: Any) -> None:
@@ -137,31 +178,74 @@ def _print_summary(summary: dict[str, Any]) -> None:
         out.write(f"search {query!r}: {res['total']} hits; top: {res['top'][:1]}\n")
 
 
+#: How the one-line error names each kind of failure (the class name means nothing to a user).
+_ERROR_PREFIX: tuple[tuple[type[OsintelError], str, int], ...] = (
+    (QueryError, "bad query: ", 2),
+    (ConfigError, "configuration error: ", 2),
+    (UsageError, "", 2),
+    (NotFoundError, "", 1),
+    (StoreError, "store: ", 1),
+    (IndexBackendError, "search index: ", 1),
+    (OsintelError, "", 1),
+)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
+    """Run the CLI; returns the exit code.
+
+    Every failure ends in one line on stderr, ``osintel: <what failed and what to do>``; the
+    traceback and library logs behind it are shown only with ``--verbose``.
+    """
     args = build_parser().parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
     try:
         settings = _settings(args)
     except ConfigError as exc:
         print(f"osintel: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    root = logging.getLogger()
+    existing = list(root.handlers)
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr, format=log_format)
+    if not verbose:
+        for name in _CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(max(logging.ERROR, root.level))
+        for handler in root.handlers:
+            if handler not in existing:  # only the handler made here: others keep their records whole
+                handler.setFormatter(_OneLineFormatter(log_format))
     try:
+        _check_data_dir(args, settings)
         return _dispatch(args, settings)
-    except QueryError as exc:
-        print(f"osintel: bad query: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"osintel: configuration error: {exc}", file=sys.stderr)
-        return 2
     except OsintelError as exc:
-        print(f"osintel: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        prefix, code = next((p, c) for cls, p, c in _ERROR_PREFIX if isinstance(exc, cls))
+        if verbose:
+            traceback.print_exc()
+        print(f"osintel: {prefix}{exc}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("osintel: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library failure: still one line
+        if verbose:
+            traceback.print_exc()
+        detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+        print(f"osintel: {_command_name(args)} failed: {type(exc).__name__}{': ' + detail if detail else ''}"
+              f"{'' if verbose else ' (run again with --verbose for the details)'}", file=sys.stderr)
+        return 1
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log line with its exception as ``(Type: message)`` instead of a traceback (``--verbose`` has it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            line = super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+        exc = saved[0][1] if saved[0] else None
+        return f"{line} ({type(exc).__name__}: {exc})" if exc is not None else line
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -230,7 +314,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{'':<24} {flag['severity']}: {flag['code']}: {flag['message']}")
         return 0
     if cmd == "search":
-        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort)
+        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
+                                 purpose=args.purpose)
         if args.json:
             _print_json(result)
         else:

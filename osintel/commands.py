@@ -94,6 +94,9 @@ def build_alerts(settings: Settings, store: ControlStore, index: Any) -> Any:
 #: Crawl-run statuses that mean the source was collected as configured.
 GOOD_RUN_STATUSES = frozenset({"ok", "page-limit", "skipped-expired"})
 
+#: How often long work reports progress on stderr.
+PROGRESS_SECONDS = 10.0
+
 
 def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = None) -> DrainReport:
     """Drain the outbox: enrich pending documents and index them, acking after indexing."""
@@ -109,8 +112,13 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
         progress(f"models loaded in {time.perf_counter() - started:.1f}s")
         index = open_index(settings)
         try:
+            last = [time.monotonic()]
+
             def report(rep: DrainReport, counts: dict[str, int]) -> None:
-                progress(f"enriched and indexed {rep.indexed}/{pending} (pending {counts['pending']})")
+                # A line every PROGRESS_SECONDS and at the end, not one per batch of 32.
+                if counts["pending"] == 0 or time.monotonic() - last[0] >= PROGRESS_SECONDS:
+                    last[0] = time.monotonic()
+                    progress(f"enriched and indexed {rep.indexed}/{pending} (pending {counts['pending']})")
 
             alerts = build_alerts(settings, store, index)
             drained = drain_outbox(
@@ -253,14 +261,25 @@ def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
 
 def search(
     settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "relevance",
-    facets: tuple[str, ...] = (),
+    facets: tuple[str, ...] = (), actor: str | None = None, purpose: str | None = None,
 ) -> dict[str, Any]:
-    """Run an analyst query; returns ``{"total", "hits": [document fields + score + snippet]}``."""
+    """Run an analyst query; returns ``{"total", "hits": [document fields + score + snippet]}``.
+
+    Like every API search, the consultation is written to the oversight record before anything is
+    returned: who (``actor``, by default the operator's login as :func:`osintel.audit.cli_actor`
+    names it), why (``purpose``), the query and the ids shown. If the record cannot be written,
+    nothing is returned.
+    """
     index = open_index(settings)
     try:
         result = index.search(query, limit=limit, offset=offset, sort=sort, facets=facets)
     finally:
         index.close()
+    with open_store(settings) as store:
+        audit.log_event(store, actor=actor or audit.cli_actor(), action="consultation", purpose=purpose, detail={
+            "kind": "search", "interface": "cli", "q": query, "sort": sort, "offset": offset, "limit": limit,
+            "total": result.total, "returned": [hit.document.id for hit in result.hits],
+        })
     out: dict[str, Any] = {
         "total": result.total,
         "hits": [
@@ -449,7 +468,7 @@ def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[Any, d
         summary["crawl"] = {r.source_id: {"status": r.status, **_crawl_counts(r.stats)} for r in results}
         summary["queries"] = {}
         for query in DEMO_QUERIES:
-            res = search(settings, query, limit=3)
+            res = search(settings, query, limit=3, purpose="osintel demo: summary searches")
             summary["queries"][query] = {
                 "total": res["total"], "top": [h["title"] for h in res["hits"]],
             }

@@ -31,6 +31,10 @@ class ConfigError(OsintelError):
     """Settings, sources or taxonomy are invalid; raised at start-up, never mid-run."""
 
 
+class UsageError(OsintelError):
+    """A command-line argument or input is invalid (a malformed URL, a missing data directory)."""
+
+
 class StoreError(OsintelError):
     """The control store (SQLite) cannot be opened, migrated or written."""
 

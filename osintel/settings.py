@@ -293,16 +293,49 @@ def load_settings(
     so that unset command-line options do not mask lower layers.
     """
     env = os.environ if env is None else env
+    cwd = Path.cwd()
     data = _read_toml(DEFAULTS_FILE)
     defaults_snapshot = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    _resolve_paths(data, CONFIG_DIR, data_base=cwd)  # the documented "./data" is the caller's ./data
     config_file = config_file or env.get("OSINTEL_CONFIG")
     if config_file:
-        _merge(data, _read_toml(Path(config_file)), str(config_file))
-    _merge(data, _env_layer(env, defaults_snapshot), "environment")
+        config_path = (cwd / Path(config_file).expanduser()).resolve()
+        layer = _read_toml(config_path)
+        _resolve_paths(layer, config_path.parent)
+        _merge(data, layer, str(config_file))
+    layer = _env_layer(env, defaults_snapshot)
+    _resolve_paths(layer, cwd)
+    _merge(data, layer, "environment")
     for key, value in (overrides or {}).items():
         if value is not None:
+            if tuple(key.split(".")) in PATH_SETTINGS:
+                value = _absolute(value, cwd)
             _set_dotted(data, key, value)
-    for key in ("sources_file", "methods_file", "crimetypes_file"):
-        path = Path(data[key])
-        data[key] = path if path.is_absolute() else CONFIG_DIR / path
     return _validate(data)
+
+
+#: Settings that name a file or directory. A relative path is resolved once, when the settings are
+#: loaded, against the directory of the layer that set it: the bundled config directory for the
+#: defaults (except ``data_dir``), the config file's directory for a ``--config`` file, and the
+#: caller's working directory for the environment and the command line. Nothing later depends on
+#: the process's working directory (the crawl child, for one, runs elsewhere).
+PATH_SETTINGS: frozenset[tuple[str, ...]] = frozenset({
+    ("data_dir",), ("sources_file",), ("methods_file",), ("crimetypes_file",),
+    ("alerts", "watchlists_file"), ("elasticsearch", "ca_file"),
+})
+
+
+def _absolute(value: Any, base: Path) -> Any:
+    if not isinstance(value, str | Path) or str(value) == "":  # "" means "none" (ca_file, watchlists_file)
+        return value
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def _resolve_paths(layer: dict[str, Any], base: Path, *, data_base: Path | None = None) -> None:
+    for keys in PATH_SETTINGS:
+        node: Any = layer
+        for part in keys[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and keys[-1] in node:
+            node[keys[-1]] = _absolute(node[keys[-1]], data_base if keys == ("data_dir",) and data_base else base)

@@ -65,7 +65,7 @@ def scrapy_settings(crawl: CrawlSettings, *, log_level: str = "INFO") -> dict[st
         "RETRY_ENABLED": crawl.retry_times > 0,
         "RETRY_TIMES": crawl.retry_times,
         "CLOSESPIDER_PAGECOUNT": crawl.max_pages,
-        "LOG_LEVEL": log_level.upper(),
+        "LOG_LEVEL": (log_level or "WARNING").upper(),
         "TELNETCONSOLE_ENABLED": False,
         "COOKIES_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),

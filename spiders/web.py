@@ -200,7 +200,7 @@ class WebSpider(SourceSpiderMixin, scrapy.Spider):
             self._outcome(link, "failed", reason=reason)
             self.stats.inc_value("items/failed")
             self.stats.inc_value(f"items/failed/{reason}")
-            log.warning("capture of %s failed: %s", link, reason, extra={"url": link, "reason": reason})
+            log.info("capture of %s failed: %s", link, reason, extra={"url": link, "reason": reason})  # the parent reports it
             return
         yield from self.article_failed(failure)
 

@@ -165,4 +165,4 @@ def test_capture_of_a_missing_page_exits_1_and_says_why(captures: Captures, serv
     out = _osintel(["capture", f"http://{server}/gone.html", "--json"], captures.data_dir, captures.sources)
     assert out.returncode == 1
     assert out.stdout == ""
-    assert f"could not capture http://{server}/gone.html: http-404" in out.stderr
+    assert f"could not capture http://{server}/gone.html: the server answered HTTP 404" in out.stderr

@@ -58,6 +58,14 @@ def test_demo_indexes_hundreds_of_documents_in_four_languages(demo_run: dict[str
     assert {run["status"] for run in summary["crawl"].values()} <= {"ok", "page-limit"}
 
 
+def test_demo_progress_is_a_few_lines_per_stage_without_library_logs(demo_run: dict[str, Any]) -> None:
+    lines = demo_run["stderr"].splitlines()
+    assert all(line.startswith("[osintel] ") for line in lines), [ln for ln in lines if not ln.startswith("[osintel]")][:5]
+    crawled = [ln for ln in lines if ln.startswith("[osintel] crawled ")]
+    assert len(crawled) == len(demo_run["summary"]["crawl"])  # one line per source
+    assert len(lines) - len(crawled) <= 30, lines  # Scrapy's settings dump was 955 lines
+
+
 def test_most_english_documents_carry_entities_methods_and_places(demo_run: dict[str, Any]) -> None:
     out = _run(["search", "language:en AND source:demo*", "--limit", "500", "--json"], demo_run["data_dir"])
     assert out.returncode == 0, out.stderr

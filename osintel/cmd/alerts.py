@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from osintel import audit
 from osintel.settings import Settings
 
 
@@ -54,6 +55,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("rule_id")
     p.add_argument("--send", action="store_true")
     p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--purpose", help="why; written to the oversight record with the documents shown")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_test)
 
@@ -180,6 +182,11 @@ def _test(args: argparse.Namespace, settings: Settings) -> int:
             result = backtest_emerging(alerts, settings.alerts, rule, days=1)
             found = [{"id": 0, "kind": "test", "created_at": now.isoformat(), "detail": s} for s in result["signals"]]
         out: dict[str, Any] = {"rule": rule.id, "matches": [f["detail"] for f in found], "sent": None}
+        # The matches are documents shown to a person: a consultation, logged as the API logs one.
+        audit.log_event(alerts.store, actor=audit.cli_actor(), action="consultation", purpose=args.purpose, detail={
+            "kind": "alert.test", "interface": "cli", "rule_id": rule.id, "q": rule.query or None,
+            "returned": [m.get("document", {}).get("id") for m in out["matches"] if m.get("document")],
+        })
         if args.send:
             message = build_message(rule, found, digest=True, now=now)
             message["test"] = True

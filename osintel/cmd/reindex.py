@@ -143,6 +143,7 @@ def _open_target(
     from indexer.es_mapping import MAPPING_VERSION
 
     es = ElasticIndex(options_from_settings(settings), phone_region=settings.nlp.phone_default_region, create=False)
+    es.require_reachable()
     es.put_template()
     new_index = es.create_versioned_index(MAPPING_VERSION, aliases=False)
 

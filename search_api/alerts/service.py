@@ -16,12 +16,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from osintel.alertstore import AlertStore, NewEvent
 from osintel.errors import AlertError, OsintelError
 from osintel.records import Document, utcnow
-from osintel.settings import CONFIG_DIR, Settings
+from osintel.settings import Settings
 from osintel.store import ControlStore
 from search_api.alerts.dispatch import Dispatcher, DispatchReport
 from search_api.alerts.emerging import History, detect, window_start
@@ -65,7 +66,7 @@ class AlertService:
         """Add the rules of ``alerts.watchlists_file`` whose ids are not stored yet."""
         if not self.cfg.watchlists_file:
             return 0
-        path = CONFIG_DIR / self.cfg.watchlists_file
+        path = Path(self.cfg.watchlists_file)  # absolute: settings resolve it
         added = sum(save_rule(self.alerts, rule, if_missing=True) for rule in load_rules_file(path))
         if added:
             log.info("seeded %d alert rule(s) from %s", added, path)
