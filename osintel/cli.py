@@ -119,10 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands that may start a new data directory. Every other command reads or changes what an
+#: Commands that may start a new data directory. Every other command (but ``sources``, which lists
+#: the configuration) reads or changes what an
 #: earlier one collected, and refuses a data directory that does not exist rather than create an
 #: empty one and report nothing (``stats --data-dir typo``).
 _CREATES_DATA_DIR = frozenset({"demo", "demo-site", "crawl", "capture", "run", "keys create", "alerts add"})
+#: Commands that work without a data directory and do not create one.
+_NO_DATA_DIR = frozenset({"sources"})
 
 #: Loggers of libraries that log a full traceback per retry (an unreachable cluster gives
 #: ~120 lines): only their errors are shown, unless ``--verbose``.
@@ -150,7 +153,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _check_data_dir(args: argparse.Namespace, settings: Settings) -> None:
     name = _command_name(args)
-    if name in _CREATES_DATA_DIR or (args.command == "enrich" and (args.input or args.output)):
+    if name in _CREATES_DATA_DIR | _NO_DATA_DIR or (args.command == "enrich" and (args.input or args.output)):
         return
     if not settings.data_dir.is_dir():
         raise UsageError(f"no data directory at {settings.data_dir}: nothing has been collected there"

@@ -322,7 +322,8 @@ def sources_overview(settings: Settings, sources: SourceConfig | None = None) ->
     from osintel.health import sources_report
 
     sources = sources if sources is not None else load_sources(settings.sources_file)
-    with open_store(settings) as store:
+    # Before the first crawl there is no data directory: list the configuration, create nothing.
+    with open_store(settings) if settings.data_dir.is_dir() else ControlStore(":memory:") as store:
         return sources_report(store, sources, settings)
 
 

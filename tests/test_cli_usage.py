@@ -87,7 +87,10 @@ def test_paths_in_a_config_file_are_relative_to_that_file(tmp_path: Path, monkey
 # --- 11. one line, what failed and what to do ---------------------------------------------------
 
 def test_reading_commands_never_create_a_data_dir(tmp_path: Path) -> None:
-    for args in (["stats"], ["search", "x"], ["sources"], ["audit", "verify"], ["alerts", "list"],
+    listed = _run(["sources", "--json", "--data-dir", "typo"], tmp_path)  # the configuration, before any crawl
+    assert listed.returncode == 0 and {row["last_run"] for row in json.loads(listed.stdout)} == {None}
+    assert not (tmp_path / "typo").exists()
+    for args in (["stats"], ["search", "x"], ["audit", "verify"], ["alerts", "list"],
                  ["retention", "hold", "deadbeef", "--reason", "r"], ["warc", "verify"]):
         done = _run([*args, "--data-dir", "typo"], tmp_path)
         assert done.returncode == 2, (args, done.stderr)
