@@ -172,7 +172,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
               f" in {summary.get('seconds', '?')}s\n")
     for key, title in (("by_source", "by source"), ("by_language", "by language"),
                        ("entities_by_label", "entities by label"), ("methods", "methods (top 10)"),
-                       ("locations_by_country", "locations by country (top 10)")):
+                       ("locations_by_country", "locations by country (top 10)"),
+                       ("crime_types", "crime types (top 10)")):
         items = list(summary.get(key, {}).items())[:10]
         out.write(f"{title}: " + ", ".join(f"{k}={v}" for k, v in items) + "\n")
     out.write(f"documents with geocoded locations: {summary.get('documents_with_locations', 0)}\n")

@@ -343,8 +343,10 @@ class ControlStore:
                 " FROM documents, json_each(documents.body, '$.methods') AS m GROUP BY k ORDER BY n DESC"
             ),
             "locations_by_country": grouped(
-                "SELECT COALESCE(json_extract(l.value, '$.country_code'), '??') AS k, COUNT(*) AS n"
-                " FROM documents, json_each(documents.body, '$.locations') AS l GROUP BY k ORDER BY n DESC"
+                # Continents and macro-regions ("Asia", "the Balkans") have no country: not counted here.
+                "SELECT json_extract(l.value, '$.country_code') AS k, COUNT(*) AS n"
+                " FROM documents, json_each(documents.body, '$.locations') AS l"
+                " WHERE json_extract(l.value, '$.country_code') IS NOT NULL GROUP BY k ORDER BY n DESC"
             ),
             "documents_with_locations": int(self._query(
                 "SELECT COUNT(*) AS n FROM documents WHERE json_array_length(body, '$.locations') > 0"

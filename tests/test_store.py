@@ -87,8 +87,16 @@ def test_stats_counts_labels_methods_and_languages(store: ControlStore) -> None:
                      "evidence": "x", "matched_by": "pattern:fr"}],
     })
     store.ack([item.seq], [enriched])
+    store.add_collected(_doc(2), content_sha256="h2")
+    item = store.lease(1)[0]
+    placed = Document.model_validate({**item.document.model_dump(), "language": "fr", "locations": [
+        {"name": "Asia", "kind": "continent", "mention": "Asia", "start": 0, "end": 4},
+        {"name": "Calais", "kind": "city", "country_code": "FR", "mention": "Calais", "start": 5, "end": 11},
+    ]})
+    store.ack([item.seq], [placed])
     stats = store.stats()
-    assert stats["by_language"] == {"fr": 1}
+    assert stats["locations_by_country"] == {"FR": 1}  # a continent is no country (it was "??")
+    assert stats["by_language"] == {"fr": 2}
     assert stats["entities_by_label"] == {"PHONE": 1}
     assert stats["methods"] == {"oic.small_boat": 1}
 
