@@ -4,11 +4,11 @@ The index mirrors the embedded tantivy index field for field, so one compiled qu
 same on both backends:
 
 - ``title``/``text``: analysed with :data:`TEXT_ANALYZER`, the same chain as tantivy's
-  (split on every non-alphanumeric character, lower-case, ASCII-fold, drop tokens of 40+ bytes,
-  Snowball English). Documents in French, German or Spanish also get ``text_<code>`` analysed
-  with the engine's own language analyser (indexed only, not stored twice), for analysts who
-  query the cluster directly; the analyst query language uses ``text``, so both backends return
-  the same hits.
+  (split on every non-alphanumeric character, drop words longer than
+  :data:`~indexer.analysis.MAX_WORD_BYTES`, lower-case, ASCII-fold, Snowball English).
+  Documents in French, German or Spanish also get ``text_<code>`` analysed with the engine's
+  own language analyser (indexed only, not stored twice), for analysts who query the cluster
+  directly; the analyst query language uses ``text``, so both backends return the same hits.
 - keyword arrays (``source``, ``entity``, ``entity_typed`` = ``LABEL|value``, ``method`` ...) are
   flattened per document exactly as tantivy indexes them, through the same normalisers as the
   query parser (:func:`indexer.query.normalize`, :func:`indexer.query.normalize_entity_value`).
@@ -18,7 +18,11 @@ same on both backends:
 - ``published``/``collected`` are ``date``; ``relevance`` is ``double``; ``places`` holds one
   nested object per geocoded location (``point`` is a ``geo_point``), so ``near:``/``bbox:``
   need one location to match, as in tantivy;
-- ``doc`` is the whole record (not indexed), so hits return full documents.
+- ``doc`` holds the whole record (not indexed) as JSON text, ``{"json": "..."}``, so hits
+  return full documents. As text, its keys are out of the engine's reach: an engine may return
+  an object's dotted keys (``relevance_explanation["method:drugs.x"]``) expanded into nested
+  objects, and osmem-server does. :func:`from_source` also reads the object form of mapping
+  version 2 (``doc`` was the record itself) and folds such expanded keys back.
 
 Bump :data:`MAPPING_VERSION` whenever :func:`index_body` changes: a new versioned index is then
 built by ``osintel reindex`` and the aliases swapped to it.
@@ -29,15 +33,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
+
+from indexer.analysis import MAX_WORD_BYTES
 from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
 # One definition of "the facet value of an entity" for both backends.
 from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values
 from indexer.search_common import keyword_values as _keyword_values
+from osintel.errors import IndexBackendError
 from osintel.records import Document
 
 #: Version of the index layout; part of the concrete index name (``<prefix>-documents-v<N>``).
-#: 2: ``crimetype`` (crime types and their groups).
-MAPPING_VERSION = 2
+#: 2: ``crimetype`` (crime types and their groups). 3: words up to 255 characters are indexed
+#: (version 2 dropped those of 40 or more: an ETH address could not be found as a word).
+MAPPING_VERSION = 3
 TEXT_ANALYZER = "osintel_text"
 #: The nested field of geocoded locations (``places.point`` is the ``geo_point``).
 PLACES = "places"
@@ -46,11 +55,18 @@ TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 #: Engine language analysers for ``text_<code>`` (present in Elasticsearch and OpenSearch alike);
 #: only documents in that language fill the field, so English-only corpora pay nothing.
 LANGUAGE_ANALYZERS: dict[str, str] = {"fr": "french", "de": "german", "es": "spanish"}
+#: Key of the record's JSON text inside ``doc``.
+RECORD_KEY = "json"
+#: Record fields mapping names to plain values, whose names may hold dots (method ids, model
+#: names): an engine that expanded those keys into objects is undone field by field.
+_FLAT_DICT_FIELDS: tuple[str, ...] = ("relevance_explanation", "enrichment")
 
-# Token chain equal to tantivy's SimpleTokenizer + RemoveLong(40) + LowerCaser + AsciiFolding +
-# Stemmer(English). The split is a one-for-one character replacement (offsets stay exact for
-# highlighting) followed by a whitespace split: osmem-server's `pattern` and `char_group`
-# tokenizers emit the separators as tokens at index time, a real cluster does not.
+# Token chain equal to tantivy's SimpleTokenizer + RemoveLong + LowerCaser + AsciiFolding +
+# Stemmer(English). The length filter comes first, as in tantivy, and counts UTF-16 units where
+# tantivy counts UTF-8 bytes: a word of at most MAX_WORD_BYTES bytes (the only kind the query
+# parser accepts) is kept by both. The split is a one-for-one character replacement (offsets
+# stay exact for highlighting) followed by a whitespace split: osmem-server's `pattern` and
+# `char_group` tokenizers emit the separators as tokens at index time, a real cluster does not.
 _ANALYSIS: dict[str, Any] = {
     "char_filter": {
         "osintel_non_alnum": {
@@ -60,7 +76,7 @@ _ANALYSIS: dict[str, Any] = {
         }
     },
     "filter": {
-        "osintel_max_len": {"type": "length", "max": 39},
+        "osintel_max_len": {"type": "length", "max": MAX_WORD_BYTES},
         "osintel_stem_en": {"type": "snowball", "language": "English"},
     },
     "analyzer": {
@@ -68,7 +84,7 @@ _ANALYSIS: dict[str, Any] = {
             "type": "custom",
             "char_filter": ["osintel_non_alnum"],
             "tokenizer": "whitespace",
-            "filter": ["lowercase", "asciifolding", "osintel_max_len", "osintel_stem_en"],
+            "filter": ["osintel_max_len", "lowercase", "asciifolding", "osintel_stem_en"],
         }
     },
 }
@@ -151,13 +167,46 @@ def to_source(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> dic
     facet_values = entity_facet_values(doc, phone_region=phone_region)
     if facet_values:
         source[ENTITY_FACET_FIELD] = sorted(facet_values)
-    source["doc"] = json.loads(doc.to_json())
+    source["doc"] = {RECORD_KEY: doc.to_json()}
     return source
 
 
 def from_source(source: dict[str, Any]) -> Document:
-    """The record stored in a hit's ``_source``."""
-    return Document.from_json(json.dumps(source["doc"]))
+    """The record stored in a hit's ``_source``, however the engine returns object keys.
+
+    Raises :class:`IndexBackendError` when the hit holds no valid record (rebuild the index).
+    """
+    stored = source.get("doc")
+    text = stored.get(RECORD_KEY) if isinstance(stored, dict) else source.get(f"doc.{RECORD_KEY}")
+    try:
+        if isinstance(text, str):
+            return Document.from_json(text)
+        if isinstance(stored, dict):
+            # Mapping version 2: the record as an object, its dotted keys perhaps expanded.
+            record = dict(stored)
+            for name in _FLAT_DICT_FIELDS:
+                if isinstance(record.get(name), dict):
+                    record[name] = _dotted(record[name])
+            return Document.from_json(json.dumps(record))
+    except ValidationError as exc:
+        raise IndexBackendError(
+            f"document {source.get('id')!r} in the cluster index is not a valid record "
+            f"({exc.error_count()} errors, first: {exc.errors()[0]['loc']}); "
+            "rebuild the index with `osintel reindex --to elasticsearch`"
+        ) from exc
+    raise IndexBackendError(f"document {source.get('id')!r} in the cluster index holds no osintel record")
+
+
+def _dotted(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: undo an engine's expansion of dotted keys."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, dict):
+            flat.update(_dotted(item, f"{name}."))
+        else:
+            flat[name] = item
+    return flat
 
 
 def version_of(doc: Document) -> int:

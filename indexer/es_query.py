@@ -9,11 +9,11 @@ leading wildcard reaches the engine.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from datetime import datetime
 from typing import Any
 
+from indexer.analysis import words
 from indexer.base import And, GeoBox, GeoDistance, MatchAll, Node, Not, Or, Phrase, Prefix, Range, Term
 from indexer.es_mapping import PLACES, TEXT_FIELDS
 from indexer.query import FIELDS
@@ -24,7 +24,6 @@ Query = dict[str, Any]
 
 _MATCH_ALL: Query = {"match_all": {}}
 _MATCH_NONE: Query = {"match_none": {}}
-_WORD_RE = re.compile(r"[^\W_]+")
 # ASCII folding beyond what NFKD decomposition gives (Lucene's ASCIIFoldingFilter does these).
 _FOLD_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
 
@@ -96,13 +95,15 @@ class EsCompiler:
             return must[0]
         return _bool(must=must, must_not=must_not)
 
-    def _text(self, field: str | None, text: str, *, slop: int) -> Query:
+    def _text(self, field: str | None, text: str, *, slop: int) -> Query | None:
         # match_phrase analyses with the field's analyser: one token is a term query, several a
-        # phrase. Text that analyses to nothing ("&&") constrains nothing, as in tantivy.
+        # phrase. Text without words ("&&") constrains nothing, as in tantivy; that is decided
+        # here, not by the engine's zero_terms_query, so that an analyser dropping every word
+        # (an index of mapping v2 and a 40-character word) matches nothing instead of everything.
+        if not words(text, strict=True):
+            return None
         fields = TEXT_FIELDS if field is None else (field,)
-        queries = [
-            {"match_phrase": {name: {"query": text, "slop": slop, "zero_terms_query": "all"}}} for name in fields
-        ]
+        queries = [{"match_phrase": {name: {"query": text, "slop": slop}}} for name in fields]
         if len(queries) == 1:
             return queries[0]
         return {"bool": {"should": queries, "minimum_should_match": 1}}
@@ -116,12 +117,12 @@ class EsCompiler:
     def _prefix(self, node: Prefix) -> Query:
         spec = FIELDS[node.field] if node.field else None
         if spec is None or spec.kind == "text":
-            words = _WORD_RE.findall(node.value)
-            if len(words) > 1:
+            found = words(node.value, strict=True)
+            if len(found) > 1:  # the parser refuses these, with a position
                 raise QueryError(f"a wildcard word must be a single word, not {node.value!r}")
             fields = TEXT_FIELDS if spec is None else (spec.name,)
-            if words:
-                queries = [{"prefix": {f: fold(words[0])}} for f in fields]
+            if found:
+                queries = [{"prefix": {f: fold(found[0])}} for f in fields]
             else:
                 queries = [{"exists": {"field": f}} for f in fields]
             if len(queries) == 1:

@@ -16,16 +16,22 @@ Syntax, by example::
     bbox:"52.0,-1.0,51.0,0.5"         a location inside north,west,south,east (degrees)
 
 Bare words and phrases search ``title`` and ``text``. Every other field is listed in
-:data:`FIELDS`. Values of keyword fields match exactly and case-insensitively; :func:`normalize`
-and :func:`normalize_entity_value` give the canonical forms, and backends index values through
-the same functions so that query and index always agree.
+:data:`FIELDS`. A word longer than :data:`~indexer.analysis.MAX_WORD_BYTES` bytes is refused:
+the index does not hold it, and dropping it would widen the query. Range bounds may be negative
+numbers (``relevance:[-1 TO 1]``); dates run from :data:`MIN_DATE` to :data:`MAX_DATE`.
+Values of keyword fields match exactly and case-insensitively; :func:`normalize` and
+:func:`normalize_entity_value` give the canonical forms, and backends index values through the
+same functions so that query and index always agree. Every error is a :class:`QueryError` with
+the position of the problem in the query text.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass
+from decimal import InvalidOperation
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -34,6 +40,7 @@ from luqum import tree
 from luqum.exceptions import IllegalCharacterError, ParseError, ParseSyntaxError
 from luqum.parser import parser as _luqum_parser
 
+from indexer.analysis import text_problem
 from indexer.base import (
     And,
     GeoBox,
@@ -56,6 +63,10 @@ MAX_CLAUSES = 200
 #: Most ``near:``/``bbox:`` filters in one query (each is a scan of its area on tantivy).
 MAX_GEO_FILTERS = 10
 DEFAULT_PHONE_REGION = "GB"
+#: Dates a range may name: what every backend can represent (tantivy's are 64-bit nanoseconds).
+MIN_DATE = datetime(1678, 1, 1, tzinfo=timezone.utc)
+MAX_DATE = datetime(2262, 1, 1, tzinfo=timezone.utc)
+_DATE_SPAN = f"{MIN_DATE:%Y-%m-%d} and {MAX_DATE - timedelta(days=1):%Y-%m-%d}"
 
 FieldKind = Literal["text", "keyword", "entity", "date", "number", "geo"]
 
@@ -122,6 +133,8 @@ _POSITION_RE = re.compile(r"position (\d+)")
 _PHONE_JUNK_RE = re.compile(r"[\s\-().]")
 _MIN_PHONE_DIGITS = 7
 _DATE_ONLY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# luqum's proximity/fuzzy degree: "~" then digits and dots ("~." is not a number).
+_DEGREE_RE = re.compile(r"~([0-9.]+)")
 
 # PLY parsers keep state on the parser object: one parse at a time.
 _PARSE_LOCK = threading.Lock()
@@ -195,9 +208,15 @@ def parse_query(
         match = _POSITION_RE.search(message)
         position = int(match[1]) if match else len(text)
         reason = message.split(":", 1)[-1].split(" at ")[0].strip(" !") or "syntax error"
+        if text[position : position + 1] == "-" and text[max(position - 1, 0)] in "<>=":
+            reason += '; quote a negative bound, such as relevance:>="-1"'
         raise QueryError(f"syntax error: {reason}", query=text, position=position) from None
     except RecursionError:
         raise QueryError("query is nested too deeply", query=text, position=0) from None
+    except InvalidOperation:
+        # luqum builds the degree of "a~." with Decimal("."), which raises.
+        position = next((m.start() for m in _DEGREE_RE.finditer(text) if not _is_number(m[1])), 0)
+        raise QueryError("syntax error: ~ takes a number, such as ~2", query=text, position=position) from None
     node = _Converter(text, phone_region).convert(luqum_tree, None)
     try:
         return check_query(node, max_clauses=max_clauses)
@@ -249,10 +268,15 @@ def _check_leaf(node: Node) -> None:
     if field is not None and field not in FIELDS:
         raise QueryError(f"unknown field {field!r}")
     if isinstance(node, Range):
-        if FIELDS[node.field].kind not in ("date", "number"):
+        kind = FIELDS[node.field].kind
+        if kind not in ("date", "number"):
             raise QueryError(f"ranges are not supported on {node.field!r}")
         if node.low is None and node.high is None:
             raise QueryError(f"range on {node.field!r} has no bounds")
+        for bound in (node.low, node.high):
+            problem = _bound_problem(node.field, kind, bound) if bound is not None else None
+            if problem:
+                raise QueryError(problem)
     elif isinstance(node, GeoDistance):
         raw = f"{node.lat!r},{node.lon!r},{node.km!r}km"
         _revalidate("near", raw)
@@ -264,6 +288,31 @@ def _check_leaf(node: Node) -> None:
             raise QueryError(f"value of {field or 'a word'} must be a string")
         if len(value) > MAX_QUERY_LENGTH:
             raise QueryError(f"a query value is longer than {MAX_QUERY_LENGTH} characters")
+        if field is None or FIELDS[field].kind == "text":
+            problem = text_problem(value, prefix=isinstance(node, Prefix))
+            if problem:
+                raise QueryError(problem[1])
+
+
+def _bound_problem(field: str, kind: str, value: object) -> str | None:
+    """Why ``value`` cannot bound a range on ``field``, or ``None``."""
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"{field!r} needs a finite number, not {value!r}"
+        return None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return f"{field!r} needs a time zone-aware date, not {value!r}"
+    if not MIN_DATE <= value <= MAX_DATE:
+        return f"{field!r} dates must lie between {_DATE_SPAN}"
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _revalidate(field: str, raw: str) -> None:
@@ -284,8 +333,10 @@ class _Converter:
         self.query = query
         self.phone_region = phone_region
 
-    def error(self, message: str, node: tree.Item) -> QueryError:
-        return QueryError(message, query=self.query, position=getattr(node, "pos", None))
+    def error(self, message: str, node: tree.Item, offset: int = 0) -> QueryError:
+        """A :class:`QueryError` at ``node`` (``offset`` characters into it)."""
+        start = getattr(node, "pos", None)
+        return QueryError(message, query=self.query, position=(start or 0) + offset)
 
     def convert(self, node: tree.Item, field: str | None) -> Node:
         if isinstance(node, tree.SearchField):
@@ -350,6 +401,8 @@ class _Converter:
             if wildcard:
                 raise self.error(f"wildcards are not supported on {field!r}", node)
             return self.single_value_range(node, field, value)  # type: ignore[arg-type]
+        if spec is None or spec.kind == "text":
+            self.check_text(node, raw, prefix=wildcard)
         if wildcard:
             return Prefix(field, self.value(field, value) if field else value.casefold())
         return Term(field, self.value(field, value))
@@ -360,10 +413,19 @@ class _Converter:
         if spec is None or spec.kind == "text":
             if not text.strip():
                 raise self.error("empty phrase", node)
+            self.check_text(node, node.value, prefix=False)
             return Phrase(field, text, slop)
         if spec.kind in ("date", "number"):
             return self.single_value_range(node, spec.name, text)
         return Term(spec.name, self.value(spec.name, text))
+
+    def check_text(self, node: tree.Item, raw: str, *, prefix: bool) -> None:
+        """Refuse full text the index cannot match as written (:func:`analysis.text_problem
+        <indexer.analysis.text_problem>`); ``raw`` is the node's text as typed, so offsets are
+        positions in the query."""
+        problem = text_problem(raw, prefix=prefix)
+        if problem:
+            raise self.error(problem[1], node, problem[0])
 
     def value(self, field: str | None, value: str) -> str:
         """The normalised form of ``value`` for ``field`` (text fields are analysed later)."""
@@ -443,12 +505,21 @@ class _Converter:
         """A parsed bound and whether it is inclusive, or ``None`` when unbounded (``*``)."""
         if node is None:
             return None
+        sign = ""
+        if isinstance(node, tree.Prohibit):
+            # luqum reads the minus of [-1 TO 1] as a prohibition of the bound.
+            sign, node = "-", node.a
+        if not isinstance(node, (tree.Word, tree.Phrase)):
+            raise self.error(f"a range bound on {spec.name!r} must be a single value", node)
         raw = node.value[1:-1] if isinstance(node, tree.Phrase) else _unescape(node.value)
-        if raw == "*":
+        if raw == "*" and not sign:
             return None
+        raw = sign + raw
+        # A sign belongs to the bound: point at it.
+        at = -len(sign)
         if spec.kind == "number":
-            return self.number(node, spec.name, raw), inclusive
-        start = self.date(node, spec.name, raw)
+            return self.number(node, spec.name, raw, offset=at), inclusive
+        start = self.date(node, spec.name, raw, offset=at)
         if not _DATE_ONLY_RE.match(raw.strip()):
             return start, inclusive
         # A date-only bound stands for the whole day: [.. TO 2024-12-31] includes the 31st.
@@ -468,24 +539,37 @@ class _Converter:
             return Range(field, start, start + timedelta(days=1), True, False)
         return Range(field, start, start, True, True)
 
-    def number(self, node: tree.Item, field: str, raw: str) -> float:
+    def number(self, node: tree.Item, field: str, raw: str, *, offset: int = 0) -> float:
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
-            raise self.error(f"{field!r} needs a number, not {raw!r}", node) from None
+            raise self.error(f"{field!r} needs a number, not {raw!r}", node, offset) from None
+        if not math.isfinite(value):
+            raise self.error(f"{field!r} needs a finite number, not {raw!r}", node, offset)
+        return value
 
-    def date(self, node: tree.Item, field: str, raw: str) -> datetime:
+    def date(self, node: tree.Item, field: str, raw: str, *, offset: int = 0) -> datetime:
         try:
             value = datetime.fromisoformat(raw.strip())
+            utc = timezone.utc
+            value = value.replace(tzinfo=utc) if value.tzinfo is None else value.astimezone(utc)
         except ValueError:
             raise self.error(
                 f"{field!r} needs an ISO date such as 2024-01-31 or 2024-01-31T12:00:00Z, "
                 f"not {raw!r}",
                 node,
+                offset,
             ) from None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+            value = MIN_DATE - timedelta(days=1)
+        # Below MAX_DATE, so that a date-only bound's next day is still a date.
+        if not MIN_DATE <= value < MAX_DATE:
+            raise self.error(
+                f"{field!r} dates must lie between {_DATE_SPAN}, not {raw!r}",
+                node,
+                offset,
+            )
+        return value
 
 
 def _flatten(kind: type[And] | type[Or], nodes: list[Node]) -> Node:

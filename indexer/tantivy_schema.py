@@ -13,14 +13,18 @@ from datetime import datetime, timezone
 
 import tantivy
 
+from indexer.analysis import MAX_WORD_BYTES
 from indexer.query import DEFAULT_PHONE_REGION, normalize_entity_value
 from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values, keyword_values
 from osintel.records import Document
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-#: Registered on every opened index (analysers are not persisted with the index).
-TEXT_ANALYZER = "osintel_en"
+#: Registered on every opened index (analysers are not persisted with the index, only their
+#: name). The name changes with the analyser, so that an index built by another one fails to open
+#: (the schema differs) instead of silently missing words: ``_v2`` keeps words up to
+#: :data:`~indexer.analysis.MAX_WORD_BYTES` bytes (``osintel_en`` dropped those of 40 or more).
+TEXT_ANALYZER = "osintel_en_v2"
 
 #: Keyword fields (raw tokenizer, one term per value; see search_common). Fast ones can be counted as facets.
 FAST_KEYWORD_FIELDS = frozenset(
@@ -63,10 +67,11 @@ def id_hash(doc_id: str) -> int:
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
-    """Full-text analyser: words, lower-cased, ASCII-folded, English-stemmed."""
+    """Full-text analyser: words (up to :data:`MAX_WORD_BYTES` bytes), lower-cased, ASCII-folded,
+    English-stemmed."""
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.remove_long(MAX_WORD_BYTES + 1))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
         .filter(tantivy.Filter.stemmer("english"))

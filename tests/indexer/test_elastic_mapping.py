@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from indexer.elastic import ElasticIndex, ElasticOptions
-from indexer.es_mapping import MAPPING_VERSION
+from indexer.es_mapping import MAPPING_VERSION, to_source
 from osintel.errors import IndexBackendError
 from osintel.records import Document, SourceRef
 
@@ -66,3 +67,25 @@ def test_the_opensearch_distribution_talks_to_an_opensearch_engine_without_a_pro
         assert index.get(doc.id) == doc
         (hit,) = index.search("port", facets=["source"]).hits
         assert "<b>port</b>" in hit.snippet
+
+
+def test_records_of_mapping_version_2_read_back_with_their_dotted_keys(index: ElasticIndex) -> None:
+    # Version 2 stored the record as an object in `doc`; osmem-server, like any engine free to,
+    # returns its dotted keys ("method:drugs.x") expanded into nested objects.
+    doc = Document(url="https://e.com/v2", source=SRC, text="container cocaine", relevance=0.5,
+                   relevance_explanation={"method:drugs.container_importation": 0.45, "grading": 0.05},
+                   enrichment={"spacy.en": "en_core_web_md-3.8.0"})
+    source = to_source(doc) | {"doc": json.loads(doc.to_json())}
+    index.client.index(index=index.write_alias, id=doc.id, document=source, refresh=True)
+    raw = index.client.get(index=index.read_alias, id=doc.id)["_source"]["doc"]
+    assert "method:drugs.container_importation" not in raw["relevance_explanation"]  # expanded
+    assert index.get(doc.id) == doc
+    assert [hit.document for hit in index.search("cocaine").hits] == [doc]
+
+
+def test_a_hit_without_a_valid_record_is_an_index_error_not_a_crash(index: ElasticIndex) -> None:
+    doc = Document(url="https://e.com/bad", source=SRC, text="cocaine")
+    broken = to_source(doc) | {"doc": {"json": '{"url": 7}'}}
+    index.client.index(index=index.write_alias, id=doc.id, document=broken, refresh=True)
+    with pytest.raises(IndexBackendError, match="not a valid record.*osintel reindex"):
+        index.search("cocaine")

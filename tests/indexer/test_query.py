@@ -100,6 +100,18 @@ def test_open_ended_and_comparison_ranges() -> None:
     assert parse_query("relevance:>0.5") == Range("relevance", 0.5, None, False, True)
 
 
+def test_negative_range_bounds_are_numbers() -> None:
+    assert parse_query("relevance:[-1 TO 1]") == Range("relevance", -1.0, 1.0)
+    assert parse_query('relevance:{-"0.5" TO -0.25]') == Range("relevance", -0.5, -0.25, False, True)
+
+
+def test_words_up_to_the_index_limit_are_kept_whole() -> None:
+    eth = "0x52908400098527886E0F7030069857D2E4169EE7"
+    assert parse_query(eth) == Term(None, eth)
+    assert parse_query("x" * 255) == Term(None, "x" * 255)
+    assert parse_query(f'"to {eth} wallet"') == Phrase(None, f"to {eth} wallet")
+
+
 def test_a_single_date_means_that_day() -> None:
     assert parse_query("published:2024-03-01") == Range(
         "published", utc(2024, 3, 1), utc(2024, 3, 2), True, False
@@ -275,6 +287,12 @@ def test_check_query_accepts_parsed_queries() -> None:
         ("cocaine", "not a query node"),
         (Term(None, 42), "must be a string"),  # type: ignore[arg-type]
         (Phrase("text", "x " * 1001), "longer than 2000 characters"),
+        (Term(None, "x" * 256), "longer than the 255 bytes"),
+        (Phrase("title", f"sent to {'é' * 128} wallet"), "longer than the 255 bytes"),
+        (Prefix("text", "county-lin"), "wildcard ends one word"),
+        (Range("relevance", float("nan"), None), "finite number"),
+        (Range("relevance", None, float("inf")), "finite number"),
+        (Range("published", utc(1, 1, 1), None), "dates must lie between"),
         (And(tuple(Term(None, f"w{i}") for i in range(201))), "201 clauses; the limit is 200"),
     ],
 )
