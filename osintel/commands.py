@@ -252,19 +252,27 @@ def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
 
 
 def search(
-    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "relevance",
-    facets: tuple[str, ...] = (),
+    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "best_match",
+    facets: tuple[str, ...] = (), collapse: bool = True,
 ) -> dict[str, Any]:
-    """Run an analyst query; returns ``{"total", "hits": [document fields + score + snippet]}``."""
+    """Run an analyst query; returns ``{"total", "stories", "stories_exact", "hits": [document
+    fields + score + snippet + display_title + copies]}``.
+
+    With ``collapse`` (the default) each hit stands for one story and ``copies`` counts its
+    matching near-duplicates (``offset`` counts stories); ``stories`` is ``None`` without it.
+    """
     index = open_index(settings)
     try:
-        result = index.search(query, limit=limit, offset=offset, sort=sort, facets=facets)
+        result = index.search(query, limit=limit, offset=offset, sort=sort, facets=facets, collapse=collapse)
     finally:
         index.close()
     out: dict[str, Any] = {
         "total": result.total,
+        "stories": result.stories,
+        "stories_exact": result.stories_exact,
         "hits": [
-            {**hit.document.model_dump(mode="json"), "score": hit.score, "snippet": hit.snippet}
+            {**hit.document.model_dump(mode="json"), "score": hit.score, "snippet": hit.snippet,
+             "display_title": hit.document.display_title(), "copies": hit.copies}
             for hit in result.hits
         ],
     }
