@@ -224,7 +224,7 @@ class TantivyIndex:
         if cursor is not None and offset:
             raise QueryError("pass either offset or cursor, not both")
         limit = min(limit, self.max_page_size)
-        if cursor is None and offset + limit > MAX_RESULT_WINDOW:
+        if cursor is None and not collapse and offset + limit > MAX_RESULT_WINDOW:
             raise QueryError(
                 f"cannot page beyond hit {MAX_RESULT_WINDOW} with offset; use the cursor "
                 "(next_cursor) to page deeper"

@@ -76,9 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--sort", choices=["best_match", "relevance_score", "-published", "published", "relevance"],
+    p.add_argument("--sort", choices=["best_match", "relevance_score", "newest", "oldest", "-published", "published",
+                                      "relevance"],
                    default="best_match", help="best_match: full-text score (old name: relevance); "
-                   "relevance_score: assessed relevance, highest first; -published: newest first")
+                   "relevance_score: assessed relevance, highest first; newest (= -published) or oldest first")
     p.add_argument("--all-copies", action="store_true",
                    help="list every near-duplicate copy (default: one line per story, with its copies counted)")
     p.add_argument("--json", action="store_true")
@@ -249,7 +250,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{'':<24} {flag['severity']}: {flag['code']}: {flag['message']}")
         return 0
     if cmd == "search":
-        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
+        sort = {"newest": "-published", "oldest": "published"}.get(args.sort, args.sort)
+        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=sort,
                                  collapse=not args.all_copies)
         if args.json:
             _print_json(result)

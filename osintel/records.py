@@ -307,10 +307,10 @@ class Document(_Model):
         if not words:
             return self.url
         lead = " ".join(words[:max_words])
+        cut = len(words) > max_words
         if len(lead) > DISPLAY_TITLE_CHARS:
-            lead = lead[:DISPLAY_TITLE_CHARS].rsplit(" ", 1)[0] or lead[:DISPLAY_TITLE_CHARS]
-            return lead + "…"
-        return lead + ("…" if len(words) > max_words else "")
+            lead, cut = lead[:DISPLAY_TITLE_CHARS].rsplit(" ", 1)[0] or lead[:DISPLAY_TITLE_CHARS], True
+        return lead.rstrip(",;:–—-") + "…" if cut else lead
 
     def to_json(self) -> str:
         """Serialise to compact JSON (the form stored in the control store and JSON lines)."""
