@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
+from osintel.errors import QueryError
 from osintel.records import Document
 
-#: The orderings :meth:`Index.search` accepts.
-SortOrder: TypeAlias = Literal["relevance", "published", "-published"]
-SORT_ORDERS: tuple[str, ...] = ("relevance", "published", "-published")
+#: The orderings :meth:`Index.search` accepts: ``best_match`` (the engine's full-text score,
+#: BM25), ``relevance_score`` (the enrichment's relevance assessment, highest first),
+#: ``-published`` (newest first) and ``published`` (oldest first). ``relevance`` is the old name
+#: of ``best_match`` and still accepted (:data:`SORT_ALIASES`).
+SortOrder: TypeAlias = Literal["best_match", "relevance_score", "-published", "published", "relevance"]
+SORT_ORDERS: tuple[str, ...] = ("best_match", "relevance_score", "-published", "published")
+SORT_ALIASES: dict[str, str] = {"relevance": "best_match"}
 
 #: Fields that :meth:`Index.search` can count values of (``facets=``). ``entity:<LABEL>`` (for
 #: example ``entity:PERSON``) counts the normalised values of that entity label.
@@ -31,6 +36,14 @@ FACET_FIELDS: tuple[str, ...] = (
 ENTITY_FACET_PREFIX = "entity:"
 #: Buckets :meth:`Index.search` can build a date histogram of ``published_at`` in (``histogram=``).
 HISTOGRAM_INTERVALS: tuple[str, ...] = ("day", "week", "month")
+
+
+def canonical_sort(sort: str) -> str:
+    """The canonical name of ``sort`` (aliases resolved); :class:`QueryError` if unknown."""
+    name = SORT_ALIASES.get(sort, sort)
+    if name not in SORT_ORDERS:
+        raise QueryError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_ORDERS)}")
+    return name
 
 
 # --- query AST ------------------------------------------------------------------------------
@@ -139,14 +152,17 @@ class Hit:
     """One search hit.
 
     ``snippet`` is HTML: the crawled text is escaped and matched terms are wrapped in ``<b>``, so
-    it is safe to insert into a page as-is. ``score`` is the BM25 score when sorted by relevance
-    and ``0.0`` when sorted by date.
+    it is safe to insert into a page as-is. ``score`` is the BM25 score when sorted by best match
+    and ``0.0`` when sorted by date or relevance score. ``copies`` is, when the search collapsed
+    copies, how many matching documents tell this hit's story (itself included; list them with
+    ``cluster:<story id>``), else 1.
     """
 
     id: str
     score: float
     snippet: str
     document: Document
+    copies: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,10 @@ class SearchResult:
     ``next_cursor`` is an opaque string to pass as ``cursor=`` for the page after this one
     (``None`` on the last page). ``histogram`` is ``[(bucket start as ISO date, count), ...]``
     in date order when ``histogram=`` was asked for (empty buckets included).
+
+    ``total``, facets and histogram count matching documents. When the search collapsed copies,
+    ``stories`` is the number of distinct stories among them (``None`` otherwise), exact when
+    ``stories_exact``, else the engine's estimate (HyperLogLog, within a few per cent).
     """
 
     total: int
@@ -163,6 +183,8 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     next_cursor: str | None = None
     histogram: list[tuple[str, int]] = field(default_factory=list)
+    stories: int | None = None
+    stories_exact: bool = False
 
 
 # --- the protocol ---------------------------------------------------------------------------
@@ -198,11 +220,12 @@ class Index(Protocol):
         *,
         limit: int = 10,
         offset: int = 0,
-        sort: SortOrder = "relevance",
+        sort: SortOrder = "best_match",
         facets: Sequence[str] = (),
         facet_size: int = 20,
         cursor: str | None = None,
         histogram: str | None = None,
+        collapse: bool = False,
     ) -> SearchResult:
         """Run an analyst query (string or parsed AST) and return one page of hits.
 
@@ -211,6 +234,12 @@ class Index(Protocol):
         ``next_cursor``, same query and sort) continues after that page, deep-paging without
         ``offset``'s window limit (``search_after``). ``histogram`` (one of
         :data:`HISTOGRAM_INTERVALS`) counts matches per bucket of ``published_at``.
+
+        ``collapse`` lists each story once (near-duplicate copies share a story, see
+        :attr:`~osintel.records.Document.story_id`): its first copy in the sort order stands for
+        it, with :attr:`Hit.copies`, and :attr:`SearchResult.stories` counts the stories.
+        ``offset`` and the cursor then count stories, and paging stops at the result window
+        (10,000 stories), as Elasticsearch's ``collapse`` does.
 
         Raises :class:`~osintel.errors.QueryError` for a malformed query, unknown facet, bad
         cursor or interval.

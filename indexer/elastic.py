@@ -352,11 +352,12 @@ class ElasticIndex:
         *,
         limit: int = 10,
         offset: int = 0,
-        sort: SortOrder = "relevance",
+        sort: SortOrder = "best_match",
         facets: Sequence[str] = (),
         facet_size: int = 20,
         cursor: str | None = None,
         histogram: str | None = None,
+        collapse: bool = False,
     ) -> SearchResult:
         """Search with the analyst query language (see :mod:`indexer.query`); the same
         arguments and results as :meth:`indexer.tantivy_index.TantivyIndex.search`."""
@@ -372,5 +373,6 @@ class ElasticIndex:
             max_page_size=self.max_page_size,
             phone_region=self.phone_region,
             timeout_s=self.options.search_timeout,
+            collapse=collapse,
         )
         return self._guard(lambda: run_search(self.client, self.read_alias, request), "search")

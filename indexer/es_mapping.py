@@ -15,6 +15,9 @@ same on both backends:
   ``entity:"X" AND method:Y`` therefore means "this document has both", as in tantivy;
   ``entity_facet`` holds one ``LABEL|value`` per entity (its normalised value) for the
   ``entity:<LABEL>`` facets;
+- ``cluster`` (a keyword field like the others) is the story id that ``collapse`` groups copies
+  by; ``sort_rel`` (``long``) is the relevance as minus its millionths, the key the
+  ``relevance_score`` order sorts on, as in tantivy;
 - ``published``/``collected`` are ``date``; ``relevance`` is ``double``; ``places`` holds one
   nested object per geocoded location (``point`` is a ``geo_point``), so ``near:``/``bbox:``
   need one location to match, as in tantivy;
@@ -38,15 +41,18 @@ from pydantic import ValidationError
 from indexer.analysis import MAX_WORD_BYTES
 from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
 # One definition of "the facet value of an entity" for both backends.
-from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values
+from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values, relevance_key
 from indexer.search_common import keyword_values as _keyword_values
 from osintel.errors import IndexBackendError
 from osintel.records import Document
 
 #: Version of the index layout; part of the concrete index name (``<prefix>-documents-v<N>``).
 #: 2: ``crimetype`` (crime types and their groups). 3: words up to 255 characters are indexed
-#: (version 2 dropped those of 40 or more: an ETH address could not be found as a word).
+#: (version 2 dropped those of 40 or more: an ETH address could not be found as a word), and
+#: ``cluster`` (story id) and ``sort_rel``.
 MAPPING_VERSION = 3
+#: The ``relevance_score`` sort key (see :func:`indexer.search_common.relevance_key`).
+SORT_REL = "sort_rel"
 TEXT_ANALYZER = "osintel_text"
 #: The nested field of geocoded locations (``places.point`` is the ``geo_point``).
 PLACES = "places"
@@ -100,6 +106,7 @@ def index_body(*, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
         "published": {"type": "date"},
         "collected": {"type": "date"},
         "relevance": {"type": "double"},
+        SORT_REL: {"type": "long"},
         # Nested, one object per geocoded location: a geo query must match one location, not
         # any point of an array (osmem-server checks only the last point of a geo_point array).
         PLACES: {
@@ -152,6 +159,7 @@ def to_source(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> dic
     if doc.published_at is not None:
         source["published"] = doc.published_at.isoformat()
     source["relevance"] = float(doc.relevance)
+    source[SORT_REL] = relevance_key(doc.relevance)
     places = [
         {
             "point": {"lat": loc.lat, "lon": loc.lon},

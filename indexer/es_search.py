@@ -1,9 +1,10 @@
 """One search on Elasticsearch/OpenSearch: validate the arguments, build the request body, read
 the response into a :class:`~indexer.base.SearchResult`.
 
-- sort: ``published`` (undated last either way) then ``id``; relevance: ``_score`` then ``id``,
-  or ``id`` alone when the query has no full-text clause (every score is equal). Every hit has a
-  unique sort key, so cursors neither skip nor repeat hits;
+- sort: ``published`` (undated last either way) then ``id``; ``relevance_score``: ``sort_rel``
+  then ``id``; best match: ``_score`` then ``id``, or ``id`` alone when the query has no
+  full-text clause (every score is equal). Every hit has a unique sort key, so cursors neither
+  skip nor repeat hits;
 - cursor: base64 JSON of a fingerprint of (query, sort) and the ``search_after`` values of the
   last hit; for scored relevance orders the depth instead (``from``), because a BM25 score that
   went through JSON may not equal the engine's own (osmem-server compares in float64 what it
@@ -11,6 +12,11 @@ the response into a :class:`~indexer.base.SearchResult`.
   capped at :data:`MAX_RESULT_WINDOW`, like tantivy's re-collecting relevance pages;
 - facets: ``terms`` aggregations (``entity:<LABEL>`` counts the ``LABEL|value`` terms of
   ``entity_facet``, with the label stripped); histogram: ``date_histogram`` of ``published``;
+- collapse: the engine's ``collapse`` on ``cluster`` (the top hit of each story in the sort
+  order, as tantivy picks it), with an ``inner_hits`` of size 0 whose total is the story's
+  number of matching copies, and a ``cardinality`` aggregation estimating the stories.
+  Elasticsearch refuses ``search_after`` with ``collapse`` on another field, so collapsed
+  listings page by ``from`` (stories served), up to the same window;
 - snippets: the ``html`` encoder escapes the crawled text and wraps matches in ``<b>``; without a
   match, the escaped leading text, as the embedded backend does.
 """
@@ -33,17 +39,24 @@ from indexer.base import (
     ENTITY_FACET_PREFIX,
     FACET_FIELDS,
     HISTOGRAM_INTERVALS,
-    SORT_ORDERS,
     Hit,
     Node,
     SearchResult,
     SortOrder,
+    canonical_sort,
 )
 from indexer.es_mapping import ENTITY_FACET_FIELD, from_source
 from indexer.es_query import EsCompiler
 from indexer.query import DEFAULT_PHONE_REGION, check_query, parse_query
-# One definition of "the listing a cursor belongs to" and of "hits can differ in score".
-from indexer.tantivy_paging import fingerprint, is_scored
+# One definition of "the listing a cursor belongs to", of the orders and of collapse paging.
+from indexer.search_common import (
+    CLUSTER_FIELD,
+    check_story_window,
+    decode_story_cursor,
+    encode_story_cursor,
+    fingerprint,
+    mode_for,
+)
 from osintel.errors import IndexBackendError, QueryError
 
 logger = logging.getLogger(__name__)
@@ -62,7 +75,11 @@ _SORTS: dict[str, list[dict[str, Any]]] = {
     "id": [{"id": {"order": "asc"}}],
     "up": [{"published": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
     "down": [{"published": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+    "rel": [{"sort_rel": {"order": "asc"}}, {"id": {"order": "asc"}}],
 }
+#: Counts below it are near-exact in the engine's HyperLogLog++ (Elasticsearch's maximum).
+_STORIES_PRECISION = 40_000
+_COPIES = "copies"
 
 
 @dataclass(frozen=True)
@@ -75,12 +92,9 @@ class Cursor:
 
 
 def mode_of(node: Node, sort: str) -> str:
-    """``up``/``down`` (dates), ``score`` (BM25 then id) or ``id`` (filters only: equal scores)."""
-    if sort == "published":
-        return "up"
-    if sort == "-published":
-        return "down"
-    return "score" if is_scored(node) else "id"
+    """``up``/``down`` (dates), ``rel`` (relevance score), ``score`` (BM25 then id) or ``id``
+    (filters only: equal scores)."""
+    return mode_for(node, sort)
 
 
 def encode_cursor(print_: str, mode: str, cursor: Cursor) -> str:
@@ -150,6 +164,7 @@ class SearchRequest:
     depth: int
     facets: tuple[str, ...]
     histogram: str | None
+    collapse: bool = False
 
     @classmethod
     def build(
@@ -166,12 +181,12 @@ class SearchRequest:
         max_page_size: int,
         phone_region: str = DEFAULT_PHONE_REGION,
         timeout_s: float = 10.0,
+        collapse: bool = False,
     ) -> SearchRequest:
         """Validate every argument as the embedded backend does, then build the body."""
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
-        if sort not in SORT_ORDERS:
-            raise QueryError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_ORDERS)}")
+        sort = canonical_sort(sort)  # type: ignore[assignment]
         if facet_size < 1:
             raise QueryError("facet_size must be at least 1")
         if histogram is not None and histogram not in HISTOGRAM_INTERVALS:
@@ -184,8 +199,13 @@ class SearchRequest:
         limit = min(limit, max_page_size)
         node = parse_query(query, phone_region=phone_region) if isinstance(query, str) else check_query(query)
         mode = mode_of(node, sort)
-        print_ = fingerprint(node, sort)
-        position = decode_cursor(cursor, print_, mode) if cursor is not None else Cursor(depth=offset)
+        print_ = fingerprint(node, sort, collapse=collapse)
+        if collapse:
+            stories = decode_story_cursor(cursor, print_) if cursor is not None else offset
+            check_story_window(stories, limit)
+            position = Cursor(depth=stories)
+        else:
+            position = decode_cursor(cursor, print_, mode) if cursor is not None else Cursor(depth=offset)
         # BM25 scores cannot be continued after exactly (engines round them in JSON), so scored
         # relevance pages go by depth; every other order continues with search_after.
         depth = position.depth if position.after is None else 0
@@ -200,7 +220,7 @@ class SearchRequest:
             "size": limit + 1 if limit else 0,
             "sort": _SORTS[mode],
             "track_total_hits": True,
-            "track_scores": sort == "relevance",
+            "track_scores": sort == "best_match",
             "timeout": f"{max(timeout_s, 0.001):g}s",
         }
         if position.after is not None:
@@ -223,9 +243,13 @@ class SearchRequest:
                     "format": "yyyy-MM-dd",
                 }
             }
+        if collapse:
+            # Size 0: only the total, i.e. how many matching copies the story has.
+            body["collapse"] = {"field": CLUSTER_FIELD, "inner_hits": {"name": _COPIES, "size": 0}}
+            aggs["stories"] = {"cardinality": {"field": CLUSTER_FIELD, "precision_threshold": _STORIES_PRECISION}}
         if aggs:
             body["aggs"] = aggs
-        return cls(body, limit, sort, mode, print_, depth, tuple(facets), histogram)
+        return cls(body, limit, sort, mode, print_, depth, tuple(facets), histogram, collapse)
 
 
 def run_search(client: Elasticsearch, index: str, request: SearchRequest) -> SearchResult:
@@ -235,9 +259,12 @@ def run_search(client: Elasticsearch, index: str, request: SearchRequest) -> Sea
         logger.warning("search timed out on the cluster", extra={"es_index": index})
         raise IndexBackendError("the search timed out on the cluster; narrow the query")
     raw_hits = response["hits"]["hits"]
-    hits = [_hit(h, relevance=request.sort == "relevance") for h in raw_hits[: request.limit]]
+    hits = [_hit(h, relevance=request.sort == "best_match") for h in raw_hits[: request.limit]]
+    more = len(raw_hits) > request.limit
     next_cursor = None
-    if len(raw_hits) > request.limit and request.limit:
+    if more and request.limit and request.collapse:
+        next_cursor = encode_story_cursor(request.print_, request.depth + request.limit)
+    elif more and request.limit:
         if request.mode == "score":
             position = Cursor(depth=request.depth + request.limit)
         else:
@@ -252,12 +279,23 @@ def run_search(client: Elasticsearch, index: str, request: SearchRequest) -> Sea
             (str(b["key"]).split("|", 1)[1] if strip else str(b["key"])): int(b["doc_count"]) for b in buckets
         }
     histogram = [(str(b["key_as_string"]), int(b["doc_count"])) for b in aggs.get("histogram", {}).get("buckets", [])]
+    total = int(response["hits"]["total"]["value"])
+    stories: int | None = None
+    exact = False
+    if request.collapse:
+        if not more and request.limit and (hits or not request.depth):  # the last page: all listed
+            stories, exact = request.depth + len(hits), True
+        else:
+            seen = request.depth + len(raw_hits)
+            stories = min(max(int(aggs["stories"]["value"]), seen), total)
     return SearchResult(
-        total=int(response["hits"]["total"]["value"]),
+        total=total,
         hits=hits,
         facets=facets,
         next_cursor=next_cursor,
         histogram=histogram,
+        stories=stories,
+        stories_exact=exact,
     )
 
 
@@ -270,4 +308,5 @@ def _hit(raw: dict[str, Any], *, relevance: bool) -> Hit:
         text = document.text
         snippet = html.escape(text[:SNIPPET_CHARS]) + ("…" if len(text) > SNIPPET_CHARS else "")
     score = float(raw.get("_score") or 0.0) if relevance else 0.0
-    return Hit(document.id, score, snippet, document)
+    copies = raw.get("inner_hits", {}).get(_COPIES, {}).get("hits", {}).get("total", {}).get("value", 1)
+    return Hit(document.id, score, snippet, document, max(int(copies), 1))

@@ -120,6 +120,7 @@ _SPECS: tuple[FieldSpec, ...] = (
     FieldSpec("grading", "keyword", "3x5x2 grading code, e.g. 2BP"),
     FieldSpec("handling", "keyword", "handling code P or C"),
     FieldSpec("id", "keyword", "document id (32 hex digits)"),
+    FieldSpec("cluster", "keyword", "story id shared by near-duplicate copies: cluster:<id> lists every copy"),
     FieldSpec("near", "geo", 'a location within a distance: near:"51.51,-0.13,25km"'),
     FieldSpec("bbox", "geo", 'a location inside a box: bbox:"north,west,south,east"'),
 )

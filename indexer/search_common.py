@@ -4,24 +4,42 @@ Backends import these so that the same query sorts, pages and counts the same wa
 engine answers it (the contract suite checks that they do):
 
 - :func:`mode_for`: ``published``/``-published`` order by ``(time, id)`` with undated documents
-  last; ``relevance`` orders by ``(-score, id)`` when the query has a scored (full-text) clause
-  (:func:`is_scored`), else by id alone (every score is equal);
+  last; ``relevance_score`` by ``(-relevance, id)`` (:func:`relevance_key`); ``best_match``
+  orders by ``(-score, id)`` when the query has a scored (full-text) clause (:func:`is_scored`),
+  else by id alone (every score is equal);
 - :func:`fingerprint`: what a cursor is bound to, so one from another query or sort is refused;
-- :func:`entity_facet_values`: the ``LABEL|value`` terms that the ``entity:<LABEL>`` facets count.
+- :func:`entity_facet_values`: the ``LABEL|value`` terms that the ``entity:<LABEL>`` facets count;
+- collapsed listings (one hit per story, ``cluster`` = :attr:`Document.story_id`) page by the
+  number of stories served: :func:`encode_story_cursor` / :func:`decode_story_cursor`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Literal
 
-from indexer.base import And, Node, Or, Phrase, Term
+from indexer.base import And, Node, Or, Phrase, Term, canonical_sort
 from indexer.query import DEFAULT_PHONE_REGION, FIELDS, normalize, normalize_entity_value
+from osintel.errors import QueryError
 from osintel.records import Document
 
-#: ``score``: (-score, id); ``id``: id; ``up``: (published, id); ``down``: (-published, id).
-Mode = Literal["score", "id", "up", "down"]
+#: ``score``: (-score, id); ``id``: id; ``up``: (published, id); ``down``: (-published, id);
+#: ``rel``: (-relevance, id).
+Mode = Literal["score", "id", "up", "down", "rel"]
+
+#: Keyword field holding each document's story (:attr:`Document.story_id`): what collapse groups
+#: by, and what ``cluster:<id>`` finds (every copy of one story).
+CLUSTER_FIELD = "cluster"
+#: Relevance is sorted on as an integer of millionths (:func:`relevance_key`) on every backend.
+RELEVANCE_SCALE = 1_000_000
+#: Deepest story (offset + limit) a collapsed search may reach, on every backend.
+MAX_STORY_WINDOW = 10_000
+_MAX_CURSOR_LENGTH = 1024
+_STORY_CURSOR_VERSION = 1
 
 #: Index field of ``LABEL|value`` terms, one per entity (see :func:`entity_facet_values`).
 ENTITY_FACET_FIELD = "entity_facet"
@@ -40,6 +58,7 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "place",
     "grading",
     "handling",
+    CLUSTER_FIELD,
 )
 
 
@@ -51,6 +70,7 @@ def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> di
     """
     values: dict[str, set[str]] = {name: set() for name in KEYWORD_FIELDS}
     values["source"].add(normalize("source", doc.source.id))
+    values[CLUSTER_FIELD].add(normalize(CLUSTER_FIELD, doc.story_id))
     if doc.language:
         values["language"].add(normalize("language", doc.language))
     for author in (doc.author, doc.author_handle):
@@ -95,17 +115,62 @@ def is_scored(node: Node) -> bool:
 
 
 def mode_for(node: Node, sort: str) -> Mode:
-    """The total order used for ``sort`` on ``node``."""
+    """The total order used for ``sort`` (a name of :data:`~indexer.base.SORT_ORDERS` or an
+    alias) on ``node``."""
+    sort = canonical_sort(sort)
     if sort == "published":
         return "up"
     if sort == "-published":
         return "down"
+    if sort == "relevance_score":
+        return "rel"
     return "score" if is_scored(node) else "id"
 
 
-def fingerprint(node: Node, sort: str) -> str:
-    """Identifies (query, sort): a cursor only continues the listing it came from."""
-    return hashlib.sha256(f"{sort}\x00{node!r}".encode()).hexdigest()[:24]
+def fingerprint(node: Node, sort: str, *, collapse: bool = False) -> str:
+    """Identifies (query, sort, collapsed or not): a cursor only continues the listing it came
+    from. Aliases of one sort share a fingerprint."""
+    listing = f"{canonical_sort(sort)}{'|collapse' if collapse else ''}"
+    return hashlib.sha256(f"{listing}\x00{node!r}".encode()).hexdigest()[:24]
+
+
+def relevance_key(relevance: float) -> int:
+    """The ascending sort key of a relevance score: minus its millionths (highest first)."""
+    return -min(round(max(relevance, 0.0) * RELEVANCE_SCALE), 2**62)
+
+
+def check_story_window(depth: int, limit: int) -> None:
+    """Refuse a collapsed page past :data:`MAX_STORY_WINDOW` stories."""
+    if depth + limit > MAX_STORY_WINDOW:
+        raise QueryError(
+            f"cannot page beyond story {MAX_STORY_WINDOW} with copies collapsed; narrow the query, "
+            "or list every copy (collapse=false, --all-copies) and page with the cursor"
+        )
+
+
+def encode_story_cursor(print_: str, depth: int) -> str:
+    """The cursor of a collapsed listing ``print_``: the number of stories served so far."""
+    raw = json.dumps({"v": _STORY_CURSOR_VERSION, "q": print_, "s": depth}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_story_cursor(text: str, print_: str) -> int:
+    """The stories served before ``text`` (a cursor of the collapsed listing ``print_``)."""
+    bad = QueryError("invalid cursor: pass next_cursor from a previous result unchanged")
+    if not isinstance(text, str) or not text or len(text) > _MAX_CURSOR_LENGTH:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(data, dict) or data.get("v") != _STORY_CURSOR_VERSION:
+        raise bad
+    if data.get("q") != print_:
+        raise QueryError("the cursor belongs to a different query or sort order (or collapse setting)")
+    depth = data.get("s")
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 0 <= depth <= MAX_STORY_WINDOW:
+        raise bad
+    return depth
 
 
 def entity_facet_values(

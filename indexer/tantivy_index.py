@@ -18,11 +18,18 @@ from types import TracebackType
 
 import tantivy
 
-from indexer.base import SORT_ORDERS, Hit, Node, SearchResult, SortOrder
+from indexer.base import Hit, Node, SearchResult, SortOrder, canonical_sort
 from indexer.query import DEFAULT_PHONE_REGION, check_query, parse_query
+from indexer.search_common import (
+    check_story_window,
+    decode_story_cursor,
+    encode_story_cursor,
+    fingerprint,
+    mode_for,
+)
+from indexer.tantivy_collapse import collapsed_page, count_copies, estimate_stories
 from indexer.tantivy_facets import aggregate, check_facets, check_interval
 from indexer.tantivy_geo import resolve_geo
-from indexer.search_common import fingerprint, mode_for
 from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
 from indexer.tantivy_query import TantivyCompiler
 from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, text_analyzer, to_tantivy
@@ -192,30 +199,32 @@ class TantivyIndex:
         *,
         limit: int = 10,
         offset: int = 0,
-        sort: SortOrder = "relevance",
+        sort: SortOrder = "best_match",
         facets: Sequence[str] = (),
         facet_size: int = 20,
         cursor: str | None = None,
         histogram: str | None = None,
+        collapse: bool = False,
     ) -> SearchResult:
         """Search with the analyst query language; see :mod:`indexer.query` and
         :meth:`indexer.base.Index.search`.
 
-        ``sort``: ``relevance`` (BM25), ``-published`` (newest first) or ``published`` (oldest
-        first); undated documents come last either way, and ties are broken on the id (see
-        :mod:`indexer.tantivy_paging`). ``limit`` is clamped to ``max_page_size``; ``limit=0``
-        returns only the total, facets and histogram.
+        ``sort``: ``best_match`` (BM25; alias ``relevance``), ``relevance_score`` (the
+        enrichment's relevance, highest first), ``-published`` (newest first) or ``published``
+        (oldest first); undated documents come last either way, and ties are broken on the id
+        (see :mod:`indexer.tantivy_paging`). ``collapse``: one hit per story
+        (:mod:`indexer.tantivy_collapse`). ``limit`` is clamped to ``max_page_size``;
+        ``limit=0`` returns only the total, facets and histogram.
         """
         if limit < 0 or offset < 0:
             raise QueryError("limit and offset must not be negative")
-        if sort not in SORT_ORDERS:
-            raise QueryError(f"unknown sort {sort!r}; expected one of {', '.join(SORT_ORDERS)}")
+        sort = canonical_sort(sort)  # type: ignore[assignment]
         facet_names = check_facets(facets, facet_size)
         check_interval(histogram)
         if cursor is not None and offset:
             raise QueryError("pass either offset or cursor, not both")
         limit = min(limit, self.max_page_size)
-        if cursor is None and offset + limit > MAX_RESULT_WINDOW:
+        if cursor is None and not collapse and offset + limit > MAX_RESULT_WINDOW:
             raise QueryError(
                 f"cannot page beyond hit {MAX_RESULT_WINDOW} with offset; use the cursor "
                 "(next_cursor) to page deeper"
@@ -225,19 +234,31 @@ class TantivyIndex:
         else:
             node = check_query(query)
         mode = mode_for(node, sort)
-        print_ = fingerprint(node, sort)
-        after = decode_cursor(cursor, print_, mode) if cursor is not None else None
+        print_ = fingerprint(node, sort, collapse=collapse)
+        after = None
+        if collapse:
+            offset = decode_story_cursor(cursor, print_) if cursor is not None else offset
+            check_story_window(offset, limit)
+        elif cursor is not None:
+            after = decode_cursor(cursor, print_, mode)
 
         searcher = self._searcher()
         compiled = self._compiler.compile(resolve_geo(searcher, self._compiler, node))
         pager = Pager(searcher, self._schema, compiled, mode)
-        rows, more = pager.page(after=after, skip=offset, take=limit) if limit else ([], False)
-        total = pager.total
-        if total is None:  # a cursor page counted only what follows the cursor
-            try:
-                total = int(searcher.search(compiled, 1, count=True).count or 0)
-            except ValueError as exc:
-                raise IndexBackendError(f"search failed: {exc}") from exc
+        copies: list[int] | None = None
+        stories: int | None = None
+        if collapse:
+            total = self._count(searcher, compiled)
+            page = collapsed_page(pager, searcher, total=total, skip=offset, take=limit)
+            rows, more, copies, stories = page.rows, page.more, page.copies, page.stories
+            stories_exact = stories is not None
+            if stories is None:
+                stories = estimate_stories(searcher, compiled, floor=page.seen, total=total)
+        else:
+            rows, more = pager.page(after=after, skip=offset, take=limit) if limit else ([], False)
+            # A cursor page counted only what follows the cursor.
+            total = pager.total if pager.total is not None else self._count(searcher, compiled)
+            stories_exact = False
 
         hits: list[Hit] = []
         if rows:
@@ -250,10 +271,18 @@ class TantivyIndex:
                 score = row.score if mode == "score" else (1.0 if mode == "id" else 0.0)
                 snippet = self._snippet(snippets, stored, document)
                 hits.append(Hit(document.id, score, snippet, document))
+        if collapse and hits:
+            if copies is None:
+                stories_of = [hit.document.story_id for hit in hits]
+                copies = count_copies(searcher, self._schema, compiled, stories_of)
+            hits = [Hit(h.id, h.score, h.snippet, h.document, n) for h, n in zip(hits, copies)]
         next_cursor = None
         if more and rows:
             depth = (after.depth if after else offset) + len(rows)
-            next_cursor = encode_cursor(print_, pager.cursor_after(rows[-1], depth))
+            if collapse:
+                next_cursor = encode_story_cursor(print_, depth)
+            else:
+                next_cursor = encode_cursor(print_, pager.cursor_after(rows[-1], depth))
         facet_counts, buckets = aggregate(
             searcher, compiled, facet_names, facet_size=facet_size, interval=histogram
         )
@@ -263,7 +292,16 @@ class TantivyIndex:
             facets=facet_counts,
             next_cursor=next_cursor,
             histogram=buckets,
+            stories=stories,
+            stories_exact=stories_exact,
         )
+
+    @staticmethod
+    def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+        try:
+            return int(searcher.search(query, 1, count=True).count or 0)
+        except ValueError as exc:
+            raise IndexBackendError(f"search failed: {exc}") from exc
 
     @staticmethod
     def _snippet(

@@ -5,8 +5,9 @@ splits or repeats a group of equal keys:
 
 - ``published`` / ``-published``: ``(time, id)`` on the ``sort_up``/``sort_down`` fast fields
   (undated documents last in both);
-- ``relevance`` with scored (full-text) clauses: ``(-score, id)``;
-- ``relevance`` with filters only (every score is equal): ``(id)``.
+- ``relevance_score``: ``(-relevance, id)`` on the ``sort_rel`` fast field;
+- ``best_match`` with scored (full-text) clauses: ``(-score, id)``;
+- ``best_match`` with filters only (every score is equal): ``(id)``.
 
 Tantivy orders by one key and breaks ties arbitrarily, so the pager fetches the page plus the
 whole group of documents that share the boundary key (ordered by
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 import tantivy
 
 from indexer.search_common import Mode, fingerprint, is_scored, mode_for
-from indexer.tantivy_schema import ID_KEY, SORT_DOWN, SORT_UP
+from indexer.tantivy_schema import ID_KEY, SORT_DOWN, SORT_REL, SORT_UP
 from osintel.errors import IndexBackendError, QueryError
 
 # fingerprint, is_scored and mode_for live in search_common; re-exported for existing imports.
@@ -54,11 +55,12 @@ _CURSOR_VERSION = 1
 _UNCHANGED = "invalid cursor: pass next_cursor from a previous result unchanged"
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
-_FIELD_OF_MODE = {"id": ID_KEY, "up": SORT_UP, "down": SORT_DOWN}
+_FIELD_OF_MODE = {"id": ID_KEY, "up": SORT_UP, "down": SORT_DOWN, "rel": SORT_REL}
 _TYPE_OF_FIELD = {
     ID_KEY: tantivy.FieldType.Unsigned,
     SORT_UP: tantivy.FieldType.Integer,
     SORT_DOWN: tantivy.FieldType.Integer,
+    SORT_REL: tantivy.FieldType.Integer,
 }
 
 

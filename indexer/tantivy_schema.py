@@ -15,7 +15,13 @@ import tantivy
 
 from indexer.analysis import MAX_WORD_BYTES
 from indexer.query import DEFAULT_PHONE_REGION, normalize_entity_value
-from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values, keyword_values
+from indexer.search_common import (
+    ENTITY_FACET_FIELD,
+    KEYWORD_FIELDS,
+    entity_facet_values,
+    keyword_values,
+    relevance_key,
+)
 from osintel.records import Document
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -49,6 +55,11 @@ ID_HASH = "id_hash"
 #: documents hold the largest value so they come last in both orders.
 SORT_UP, SORT_DOWN = "sort_up", "sort_down"
 UNDATED = 2**63 - 1
+#: Relevance score as minus its millionths (:func:`~indexer.search_common.relevance_key`):
+#: ascending order is highest relevance first.
+SORT_REL = "sort_rel"
+#: A 64-bit hash of the story id (``cluster``): collapse reads it per hit, as a column.
+STORY_KEY = "story_key"
 
 
 def geo_slot_fields(slot: int) -> tuple[str, str]:
@@ -116,6 +127,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_unsigned_field(ID_HASH, indexed=True, fast=True)
     builder.add_integer_field(SORT_UP, indexed=True, fast=True)
     builder.add_integer_field(SORT_DOWN, indexed=True, fast=True)
+    builder.add_integer_field(SORT_REL, indexed=True, fast=True)
+    builder.add_unsigned_field(STORY_KEY, fast=True)
     # The whole record, so hits return full documents without a round trip to the store.
     builder.add_bytes_field("json", stored=True)
     return builder.build()
@@ -155,6 +168,8 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
         out.add_integer(SORT_DOWN, UNDATED)
     out.add_date("collected", doc.collected_at)
     out.add_float("relevance", float(doc.relevance))
+    out.add_integer(SORT_REL, relevance_key(doc.relevance))
+    out.add_unsigned(STORY_KEY, id_hash(doc.story_id))
     out.add_bytes("json", doc.to_json().encode("utf-8"))
     return out
 

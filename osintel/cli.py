@@ -88,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--sort", choices=["relevance", "published", "-published"], default="relevance")
+    p.add_argument("--sort", choices=["best_match", "relevance_score", "newest", "oldest", "-published", "published",
+                                      "relevance"],
+                   default="best_match", help="best_match: full-text score (old name: relevance); "
+                   "relevance_score: assessed relevance, highest first; newest (= -published) or oldest first")
+    p.add_argument("--all-copies", action="store_true",
+                   help="list every near-duplicate copy (default: one line per story, with its copies counted)")
     p.add_argument("--purpose", help="why you are searching; written to the oversight record with your login name")
     p.add_argument("--json", action="store_true")
 
@@ -192,6 +197,21 @@ _ERROR_PREFIX: tuple[tuple[type[OsintelError], str, int], ...] = (
     (IndexBackendError, "search index: ", 1),
     (OsintelError, "", 1),
 )
+
+
+def _print_hits(result: dict[str, Any]) -> None:
+    total, stories = result["total"], result["stories"]
+    if stories is None:
+        print(f"{total} match{'es' if total != 1 else ''}")
+    else:
+        about = "" if result["stories_exact"] else "about "
+        print(f"{total} match{'es' if total != 1 else ''}, {about}{stories} stor{'ies' if stories != 1 else 'y'}"
+              + (" (copies collapsed: --all-copies lists each)" if stories != total else ""))
+    for hit in result["hits"]:
+        methods = ",".join(m["id"] for m in hit["methods"])
+        copies = f"  [{hit['copies']} copies: cluster:{hit['cluster_id'] or hit['id']}]" if hit["copies"] > 1 else ""
+        print(f"{hit['score']:7.2f}  rel {hit['relevance']:.2f}  {hit['id'][:12]}  [{hit['language']}] "
+              f"{hit['display_title']}  {methods}{copies}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -318,15 +338,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"{'':<24} {flag['severity']}: {flag['code']}: {flag['message']}")
         return 0
     if cmd == "search":
-        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=args.sort,
-                                 purpose=args.purpose)
+        sort = {"newest": "-published", "oldest": "published"}.get(args.sort, args.sort)
+        result = commands.search(settings, args.query, limit=args.limit, offset=args.offset, sort=sort,
+                                 collapse=not args.all_copies, purpose=args.purpose)
         if args.json:
             _print_json(result)
         else:
-            print(f"{result['total']} hits")
-            for hit in result["hits"]:
-                methods = ",".join(m["id"] for m in hit["methods"])
-                print(f"{hit['score']:7.2f}  {hit['id'][:12]}  [{hit['language']}] {hit['title']}  {methods}")
+            _print_hits(result)
         return 0
     if cmd == "stats":
         data = commands.stats(settings)

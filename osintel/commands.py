@@ -260,10 +260,14 @@ def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
 
 
 def search(
-    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "relevance",
-    facets: tuple[str, ...] = (), actor: str | None = None, purpose: str | None = None,
+    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "best_match",
+    facets: tuple[str, ...] = (), collapse: bool = True, actor: str | None = None, purpose: str | None = None,
 ) -> dict[str, Any]:
-    """Run an analyst query; returns ``{"total", "hits": [document fields + score + snippet]}``.
+    """Run an analyst query; returns ``{"total", "stories", "stories_exact", "hits": [document
+    fields + score + snippet + display_title + copies]}``.
+
+    With ``collapse`` (the default) each hit stands for one story and ``copies`` counts its
+    matching near-duplicates (``offset`` counts stories); ``stories`` is ``None`` without it.
 
     Like every API search, the consultation is written to the oversight record before anything is
     returned: who (``actor``, by default the operator's login as :func:`osintel.audit.cli_actor`
@@ -272,18 +276,22 @@ def search(
     """
     index = open_index(settings)
     try:
-        result = index.search(query, limit=limit, offset=offset, sort=sort, facets=facets)
+        result = index.search(query, limit=limit, offset=offset, sort=sort, facets=facets, collapse=collapse)
     finally:
         index.close()
     with open_store(settings) as store:
         audit.log_event(store, actor=actor or audit.cli_actor(), action="consultation", purpose=purpose, detail={
-            "kind": "search", "interface": "cli", "q": query, "sort": sort, "offset": offset, "limit": limit,
+            "kind": "search", "interface": "cli", "q": query, "sort": sort, "collapse": collapse, "offset": offset,
+            "limit": limit,
             "total": result.total, "returned": [hit.document.id for hit in result.hits],
         })
     out: dict[str, Any] = {
         "total": result.total,
+        "stories": result.stories,
+        "stories_exact": result.stories_exact,
         "hits": [
-            {**hit.document.model_dump(mode="json"), "score": hit.score, "snippet": hit.snippet}
+            {**hit.document.model_dump(mode="json"), "score": hit.score, "snippet": hit.snippet,
+             "display_title": hit.document.display_title(), "copies": hit.copies}
             for hit in result.hits
         ],
     }

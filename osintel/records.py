@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 _TRACKING_PARAMS = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|ref_src)$", re.I)
 _GRADING_RE = re.compile(r"^\s*([123])\s*([A-Ea-e])\s*([PCpc])\s*$")
+#: How much of an untitled item's text :meth:`Document.display_title` shows: words, characters.
+DISPLAY_TITLE_WORDS = 12
+DISPLAY_TITLE_CHARS = 90
 
 
 def utc(value: datetime) -> datetime:
@@ -288,6 +291,26 @@ class Document(_Model):
     @property
     def is_enriched(self) -> bool:
         return bool(self.enrichment)
+
+    @property
+    def story_id(self) -> str:
+        """The story this document is a copy of: its near-duplicate ``cluster_id`` (the first
+        copy's id), else its own id. Copies of one story share it."""
+        return self.cluster_id or self.duplicate_of or self.id
+
+    def display_title(self, *, max_words: int = DISPLAY_TITLE_WORDS) -> str:
+        """The title, or for an untitled item (most social posts) the first words of its text
+        (``…`` when cut), or its URL when it has neither."""
+        if self.title.strip():
+            return " ".join(self.title.split())
+        words = self.text.split()
+        if not words:
+            return self.url
+        lead = " ".join(words[:max_words])
+        cut = len(words) > max_words
+        if len(lead) > DISPLAY_TITLE_CHARS:
+            lead, cut = lead[:DISPLAY_TITLE_CHARS].rsplit(" ", 1)[0] or lead[:DISPLAY_TITLE_CHARS], True
+        return lead.rstrip(",;:–—-") + "…" if cut else lead
 
     def to_json(self) -> str:
         """Serialise to compact JSON (the form stored in the control store and JSON lines)."""

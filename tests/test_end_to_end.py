@@ -85,7 +85,7 @@ def test_search_json_puts_relevant_items_first_with_snippets(demo_run: dict[str,
     out = _run(["search", "firearms AND method:firearms.converted_blank", "--json", "--limit", "5"], demo_run["data_dir"])
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert set(result) == {"total", "hits"} and result["total"] >= 1
+    assert set(result) == {"total", "stories", "stories_exact", "hits"} and result["total"] >= 1
     for hit in result["hits"]:
         assert {"id", "url", "title", "text", "source", "entities", "methods", "score", "snippet"} <= set(hit)
         assert "firearms.converted_blank" in {m["id"] for m in hit["methods"]}

@@ -69,3 +69,22 @@ def test_json_round_trip_preserves_everything() -> None:
         entities=[Entity(text="07700 900123", label="PHONE", start=5, end=17, normalized="+447700900123", extractor="phone")],
     )
     assert Document.from_json(doc.to_json()) == doc
+
+
+def test_an_untitled_item_is_displayed_by_the_first_words_of_its_text() -> None:
+    src = SourceRef(id="social", name="Social", kind="social")
+    post = Document(url="https://s.example/1", source=src, title="  ", text="Short   post\nabout a van.")
+    assert post.display_title() == "Short post about a van."
+    long = Document(url="https://s.example/2", source=src, text=" ".join(f"w{i}," for i in range(30)))
+    assert long.display_title() == "w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11…"
+    unbroken = Document(url="https://s.example/3", source=src, text="x" * 200)
+    assert unbroken.display_title() == "x" * 90 + "…"
+    assert Document(url="https://s.example/4", source=src).display_title() == "https://s.example/4"
+    assert Document(url="https://s.example/5", source=src, title=" A  title ").display_title() == "A title"
+
+
+def test_a_document_belongs_to_the_story_of_its_cluster_else_its_own() -> None:
+    src = SourceRef(id="news", name="News", kind="feed")
+    doc = Document(url="https://n.example/1", source=src)
+    assert doc.story_id == doc.id
+    assert doc.model_copy(update={"cluster_id": "c" * 32}).story_id == "c" * 32

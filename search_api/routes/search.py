@@ -2,6 +2,13 @@
 
 Every search is a consultation in the oversight record: the query, the filters and the ids of
 the documents returned are logged with the caller and their stated purpose.
+
+Copies of one story (near-duplicates, one ``cluster_id``) are collapsed by default: each hit
+stands for its story and says how many matching ``copies`` it has; ``total`` counts matching
+documents and ``stories`` the distinct stories; ``collapse=false`` lists every copy, and
+``q=cluster:<id>`` the copies of one story. Sorts: ``best_match`` (the engine's full-text score;
+``relevance`` is its old name), ``relevance_score`` (the enrichment's relevance assessment, the
+number on each hit), ``-published``, ``published``.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS
+from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS, SORT_ALIASES
 from osintel import audit
 from osintel.errors import QueryError
 from search_api.auth import Principal, require
@@ -27,6 +34,7 @@ DEFAULT_FACETS: tuple[str, ...] = (
     "source", "language", "method", "category", "crimetype", "country", "label", "grading",
 )
 _ENTITY_FACET_RE = re.compile(r"^entity:[A-Z][A-Z_]{1,31}$")
+SortParam = Literal["best_match", "relevance_score", "-published", "published", "relevance"]
 
 
 class SearchHit(BaseModel):
@@ -34,6 +42,7 @@ class SearchHit(BaseModel):
     score: float
     snippet: str = Field(description="HTML: crawled text escaped, matched terms in <b>")
     title: str
+    display_title: str = Field(description="the title, or the first words of an untitled item's text")
     url: str
     source: str
     language: str | None
@@ -43,6 +52,8 @@ class SearchHit(BaseModel):
     methods: list[str]
     crime_types: list[str] = Field(default_factory=list, description="crime type ids, e.g. violence.homicide")
     countries: list[str]
+    cluster_id: str = Field(description="story id shared by near-duplicate copies; q=cluster:<id> lists them")
+    copies: int = Field(1, description="matching documents of this story (itself included) when collapsed, else 1")
 
 
 class HistogramBucket(BaseModel):
@@ -51,7 +62,11 @@ class HistogramBucket(BaseModel):
 
 
 class SearchResponse(BaseModel):
-    total: int
+    total: int = Field(description="matching documents")
+    stories: int | None = Field(None, description="distinct stories among them (when collapsed)")
+    stories_exact: bool = Field(False, description="false when stories is the engine's estimate")
+    collapsed: bool
+    sort: str = Field(description="the sort applied (aliases resolved)")
     limit: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]]
@@ -73,13 +88,15 @@ def hit_model(hit: Any) -> SearchHit:
     """The API form of an index hit."""
     doc = hit.document
     return SearchHit(
-        id=doc.id, score=hit.score, snippet=safe_snippet(hit.snippet), title=doc.title, url=doc.url,
+        id=doc.id, score=hit.score, snippet=safe_snippet(hit.snippet), title=doc.title,
+        display_title=doc.display_title(), url=doc.url,
         source=doc.source.id, language=doc.language,
         published_at=doc.published_at.isoformat() if doc.published_at else None,
         relevance=doc.relevance, grading=doc.grading.code if doc.grading else None,
         methods=[m.id for m in doc.methods],
         crime_types=[c.id for c in doc.crime_types],
         countries=sorted({loc.country_code for loc in doc.locations if loc.country_code}),
+        cluster_id=doc.story_id, copies=getattr(hit, "copies", 1),
     )
 
 
@@ -95,11 +112,15 @@ def search(
     facet: Annotated[list[str], Query(max_length=20, description="facets to count (default: the usual set)")] = [],  # noqa: B006
     facet_size: Annotated[int, Query(ge=1, le=200)] = 20,
     histogram: Literal["day", "week", "month"] | None = None,
-    sort: Literal["relevance", "published", "-published"] = "relevance",
+    sort: Annotated[SortParam, Query(
+        description="best_match (full-text score; alias: relevance), relevance_score (assessed relevance), "
+                    "-published (newest first), published")] = "best_match",
+    collapse: Annotated[bool, Query(description="one hit per story, with its copies counted")] = True,
     limit: Annotated[int, Query(ge=0, description="page size; capped by the server")] = 20,
     cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
 ) -> SearchResponse:
     """Search the index. Filters are AND-ed with ``q``; values within one filter are OR-ed."""
+    sort = SORT_ALIASES.get(sort, sort)  # type: ignore[assignment]
     limit = min(limit, settings.index.max_page_size)
     node = compile_search(q, filters, phone_region=settings.nlp.phone_default_region)
     facets = check_facets(facet or list(DEFAULT_FACETS))
@@ -112,14 +133,18 @@ def search(
         kwargs["cursor"] = cursor
     if histogram:
         kwargs["histogram"] = histogram
+    if collapse:
+        kwargs["collapse"] = True
     result = index.search(node, limit=limit, sort=sort, **kwargs)
     hits = [hit_model(h) for h in result.hits]
     audit.log_event(store, actor=principal.actor, action="consultation", purpose=purpose, detail={
-        "kind": "search", "q": q, "filters": filters.as_dict(), "sort": sort, "cursor": cursor,
-        "total": result.total, "returned": [h.id for h in hits],
+        "kind": "search", "q": q, "filters": filters.as_dict(), "sort": sort, "collapse": collapse,
+        "cursor": cursor, "total": result.total, "returned": [h.id for h in hits],
     })
     return SearchResponse(
-        total=result.total, limit=limit, hits=hits, facets=result.facets,
+        total=result.total, stories=getattr(result, "stories", None),
+        stories_exact=getattr(result, "stories_exact", False), collapsed=collapse, sort=sort,
+        limit=limit, hits=hits, facets=result.facets,
         histogram=[HistogramBucket(start=s, count=n) for s, n in getattr(result, "histogram", [])],
         next_cursor=getattr(result, "next_cursor", None), filters=filters.as_dict(),
     )
