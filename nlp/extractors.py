@@ -99,6 +99,9 @@ _UK_DRAMA_PREFIXES = frozenset({
 })
 
 
+_MIN_NATIONAL_DIGITS = 7
+
+
 def is_drama_number(number: phonenumbers.PhoneNumber) -> bool:
     """True for a UK number in a range Ofcom reserves for drama (fiction, examples, tests)."""
     nsn = str(number.national_number)
@@ -142,8 +145,12 @@ def _phones(text: str, options: ExtractorOptions) -> Iterator[Entity]:
 
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            international = match.raw_string.lstrip().startswith(("+", "00"))
+            # A national number of under 7 digits is a local one without its area code, or not a
+            # number at all: German "332.000" (Euro) is a valid Berlin-area local number.
+            if not international and sum(c.isdigit() for c in match.raw_string) < _MIN_NATIONAL_DIGITS:
+                continue
             if phonenumbers.is_valid_number(match.number):
-                international = match.raw_string.lstrip().startswith(("+", "00"))
                 keep(_phone_entity(match, 0.9 if international else 0.8))
         if fiction:
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):

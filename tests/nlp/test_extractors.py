@@ -134,3 +134,11 @@ def test_a_national_number_is_read_in_the_documents_region_before_the_default() 
     # The French number is French; the British one is not a French number, so the default reads it.
     assert phones == ["+33612345678", "+442079460018"]
     assert found(text, "PHONE") == ["+442079460018"]  # without the document's region: GB only
+
+
+@pytest.mark.parametrize("region", ["GB", "DE", "FR", "ES", "IT", "NL"])
+def test_amounts_dates_case_numbers_and_postcodes_are_not_phones_in_any_region(region: str) -> None:
+    text = ("Beute 332.000 Euro und 1.332.000 Euro, £14,250 cash, am 12.03.2025, le 14/02/2025, "
+            "Az. 2025/118734, ref 2025 004 118, PLZ 10115 Berlin, 13001 Marseille, 1 500 000 euros, "
+            "ISBN 978-3-16-148410-0.")
+    assert [e.text for e in EXTRACT.extract(text, phone_region=region) if e.label == "PHONE"] == []
