@@ -89,7 +89,7 @@ def _dns_name(name: str) -> bool:
     except UnicodeError:
         return False
     labels = ascii_name.split(".")
-    return (len(ascii_name) <= 253 and len(labels) >= 2 and all(_HOST_LABEL.match(l) for l in labels)
+    return (len(ascii_name) <= 253 and len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels)
             and not labels[-1].isdigit())
 
 
