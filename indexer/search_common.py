@@ -79,10 +79,14 @@ def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> di
     for entity in doc.entities:
         label = entity.label.upper()
         values["label"].add(label)
+        # A phone the extractor put in E.164 was read with the document's region ("06 12 34 56
+        # 78" in a French page is +33612345678): reading its text again with the index's default
+        # region would file it under another country's number too.
+        e164 = entity.normalized if label == "PHONE" and (entity.normalized or "").startswith("+") else None
         for raw in (entity.text, entity.normalized):
             if not raw or not raw.strip():
                 continue
-            value = canonical(label, raw)
+            value = canonical(label, e164 or raw)
             values["entity"].update({normalize("entity", raw), value.casefold()})
             values["entity_typed"].add(f"{label}|{value}")
     for method in doc.methods:

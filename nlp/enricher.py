@@ -1,9 +1,10 @@
 """The enrichment stage: one :class:`Enricher` per worker, ``enrich(batch)`` per batch.
 
 Order per batch: language → spaCy (English, French) over the whole batch with ``nlp.pipe``, one
-call per language → entities (spaCy + domain extractors) → criminal methods on sentences (patterns,
-plus sentence embeddings for English, all cue sentences of the batch in one encode call) →
-locations → near-duplicates (:mod:`nlp.dedup`) → relevance. Every model
+call per language → criminal methods on sentences (patterns, plus sentence embeddings for English,
+all cue sentences of the batch in one encode call) → crime types → near-duplicates
+(:mod:`nlp.dedup`); then per document: places → domain entities (nationally written phone numbers
+read in the region :mod:`nlp.phone_region` chooses, partly from those places) → relevance. Every model
 and index is loaded in the constructor; ``enrich`` does no loading. Documents are never modified:
 new copies are returned with the assessments attached, ``title`` and ``text`` untouched.
 
@@ -28,6 +29,7 @@ from nlp.geo import Gazetteer
 from nlp.langid import UNDETERMINED, LanguageIdentifier
 from nlp.crimetypes import CrimeTypeClassifier
 from nlp.methods import MethodTaxonomy, split_sentences
+from nlp.phone_region import choose_phone_region
 from nlp.scoring import RelevanceScorer
 from nlp.segment import unwrap_lines
 
@@ -224,17 +226,22 @@ class Enricher:
     ) -> Document:
         text = doc.text
         lang, lang_conf, how = language
-        domain = self.extractors.extract(text)
         # Entity texts quote the captured text (a name may span a joined line break).
         ner_entities = [
             e if text[e.start : e.end] == e.text else e.model_copy(update={"text": text[e.start : e.end]})
             for e in (parsed.entities if parsed else [])
         ]
-        entities = _merge_entities(domain, ner_entities)
         locations = self.gazetteer.locate(
             view, ner_entities=ner_entities, lang=None if lang == UNDETERMINED else lang,
             default_country=doc.source.country,  # the source's country: a weak prior only
         )
+        # Places first: where the story happens is evidence of how its phone numbers are written.
+        phone_region, phone_region_from = choose_phone_region(
+            doc, locations=locations, language=_known(lang), default=self.extractors.options.phone_default_region
+        )
+        self._count(f"nlp/phone_region_from/{phone_region_from}")
+        domain = self.extractors.extract(text, phone_region=phone_region)
+        entities = _merge_entities(domain, ner_entities)
         relevance, explanation = self.scorer.score(methods=methods, entities=entities, grading=doc.grading)
         self._count("nlp/entities", len(entities))
         self._count("nlp/methods", len(methods))
@@ -249,7 +256,10 @@ class Enricher:
                 "locations": locations,
                 "relevance": relevance,
                 "relevance_explanation": explanation,
-                "enrichment": {**versions, "language_from": how},
+                "enrichment": {
+                    **versions, "language_from": how,
+                    "phone_region": phone_region, "phone_region_from": phone_region_from,
+                },
             }
         )
 

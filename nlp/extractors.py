@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import base58
 import bech32
@@ -34,9 +34,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtractorOptions:
-    """Settings the extractors need; built once from ``NLPSettings``."""
+    """Settings the extractors need; built once from ``NLPSettings``.
+
+    ``phone_region`` is the document's own region (see :mod:`nlp.phone_region`), set per document
+    by :meth:`ExtractorSet.extract`: nationally written numbers are read in it first, then in
+    ``phone_default_region``.
+    """
 
     phone_default_region: str = "GB"
+    phone_region: str | None = None
 
 
 ExtractorFn = Callable[[str, ExtractorOptions], Iterator[Entity]]
@@ -82,25 +88,75 @@ def _entity(m: re.Match[str], label: str, name: str, normalized: str, confidence
 # --- phones ---------------------------------------------------------------------------------
 
 
+# Ofcom's numbers reserved for TV and radio drama: 1,000 numbers from each of these national
+# significant number prefixes (07700 900000-900999, 01632 960000-960999, 020 7946 0000-0999 ...).
+# libphonenumber marks some of them invalid (07700 900xxx, 01632 960xxx, 0115 496 0xxx), yet they
+# are what examples, exercises and test material use, so they are accepted, at lower confidence.
+_UK_DRAMA_PREFIXES = frozenset({
+    "1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960", "1314960",
+    "1414960", "1514960", "1614960", "1914980", "2079460", "2896496", "2920180", "1632960",
+    "7700900", "8081570", "9098790", "3069990",
+})
+
+
+_MIN_NATIONAL_DIGITS = 7
+
+
+def is_drama_number(number: phonenumbers.PhoneNumber) -> bool:
+    """True for a UK number in a range Ofcom reserves for drama (fiction, examples, tests)."""
+    nsn = str(number.national_number)
+    return number.country_code == 44 and len(nsn) == 10 and nsn[:7] in _UK_DRAMA_PREFIXES
+
+
+def _may_hold_drama_number(text: str) -> bool:
+    # Necessary condition, checked before a second matcher pass: the digits of a drama number,
+    # however written (+44 7700 900123, 07700-900-123), contain its 7-digit prefix.
+    digits = "".join(c for c in text if c.isdigit())
+    return any(prefix in digits for prefix in _UK_DRAMA_PREFIXES)
+
+
+def _phone_entity(match: phonenumbers.PhoneNumberMatch, confidence: float) -> Entity:
+    return Entity(
+        text=match.raw_string,
+        label="PHONE",
+        start=match.start,
+        end=match.end,
+        normalized=phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164),
+        confidence=confidence,
+        extractor="phonenumbers",
+    )
+
+
 @extractor("phonenumbers", label="PHONE")
 def _phones(text: str, options: ExtractorOptions) -> Iterator[Entity]:
-    matcher = phonenumbers.PhoneNumberMatcher(
-        text, options.phone_default_region, leniency=phonenumbers.Leniency.VALID
-    )
-    for match in matcher:
-        number = match.number
-        if not phonenumbers.is_valid_number(number):
-            continue
-        international = match.raw_string.lstrip().startswith(("+", "00"))
-        yield Entity(
-            text=match.raw_string,
-            label="PHONE",
-            start=match.start,
-            end=match.end,
-            normalized=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-            confidence=0.9 if international else 0.8,
-            extractor="phonenumbers",
-        )
+    """Valid numbers (libphonenumber's metadata), plus the UK drama ranges.
+
+    A nationally written number is read in the document's region, else in the default region:
+    the first region in which it is a valid number wins ("0612345678" is French in a French
+    document and not a number at all in a British one).
+    """
+    regions = [r for r in dict.fromkeys((options.phone_region, options.phone_default_region)) if r]
+    fiction = _may_hold_drama_number(text)
+    kept: list[Entity] = []
+
+    def keep(entity: Entity) -> None:
+        if not any(entity.start < k.end and k.start < entity.end for k in kept):
+            kept.append(entity)
+
+    for region in regions:
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            international = match.raw_string.lstrip().startswith(("+", "00"))
+            # A national number of under 7 digits is a local one without its area code, or not a
+            # number at all: German "332.000" (Euro) is a valid Berlin-area local number.
+            if not international and sum(c.isdigit() for c in match.raw_string) < _MIN_NATIONAL_DIGITS:
+                continue
+            if phonenumbers.is_valid_number(match.number):
+                keep(_phone_entity(match, 0.9 if international else 0.8))
+        if fiction:
+            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+                if is_drama_number(match.number):
+                    keep(_phone_entity(match, 0.7))
+    yield from sorted(kept, key=lambda e: e.start)
 
 
 # --- e-mail, URL, domain, handle --------------------------------------------------------------
@@ -356,15 +412,18 @@ class ExtractorSet:
             raise ValueError(f"unknown extractors: {', '.join(unknown)}")
         self.extractors = [REGISTRY[n] for n in (names or list(REGISTRY))]
 
-    def extract(self, text: str) -> list[Entity]:
+    def extract(self, text: str, *, phone_region: str | None = None) -> list[Entity]:
         """All domain entities in ``text``, sorted by position, overlaps resolved.
 
-        Where spans overlap the longer (then the earlier registered) entity wins, so the domain
-        inside an e-mail address or URL is not reported again on its own.
+        ``phone_region``: the document's region, in which nationally written phone numbers are
+        read before the default region. Where spans overlap the longer (then the earlier
+        registered) entity wins, so the domain inside an e-mail address or URL is not reported
+        again on its own.
         """
+        options = self.options if phone_region is None else replace(self.options, phone_region=phone_region)
         found: list[tuple[int, Entity]] = []
         for rank, ext in enumerate(self.extractors):
-            for entity in ext.fn(text, self.options):
+            for entity in ext.fn(text, options):
                 found.append((rank, entity))
         return [e for _, e in resolve_overlaps(found)]
 

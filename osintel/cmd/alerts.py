@@ -96,7 +96,8 @@ def _alerts(settings: Settings) -> Any:
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
-    from search_api.alerts.rules import build_rule, save_rule
+    from osintel.errors import AlertError
+    from search_api.alerts.rules import build_rule, check_delivery, save_rule
 
     sink, target = next((s, t) for s, t in (("webhook", args.webhook), ("email", args.email), ("file", args.file)) if t)
     data: dict[str, Any] = {
@@ -109,7 +110,12 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     }
     if args.rule_id:
         data["id"] = args.rule_id
-    rule = build_rule(data)
+    try:
+        rule = build_rule(data)
+        check_delivery(rule.delivery, settings)  # what delivery would refuse, refused now
+    except AlertError as exc:
+        print(f"osintel: alert rule refused: {exc}", file=sys.stderr)
+        return 2
     alerts = _alerts(settings)
     try:
         save_rule(alerts, rule)

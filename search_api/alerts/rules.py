@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from indexer import And, Node, Range, parse_query
 from osintel.alertstore import AlertStore, RuleRow
-from osintel.errors import AlertError, QueryError
+from osintel.errors import AlertError, DeliveryError, QueryError
+from osintel.settings import Settings
+from search_api.alerts.sinks import check_target
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
@@ -136,6 +138,17 @@ def build_rule(data: dict[str, Any]) -> Rule:
         raise AlertError(f"invalid alert rule: {problems}") from None
 
 
+def check_delivery(delivery: Delivery, settings: Settings) -> None:
+    """Refuse (:class:`AlertError`, with the reason) a delivery its sink would refuse at delivery
+    time: a webhook to a loopback/private address not in ``alerts.webhook_allowed_hosts``, a
+    malformed URL or e-mail address, a file name that leaves ``<data_dir>/alerts/``. The check is
+    the sink's own (:func:`~search_api.alerts.sinks.check_target`), so the two never disagree."""
+    try:
+        check_target(delivery.sink, delivery.target, settings.alerts, settings.data_dir)
+    except DeliveryError as exc:
+        raise AlertError(f"delivery.target: {exc}") from None
+
+
 def from_row(row: RuleRow) -> Rule:
     """The :class:`Rule` of a stored row."""
     return build_rule({**row.spec, "id": row.id, "name": row.name, "kind": row.kind, "enabled": row.enabled,
@@ -178,5 +191,5 @@ def visible_to(rule: Rule, owner_id: str | None, *, see_all: bool) -> bool:
     return see_all or (owner_id is not None and rule.owner_id == owner_id)
 
 
-__all__ = ["Delivery", "Rule", "Scope", "build_rule", "from_row", "load_rules_file", "save_rule",
-           "visible_to"]
+__all__ = ["Delivery", "Rule", "Scope", "build_rule", "check_delivery", "from_row", "load_rules_file",
+           "save_rule", "visible_to"]

@@ -27,7 +27,7 @@ from osintel.store import ControlStore
 from search_api.alerts.dispatch import Dispatcher, DispatchReport
 from search_api.alerts.emerging import History, detect, window_start
 from search_api.alerts.evaluate import SweepReport, WatchlistEvaluator
-from search_api.alerts.rules import from_row, load_rules_file, save_rule
+from search_api.alerts.rules import check_delivery, from_row, load_rules_file, save_rule
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,13 @@ class AlertService:
         if not self.cfg.watchlists_file:
             return 0
         path = Path(self.cfg.watchlists_file)  # absolute: settings resolve it
-        added = sum(save_rule(self.alerts, rule, if_missing=True) for rule in load_rules_file(path))
+        rules = load_rules_file(path)
+        for rule in rules:  # a target delivery would refuse stops start-up, not every message
+            try:
+                check_delivery(rule.delivery, self.settings)
+            except AlertError as exc:
+                raise AlertError(f"{path}: watchlist {rule.id!r}: {exc}") from None
+        added = sum(save_rule(self.alerts, rule, if_missing=True) for rule in rules)
         if added:
             log.info("seeded %d alert rule(s) from %s", added, path)
         return added

@@ -12,8 +12,18 @@ from pydantic import BaseModel, Field
 from osintel import audit
 from osintel.alertstore import AlertStore
 from osintel.errors import AlertError
-from search_api.alerts.rules import Delivery, Rule, Scope, build_rule, from_row, save_rule, visible_to
+from search_api.alerts.rules import (
+    Delivery,
+    Rule,
+    Scope,
+    build_rule,
+    check_delivery,
+    from_row,
+    save_rule,
+    visible_to,
+)
 from search_api.auth import Principal, require
+from search_api.deps import SettingsDep
 from search_api.policy import allowed
 
 router = APIRouter(tags=["alerts"])
@@ -87,10 +97,13 @@ def list_alerts(principal: Owner, alerts: AlertsDep) -> list[AlertOut]:
 
 
 @router.post("/alerts", response_model=AlertOut, status_code=201)
-def create_alert(body: AlertIn, principal: Owner, alerts: AlertsDep) -> AlertOut:
-    """Store a rule owned by the caller; it alerts on documents indexed from now on."""
+def create_alert(body: AlertIn, principal: Owner, alerts: AlertsDep, settings: SettingsDep) -> AlertOut:
+    """Store a rule owned by the caller; it alerts on documents indexed from now on. A delivery
+    target its sink would refuse (a private webhook address, a malformed e-mail address, a file
+    name outside the alerts directory) is a 400 with the reason."""
     try:
         rule = build_rule({**body.model_dump(), "owner_id": principal.key_id, "owner_name": principal.name})
+        check_delivery(rule.delivery, settings)
     except AlertError as exc:
         raise HTTPException(400, detail={"code": "bad_alert", "message": str(exc)}) from None
     save_rule(alerts, rule)

@@ -79,3 +79,35 @@ def test_alert_history_shows_the_owners_alerts(api: Any) -> None:
     assert len(client.get("/api/alerts/history", headers=h(keys, "sue")).json()) == 1
     actions = [r["detail"] for r in store._query("SELECT detail FROM audit_log WHERE detail LIKE '%alert_rule%'")]
     assert len(actions) == 1 and rule["id"] in actions[0]
+
+
+@pytest.mark.parametrize(
+    ("delivery", "reason"),
+    [
+        ({"sink": "webhook", "target": "http://127.0.0.1:9/hook"}, "internal address 127.0.0.1"),
+        ({"sink": "webhook", "target": "http://192.168.1.10:8080/hook"}, "internal address 192.168.1.10"),
+        ({"sink": "webhook", "target": "http://example.com:0/hook"}, "invalid port"),
+        ({"sink": "webhook", "target": "http://[::ffff:10.0.0.1]/hook"}, "internal address"),
+        ({"sink": "email", "target": "ann@example.org, bob@example.org"}, "is not an e-mail address"),
+        ({"sink": "email", "target": "ann@localhost"}, "is not an e-mail address"),
+    ],
+)
+def test_creating_a_rule_with_an_undeliverable_target_is_a_400_with_the_reason(
+        api: Any, delivery: dict[str, str], reason: str) -> None:
+    client, keys, _ = api
+    r = client.post("/api/alerts", json={**RULE, "delivery": delivery}, headers=h(keys, "ann"))
+    # 422 when the request model's own syntax check refuses it, 400 when the sink's check does.
+    assert r.status_code in (400, 422), r.text
+    assert reason in r.json()["error"]["message"]
+    assert client.get("/api/alerts", headers=h(keys, "ann")).json() == []
+
+
+def test_a_webhook_listed_in_webhook_allowed_hosts_is_accepted(tmp_path: Path, index: Any, receiver: Any) -> None:
+    settings = make_settings(tmp_path, receiver.url)
+    store = ControlStore(settings.store_path)
+    _, secret = apikeys.create_key(store, role="analyst", name="ann")
+    with TestClient(create_app(settings, index=index, store=store)) as client:
+        r = client.post("/api/alerts", json={**RULE, "delivery": {"sink": "webhook", "target": receiver.url}},
+                        headers={"X-API-Key": secret})
+    store.close()
+    assert r.status_code == 201, r.text

@@ -146,7 +146,7 @@ def test_cli_adds_lists_tests_and_removes_rules(tmp_path: Path, capsys: pytest.C
     assert cli(["alerts", "add", "lines", "--query", '"county lines"', "--file", "lines.jsonl", "--id", "w1",
                 *base]) == 0
     assert capsys.readouterr().out.strip() == "w1"
-    assert cli(["alerts", "add", "bad", "--query", "nosuchfield:x", "--file", "x.jsonl", *base]) == 1
+    assert cli(["alerts", "add", "bad", "--query", "nosuchfield:x", "--file", "x.jsonl", *base]) == 2  # bad input
     assert "unknown field" in capsys.readouterr().err
     assert cli(["alerts", "list", "--json", *base]) == 0
     rules = json.loads(capsys.readouterr().out)

@@ -8,7 +8,7 @@ import pytest
 
 from indexer.base import Index, SearchResult
 from osintel.errors import QueryError
-from osintel.records import Document
+from osintel.records import Document, Entity, SourceRef
 
 # Positions in the ``documents`` fixture.
 COUNTY, PLATES, PORT, FRENCH, WEATHER = range(5)
@@ -134,11 +134,43 @@ def test_field_filters(loaded: Index, documents: list[Document], query: str, exp
     assert found(loaded, documents, query) == expected
 
 
-@pytest.mark.parametrize("typed", ['phone:"07700 900123"', "phone:07700900123", 'phone:"+44 7700 900123"'])
+@pytest.mark.parametrize(
+    "typed", ['phone:"07700 900123"', "phone:07700900123", "phone:+447700900123", 'phone:"+44 7700 900123"'])
 def test_phone_queries_match_the_e164_normalised_entity(
     loaded: Index, documents: list[Document], typed: str
 ) -> None:
     assert found(loaded, documents, typed) == {COUNTY}
+
+
+def _french_phone_page() -> Document:
+    text = "Le réseau de Marseille recevait les commandes au 06 12 34 56 78, selon la police."
+    start = text.index("06 12")
+    return Document(
+        url="https://presse.example.fr/reseau", source=SourceRef(id="presse-fr", country="FR"), text=text,
+        language="fr",
+        entities=[Entity(text="06 12 34 56 78", label="PHONE", start=start, end=start + 14,
+                         normalized="+33612345678", extractor="phonenumbers")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "hits"),
+    [
+        ("phone:+33612345678", 1),
+        ('phone:"+33 6 12 34 56 78"', 1),
+        ('phone:"0033 6 12 34 56 78"', 1),
+        # A number without its country code is read in the default region (GB): a British
+        # 0612345678 would be +44612345678, which this French number is not.
+        ("phone:+44612345678", 0),
+        ('phone:"06 12 34 56 78"', 0),
+        ('entity:"06 12 34 56 78"', 1),  # the text as written is still there to match
+    ],
+)
+def test_a_phone_read_in_the_documents_region_is_indexed_under_that_number_only(
+    index: Index, query: str, hits: int
+) -> None:
+    index.upsert([_french_phone_page()])
+    assert index.search(query, limit=10).total == hits
 
 
 @pytest.mark.parametrize(

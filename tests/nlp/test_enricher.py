@@ -27,7 +27,23 @@ def test_enrich_sets_versions(enricher, make_doc) -> None:  # type: ignore[no-un
     assert out.enrichment["langdetect"] == "1.0.9"
     assert out.enrichment["methods"] == enricher.methods.digest
     assert out.enrichment["enricher"]
-    assert out.enrichment == {**enricher.versions, "language_from": "detected"}
+    # Birmingham and Walsall: British places, so national phone numbers are read as British.
+    assert out.enrichment == {
+        **enricher.versions, "language_from": "detected", "phone_region": "GB", "phone_region_from": "places",
+    }
+
+
+def test_national_phone_numbers_are_read_in_the_country_the_page_is_from(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]
+    text = ("Selon le parquet, le réseau prenait les commandes au 06 12 34 56 78 et livrait la cocaïne "
+            "dans tout le département. Un témoin a appelé le 020 7946 0018 depuis Londres.")
+    [french] = enricher.enrich([make_doc(text, url="https://www.exemple-presse.fr/article")])
+    assert [e.normalized for e in french.entities if e.label == "PHONE"] == ["+33612345678", "+442079460018"]
+    assert (french.enrichment["phone_region"], french.enrichment["phone_region_from"]) == ("FR", "url")
+    # The same text on a .org site: the only place named is London, so the French number (not a
+    # British one) is not read at all. The publisher's country outranks the story's places.
+    [elsewhere] = enricher.enrich([make_doc(text, url="https://news.example.org/article")])
+    assert [e.normalized for e in elsewhere.entities if e.label == "PHONE"] == ["+442079460018"]
+    assert (elsewhere.enrichment["phone_region"], elsewhere.enrichment["phone_region_from"]) == ("GB", "places")
 
 
 def test_enrich_is_deterministic(enricher, make_doc) -> None:  # type: ignore[no-untyped-def]

@@ -114,3 +114,31 @@ def test_new_extractors_register_in_the_same_registry() -> None:
         assert [e.label for e in ExtractorSet(names=["test_sort_code"]).extract("sort code 20-00-00")] == ["UK_SORT_CODE"]
     finally:
         del REGISTRY["test_sort_code"]
+
+
+@pytest.mark.parametrize("raw", ["07700 900123", "07700900123", "+44 7700 900123", "01632 960123", "0115 496 0123"])
+def test_ofcom_drama_numbers_are_found_at_lower_confidence(raw: str) -> None:
+    # libphonenumber marks these reserved ranges invalid; examples and test material use them.
+    [phone] = [e for e in EXTRACT.extract(f"Text {raw} for a deal.") if e.label == "PHONE"]
+    assert phone.text == raw and phone.confidence == 0.7
+    assert phone.normalized == "+44" + "".join(c for c in raw if c.isdigit()).removeprefix("44").removeprefix("0")
+
+
+def test_numbers_next_to_a_drama_prefix_that_are_not_numbers_stay_out() -> None:
+    assert found("Ref 7700900 and 0770090012 and 077009001234567.", "PHONE") == []
+
+
+def test_a_national_number_is_read_in_the_documents_region_before_the_default() -> None:
+    text = "Commandes au 06 12 34 56 78 ou au 020 7946 0018."
+    phones = [e.normalized for e in EXTRACT.extract(text, phone_region="FR") if e.label == "PHONE"]
+    # The French number is French; the British one is not a French number, so the default reads it.
+    assert phones == ["+33612345678", "+442079460018"]
+    assert found(text, "PHONE") == ["+442079460018"]  # without the document's region: GB only
+
+
+@pytest.mark.parametrize("region", ["GB", "DE", "FR", "ES", "IT", "NL"])
+def test_amounts_dates_case_numbers_and_postcodes_are_not_phones_in_any_region(region: str) -> None:
+    text = ("Beute 332.000 Euro und 1.332.000 Euro, £14,250 cash, am 12.03.2025, le 14/02/2025, "
+            "Az. 2025/118734, ref 2025 004 118, PLZ 10115 Berlin, 13001 Marseille, 1 500 000 euros, "
+            "ISBN 978-3-16-148410-0.")
+    assert [e.text for e in EXTRACT.extract(text, phone_region=region) if e.label == "PHONE"] == []
