@@ -4,7 +4,8 @@ Serves, on 127.0.0.1, a start page holding ``--links`` same-site links (265,000 
 10 MB, the page that took 316 s and 1.6 GB before the fix) and a small article behind every link,
 then crawls it once through :func:`spiders.runner.run_crawl` (the same child process the CLI
 starts) with ``max_pages`` ``--max-pages``. Prints the wall-clock time, the crawl child's peak
-resident memory (``RUSAGE_CHILDREN``), the run status and the link and page counts.
+resident memory (``RUSAGE_CHILDREN``), the run status and the link and page counts; figures
+before and after the fix are in ``bench/README.md``.
 Run: ``.venv/bin/python bench/crawl_links.py [--links 265000] [--max-pages 200]``.
 """
 
