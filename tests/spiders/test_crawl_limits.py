@@ -129,10 +129,12 @@ def test_sigterm_stops_a_crawl_child_with_requests_in_flight_and_records_it_inte
     site, reached, _ = hanging
     cli = make_cli(site, [_hang_source(site)], OSINTEL_CRAWL_DOWNLOAD_TIMEOUT="600")
     proc, child = _start_hung_crawl(cli, reached)
+    out = err = ""
     try:
         os.kill(child, signal.SIGTERM)
         stopped = wait_until(lambda: not alive(child), timeout=STUCK)
-        out, err = proc.communicate(timeout=STUCK)
+        if stopped:
+            out, err = proc.communicate(timeout=STUCK)
     finally:
         for pid in (child, proc.pid):
             if alive(pid):
