@@ -35,11 +35,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def canonical_url(url: str) -> str:
+def canonical_url(url: str, *, keep_fragment: bool = False) -> str:
     """Canonical form of a URL, used for identity and de-duplication.
 
     Lower-cases scheme and host, drops default ports, fragments and tracking parameters, sorts
     the remaining query parameters, and removes an empty path's trailing slash differences.
+    ``keep_fragment`` keeps a non-empty fragment: for a feed entry whose ``#fragment`` names a
+    distinct item on a page (a comment, a live-blog post), not a place on the page (``#top``).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -53,12 +55,13 @@ def canonical_url(url: str) -> str:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)
     )
     path = parts.path or "/"
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    fragment = parts.fragment if keep_fragment else ""
+    return urlunsplit((scheme, host, path, urlencode(query), fragment))
 
 
-def document_id_for_url(url: str) -> str:
+def document_id_for_url(url: str, *, keep_fragment: bool = False) -> str:
     """Stable document id for web content: SHA-256 of the canonical URL, 32 hex characters."""
-    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(canonical_url(url, keep_fragment=keep_fragment).encode("utf-8")).hexdigest()[:32]
 
 
 def document_id_for_post(platform: str, post_id: str) -> str:

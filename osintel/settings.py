@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from osintel.errors import ConfigError
 
@@ -40,6 +40,7 @@ class CrawlSettings(_Section):
     download_timeout: int
     process_timeout: int
     max_pages: int
+    max_links_per_page: int = Field(ge=1)
     retry_times: int
 
 

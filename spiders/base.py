@@ -2,6 +2,11 @@
 
 Spiders receive their :class:`~osintel.sources.Source` as a keyword argument and read the store
 path from the crawler settings (``OSINTEL_STORE_PATH``).
+
+The page budget: a crawl of a source fetches at most ``max_pages`` pages (Scrapy's
+``CLOSESPIDER_PAGECOUNT``), so a spider creates at most that many page requests
+(:meth:`SourceSpiderMixin.take_page`); links beyond it are not scheduled and wait for a later crawl
+(they are not marked seen).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class SourceSpiderMixin:
         self.source = source if isinstance(source, Source) else Source.model_validate(source)
         self.seen = set()
         self._seen_loaded = False
+        self.pages_requested = 0
 
     @property
     def stats(self) -> Any:
@@ -55,17 +61,35 @@ class SourceSpiderMixin:
                 self.seen = store.seen_urls()
         self._seen_loaded = True
 
-    def should_follow(self, url: str) -> bool:
-        """True when ``url`` has not been seen; counts ``items/seen`` otherwise.
+    def should_follow(self, url: str, *, key: str | None = None) -> bool:
+        """True when ``url`` (or ``key``, its identity when given) has not been seen; counts
+        ``items/seen`` otherwise.
 
         URLs are claimed as they are scheduled, so two feeds of one source linking the same
         article (perhaps with different tracking parameters) fetch it once.
         """
-        key = canonical_url(url)
+        key = key or canonical_url(url)
         if key in self.seen:
             self.stats.inc_value("items/seen")
             return False
         self.seen.add(key)
+        return True
+
+    @property
+    def page_limit(self) -> int:
+        """This crawl's ``max_pages`` (0: no limit)."""
+        return int(self.crawler.settings.getint("CLOSESPIDER_PAGECOUNT", 0))
+
+    def page_budget_left(self) -> bool:
+        """True while fewer than ``max_pages`` page requests have been created."""
+        limit = self.page_limit
+        return limit <= 0 or self.pages_requested < limit
+
+    def take_page(self) -> bool:
+        """Claim one page request from the budget; False (nothing claimed) once it is spent."""
+        if not self.page_budget_left():
+            return False
+        self.pages_requested += 1
         return True
 
     def article_request(self, url: str, *, entry: dict[str, Any] | None = None) -> Request:
@@ -98,7 +122,8 @@ class SourceSpiderMixin:
         also = [canonical_url(link)] if canonical_url(link) != doc.canonical_url else []
         yield Collected(document=doc, also_seen=also)
 
-    def _failed(self, url: str, reason: str, *, mark_seen: bool, also: str | None = None) -> PageFailed:
+    def _failed(self, url: str, reason: str, *, mark_seen: bool, also: str | None = None,
+                key: str | None = None) -> PageFailed:
         # A link our own policy refused (robots.txt, SSRF guard) is not a failure of the source;
         # counting it as one would make every healthy run look broken.
         kind = "refused" if reason in POLICY_REFUSALS else "failed"
@@ -106,7 +131,8 @@ class SourceSpiderMixin:
         self.stats.inc_value(f"items/{kind}/{reason}")
         log.log(logging.INFO if kind == "refused" else logging.WARNING, "no document from %s: %s", url, reason,
                 extra={"url": url, "source_id": self.source.id, "reason": reason})
-        return PageFailed(url=also or url, source_id=self.source.id, reason=reason, mark_seen=mark_seen)
+        return PageFailed(url=also or url, source_id=self.source.id, reason=reason, mark_seen=mark_seen,
+                          key=key)
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         """Errback for article requests: classify, count, and decide whether to retry later."""

@@ -19,6 +19,12 @@ entry. A repost in an author feed (``reason`` ``app.bsky.feed.defs#reasonRepost`
 own by the reposter: id the repost record's at-uri, ``quote_of`` the reposted post, text the
 reposted text, time the repost's ``indexedAt``.
 
+Only post views are mapped (:func:`post_view_problem`: an ``at://`` uri in the
+``app.bsky.feed.post`` collection, an author, and a record of type ``app.bsky.feed.post`` with its
+text); anything else in ``feed`` or ``posts`` (a profile, a feed generator, a list, a blocked or
+deleted post's stub) is refused and counted (``items/rejected/<reason>``, one log line per page,
+:func:`spiders.social.reject`). An answer with neither ``feed`` nor ``posts`` is a bad response.
+
 Paging and cursors follow :mod:`spiders.cursors`: the first crawl pages back up to the page
 limit; later crawls stop at the first post stored by an earlier crawl that is not newer than the
 saved cursor (the newest sort time seen by the last complete crawl). HTTP 429 answers with
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -43,7 +50,7 @@ from osintel.sources import Source
 from spiders.base import SourceSpiderMixin
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.extract import parse_date
-from spiders.social import Post, post_item, target_failed
+from spiders.social import Post, post_item, reject, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,29 @@ PLATFORM = "bluesky"
 AUTHOR_FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
 SEARCH_POSTS = "/xrpc/app.bsky.feed.searchPosts"
 REASON_REPOST = "app.bsky.feed.defs#reasonRepost"
+POST_RECORD = "app.bsky.feed.post"
+
+
+def post_view_problem(view: Any) -> str | None:
+    """None when ``view`` has the shape of an ``app.bsky.feed.defs#postView``; else why not.
+
+    Reasons: ``not-an-object``, ``not-a-post`` (no post at-uri: a profile, a feed generator, a
+    list, a not-found or blocked stub), ``no-author``, ``bad-record`` (the record is not an
+    ``app.bsky.feed.post`` with text).
+    """
+    if not isinstance(view, dict):
+        return "not-an-object"
+    uri = view.get("uri")
+    if not isinstance(uri, str) or not uri.startswith("at://") or f"/{POST_RECORD}/" not in uri:
+        return "not-a-post"
+    author = view.get("author")
+    if not isinstance(author, dict) or not (author.get("did") or author.get("handle")):
+        return "no-author"
+    record = view.get("record")
+    if (not isinstance(record, dict) or record.get("$type", POST_RECORD) != POST_RECORD
+            or not isinstance(record.get("text"), str)):
+        return "bad-record"
+    return None
 
 
 def rkey(uri: str) -> str:
@@ -144,11 +174,20 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
             paging.fail(target)
             paging.closed(target)
             return
+        items = data.get("feed") if "feed" in data else data.get("posts")
+        if not isinstance(items, list):
+            target_failed(self, paging, url=response.url, target=target, counter="fetch/failed/bad-response")
+            return
         capture: Capture | None = response.meta.get("capture")
+        refused = Counter[str]()
         if "feed" in data:
-            entries = [self._feed_post(item, target) for item in data.get("feed") or []]
+            entries = [self._feed_post(item, target, refused) for item in items]
         else:
-            entries = [self._post(view, target) for view in data.get("posts") or []]
+            entries = [self._post(view, target, refused) for view in items]
+        reject(self, refused, url=response.url, target=target, expected="Bluesky posts")
+        if items and all(e is None for e in entries):  # not a post feed at all: keep the cursor
+            target_failed(self, paging, url=response.url, target=target, counter="fetch/failed/bad-response")
+            return
         previous = paging.previous_cursor(target)
         stop = False
         for post, sort_key in (e for e in entries if e is not None):
@@ -178,15 +217,17 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
 
     # -- mapping -------------------------------------------------------------------------------
 
-    def _feed_post(self, item: dict[str, Any], target: str) -> tuple[Post, str] | None:
+    def _feed_post(self, item: Any, target: str, refused: Counter[str]) -> tuple[Post, str] | None:
         """A ``feedViewPost`` as (post, sort key); a repost becomes the reposter's post."""
-        view = item.get("post")
-        mapped = self._post(view, target) if isinstance(view, dict) else None
+        if not isinstance(item, dict) or "post" not in item:
+            refused["not-a-feed-item"] += 1
+            return None
+        mapped = self._post(item["post"], target, refused)
         if mapped is None:
             return None
         post, sort_key = mapped
         reason = item.get("reason") or {}
-        if reason.get("$type") != REASON_REPOST:
+        if not isinstance(reason, dict) or reason.get("$type") != REASON_REPOST:
             return mapped
         by = reason.get("by") or {}
         indexed = str(reason.get("indexedAt") or sort_key)
@@ -199,14 +240,15 @@ class BlueskySpider(SourceSpiderMixin, scrapy.Spider):
         )
         return repost, indexed
 
-    def _post(self, view: dict[str, Any], target: str) -> tuple[Post, str] | None:
-        """A ``postView`` as (post, sort key), or None when it is not a readable post."""
-        uri = view.get("uri")
-        record = view.get("record") or {}
-        author = view.get("author") or {}
-        if not uri or not isinstance(record, dict):
-            self.stats.inc_value("social/posts_unreadable")
+    def _post(self, view: Any, target: str, refused: Counter[str]) -> tuple[Post, str] | None:
+        """A ``postView`` as (post, sort key), or None (counted in ``refused``) when it is not one."""
+        problem = post_view_problem(view)
+        if problem is not None:
+            refused[problem] += 1
             return None
+        uri = view["uri"]
+        record = view["record"]
+        author = view["author"]
         handle = author.get("handle") or author.get("did") or ""
         media, quoted = _embed_parts(view.get("embed"))
         if quoted is None:

@@ -107,6 +107,52 @@ def _strip_tags(text: str) -> str:
     return str(root.text_content())
 
 
+#: Elements after which a reader sees a line break.
+_BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4",
+                     "h5", "h6", "tr", "table", "section", "article", "header", "footer", "hr", "dd", "dt"})
+
+
+def html_text(markup: Any) -> str:
+    """Multi-line plain text of an HTML fragment (a feed entry's content, one element of a page).
+
+    Block elements and ``<br>`` end lines; scripts and styles are dropped with their content;
+    whitespace is normalised as :func:`normalise_text` does. Plain text comes back normalised.
+    """
+    if markup is None:
+        return ""
+    if isinstance(markup, str):
+        if "<" not in markup and "&" not in markup:
+            return normalise_text(_CONTROL.sub("", markup))
+        try:
+            root = lxml.html.fragment_fromstring(_CONTROL.sub("", markup), create_parent="div")
+        except (etree.ParserError, ValueError):
+            return normalise_text(html.unescape(markup))
+    else:  # an lxml element
+        root = markup
+    parts: list[str] = []
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in _INVISIBLE:
+                continue
+            if element.text and not _inside_invisible(element):
+                parts.append(element.text)
+        else:
+            if tag in _BLOCKS:
+                parts.append("\n")
+            if element is not root and element.tail and not _inside_invisible(element.getparent()):
+                parts.append(element.tail)
+    return normalise_text("".join(parts))
+
+
+def _inside_invisible(element: Any) -> bool:
+    while element is not None:
+        if isinstance(element.tag, str) and element.tag.lower() in _INVISIBLE:
+            return True
+        element = element.getparent()
+    return False
+
+
 def normalise_text(text: str) -> str:
     """Whitespace-normalised text: the form content hashes are computed over."""
     lines = (_WS.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n"))

@@ -28,9 +28,12 @@ class Collected:
 class PageFailed:
     """A page that produced no document. ``mark_seen`` says whether to skip it next time
     (true for a fetched page with no extractable text or a 404/410, false for transient errors).
+    ``key``, when set, is what is marked seen instead of the canonical ``url`` (a feed entry
+    that is part of a page is known by its link with the fragment).
     """
 
     url: str
     source_id: str
     reason: str
     mark_seen: bool = True
+    key: str | None = None

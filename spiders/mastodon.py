@@ -24,9 +24,16 @@ UTC, ``in_reply_to_id`` as ``reply_to``, media attachment URLs, and ``replies_co
 ``reblogs_count`` / ``favourites_count``. A boost yields the boosted status as its own post and a
 post for the boost itself (``quote_of`` = the boosted status, same text): who amplified what, when.
 
+Only Status entities are mapped (:func:`status_problem`: an ``id``, ``uri``, ``created_at``,
+``content`` and an ``account`` object; a ``reblog`` that is a Status too). Anything else a
+timeline answer holds (Account entities, Notifications, ...) is refused and counted
+(``items/rejected/<reason>``, one log line per page, :func:`spiders.social.reject`), and never
+moves the cursor; a page with nothing but such objects is a bad response. A lookup answer that is
+not an Account is a bad response too.
+
 Stats: ``mastodon/statuses``, ``mastodon/reblogs``, ``mastodon/bad_target``,
-``mastodon/bad_response``, ``mastodon/target_failed``, plus ``social/*``, ``cursors/*`` and
-``ratelimit/*``.
+``mastodon/bad_response``, ``mastodon/target_failed``, ``items/rejected``, plus ``social/*``,
+``cursors/*`` and ``ratelimit/*``.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -47,7 +55,7 @@ from twisted.python.failure import Failure
 from osintel.records import utc
 from osintel.sources import Source
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, PAGE_LIMIT, CursorKeeper
-from spiders.social import Post, post_item, target_failed
+from spiders.social import Post, post_item, reject, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,28 @@ def html_to_text(markup: str | None) -> str:
 def parse_link_header(value: str | None) -> dict[str, str]:
     """``{rel: url}`` from an RFC 8288 ``Link`` header."""
     return {rel.lower(): url for url, rel in _LINK_RE.findall(value or "")}
+
+
+def status_problem(obj: Any) -> str | None:
+    """None when ``obj`` has the shape of a Mastodon Status; otherwise why it is not one.
+
+    Reasons: ``not-an-object``, ``account`` (an Account entity), ``notification`` (a Notification
+    entity), ``not-a-status`` (anything else lacking a Status's fields), ``bad-reblog``.
+    """
+    if not isinstance(obj, dict):
+        return "not-an-object"
+    has_id = isinstance(obj.get("id"), (str, int)) and not isinstance(obj.get("id"), bool) and str(obj["id"]).strip()
+    if not (has_id and isinstance(obj.get("uri"), str) and isinstance(obj.get("created_at"), str)
+            and isinstance(obj.get("content"), str) and isinstance(obj.get("account"), dict)):
+        if "acct" in obj or "username" in obj:
+            return "account"
+        if "type" in obj and ("status" in obj or "account" in obj):
+            return "notification"
+        return "not-a-status"
+    reblog = obj.get("reblog")
+    if reblog is not None and (not isinstance(reblog, dict) or status_problem(reblog) is not None):
+        return "bad-reblog"
+    return None
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -155,6 +185,8 @@ class MastodonSpider(scrapy.Spider):
         try:
             account = json.loads(response.body)
             account_id = str(account["id"])
+            if not account_id or not isinstance(account.get("acct", account.get("username")), str):
+                raise ValueError("not an Account entity")
         except (ValueError, KeyError, TypeError):
             self._bad(response, target)
             return
@@ -170,11 +202,22 @@ class MastodonSpider(scrapy.Spider):
         except ValueError:
             self._bad(response, target)
             return
-        capture = response.meta.get("capture")
+        accepted, refused = [], Counter[str]()
         for status in statuses:
+            problem = status_problem(status)
+            if problem is None:
+                accepted.append(status)
+            else:
+                refused[problem] += 1
+        reject(self, refused, url=response.url, target=target, expected="Mastodon statuses")
+        if statuses and not accepted:  # not a timeline at all: keep the cursor, page no further
+            self._bad(response, target)
+            return
+        capture = response.meta.get("capture")
+        for status in accepted:
             for post in self.status_posts(status, target):
                 yield self.keeper.track(target, post_item(self.source, post, capture=capture))
-        ids = [int(s["id"]) for s in statuses if isinstance(s, dict) and str(s.get("id", "")).isdigit()]
+        ids = [int(s["id"]) for s in accepted if str(s["id"]).isdigit()]
         if ids and (state["newest"] is None or max(ids) > int(state["newest"])):
             state["newest"] = str(max(ids))
         links = parse_link_header(response.headers.get("Link", b"").decode("latin-1"))
@@ -200,8 +243,11 @@ class MastodonSpider(scrapy.Spider):
     # -- mapping -----------------------------------------------------------------------------
 
     def status_posts(self, status: dict[str, Any], target: str) -> list[Post]:
-        """The posts a timeline entry stands for: the status, or a boost and what it boosted."""
-        if not isinstance(status, dict) or "id" not in status:
+        """The posts a timeline entry stands for: the status, or a boost and what it boosted.
+
+        ``status`` must have passed :func:`status_problem`; anything else gives no post.
+        """
+        if status_problem(status) is not None:
             return []
         boosted = status.get("reblog")
         if isinstance(boosted, dict):

@@ -65,7 +65,7 @@ class OutboxPipeline:
             self._collected(item)
         elif isinstance(item, PageFailed):
             if item.mark_seen:
-                self.store.mark_seen(canonical_url(item.url), source_id=item.source_id)
+                self.store.mark_seen(item.key or canonical_url(item.url), source_id=item.source_id)
         return item
 
     def _collected(self, item: Collected) -> None:

@@ -28,6 +28,11 @@ fallbacks, gallery ``media_metadata``), engagement ``score`` / ``ups`` / ``comme
 ``crossposts``. Comments (``t1``): post id = fullname, ``reply_to`` = ``parent_id`` (the post or
 the parent comment), text = ``body``, engagement ``score``.
 
+Only things of the expected kind and shape are mapped (:func:`thing_problem`): a listing's ``t3``
+posts and a tree's ``t1`` comments need a fullname, a permalink (posts) and ``created_utc``;
+other kinds (``t2`` accounts, ``t5`` subreddits, ...) and malformed things are refused and counted
+(``items/rejected/<reason>``, one log line per page, :func:`spiders.social.reject`).
+
 Stats: ``reddit/posts``, ``reddit/comments``, ``reddit/more``, ``reddit/continue_thread``,
 ``reddit/gap``, ``reddit/bad_target``, ``reddit/bad_response``, ``reddit/target_failed``, plus
 ``social/*`` (``social/stopped_at_known`` when a crawl reached the cursor), ``cursors/*`` and
@@ -40,6 +45,7 @@ import html
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -51,7 +57,7 @@ from twisted.python.failure import Failure
 
 from osintel.sources import Source
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
-from spiders.social import Post, post_item, target_failed
+from spiders.social import Post, post_item, reject, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,34 @@ _SUB_RE = re.compile(r"^/?(?:r/)?([A-Za-z0-9_]{2,21})/?$")
 def id_number(fullname_or_id: str) -> int:
     """The base-36 counter behind a Reddit id or fullname (``t3_1bylc86`` -> int)."""
     return int(fullname_or_id.rpartition("_")[2], 36)
+
+
+_FULLNAME = re.compile(r"^t[13]_[0-9a-z]+$")
+
+
+def thing_problem(thing: Any, kind: str) -> str | None:
+    """None when ``thing`` is a Reddit thing of ``kind`` (``t3`` or ``t1``) we can map; else why not.
+
+    Reasons: ``not-an-object``, ``kind-<k>`` (another kind: ``kind-t2`` an account, ``kind-t5`` a
+    subreddit ...), ``bad-<kind>`` (the kind is right but the fullname, permalink or time is
+    missing or malformed).
+    """
+    if not isinstance(thing, dict):
+        return "not-an-object"
+    found = thing.get("kind")
+    if found != kind:
+        return f"kind-{found}" if isinstance(found, str) and re.fullmatch(r"[A-Za-z0-9_]{1,16}", found) else "no-kind"
+    data = thing.get("data")
+    if not isinstance(data, dict):
+        return f"bad-{kind}"
+    name = data.get("name")
+    if not isinstance(name, str) or not _FULLNAME.match(name) or not name.startswith(f"{kind}_"):
+        return f"bad-{kind}"
+    if kind == "t3" and not (isinstance(data.get("permalink"), str) and data["permalink"].startswith("/")):
+        return f"bad-{kind}"
+    if _when(data.get("created_utc")) is None:
+        return f"bad-{kind}"
+    return None
 
 
 def _when(value: Any) -> datetime | None:
@@ -160,10 +194,23 @@ class RedditSpider(scrapy.Spider):
         except (ValueError, KeyError, TypeError):
             self._bad(response, target)
             return
+        if not isinstance(children, list):
+            self._bad(response, target)
+            return
         capture = response.meta.get("capture")
         cursor = state["cursor"]
         reached = False
-        posts = [c["data"] for c in children if isinstance(c, dict) and c.get("kind") == "t3"]
+        posts, refused = [], Counter[str]()
+        for child in children:
+            problem = thing_problem(child, "t3")
+            if problem is None:
+                posts.append(child["data"])
+            else:
+                refused[problem] += 1
+        reject(self, refused, url=response.url, target=target, expected="Reddit posts (t3)")
+        if children and not posts:  # not a listing of posts: keep the cursor, page no further
+            self._bad(response, target)
+            return
         for post in posts:
             if cursor and id_number(post["name"]) <= id_number(cursor):
                 reached = True
@@ -218,13 +265,19 @@ class RedditSpider(scrapy.Spider):
     def _comment_things(self, things: list[Any], target: str, link_id: str, response: Response) -> Iterator[Any]:
         assert self.keeper is not None
         capture = response.meta.get("capture")
-        stack = list(reversed(things))
+        refused = Counter[str]()
+        stack = list(reversed(things)) if isinstance(things, list) else [things]
         while stack:
             thing = stack.pop()
             if not isinstance(thing, dict):
+                refused["not-an-object"] += 1
                 continue
             data = thing.get("data") or {}
             if thing.get("kind") == "t1":
+                problem = thing_problem(thing, "t1")
+                if problem is not None:
+                    refused[problem] += 1
+                    continue
                 self.stats.inc_value("reddit/comments")
                 yield self.keeper.track(target, post_item(self.source, self.comment_post(data, target),
                                                           capture=capture))
@@ -242,6 +295,9 @@ class RedditSpider(scrapy.Spider):
                               "children": ",".join(ids[start:start + MORE_BATCH]), "raw_json": 1}
                     yield self._request(f"{self.base}/api/morechildren.json?{urlencode(params)}", target,
                                         self.parse_more, {"link_id": link_id})
+            else:
+                refused[thing_problem(thing, "t1") or "not-a-comment"] += 1
+        reject(self, refused, url=response.url, target=target, expected="Reddit comments (t1)")
 
     # -- failures ----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
@@ -109,6 +110,8 @@ def _run_child(settings: Settings, sources: SourceConfig, runs: list[tuple[Sourc
         "settings": settings.model_dump(mode="json"),
         "sources": sources.model_dump(mode="json"),
         "runs": [{"source_id": s.id, "run_id": r} for s, r in runs],
+        # The child stops when this process exits (spiders.lifecycle).
+        "parent_pid": os.getpid(),
     }
     log_fh: IO[bytes] | None = None
     if log_file is not None:

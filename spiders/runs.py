@@ -40,7 +40,7 @@ def summarise_stats(stats: dict[str, Any]) -> dict[str, Any]:
     out["pages_fetched"] = int(stats.get("response_received_count", 0))
     out["bytes"] = int(stats.get("downloader/response_bytes", 0))
     out["duration_seconds"] = float(stats.get("elapsed_time_seconds", 0.0))
-    for key in ("items/new", "items/seen", "items/duplicate", "items/failed", "ssrf/blocked",
+    for key in ("items/new", "items/seen", "items/duplicate", "items/failed", "items/rejected", "ssrf/blocked",
                 "responses/oversize", "feeds/malformed", "robotstxt/forbidden"):
         out.setdefault(key, 0)
     return out

@@ -11,6 +11,7 @@ Our own Scrapy setting names all start with ``OSINTEL_``:
 ``OSINTEL_SOURCE_ID``            the source this crawler collects
 ``OSINTEL_RUN_ID``               the crawl run (``crawl_runs.id``) this crawler records into
 ``OSINTEL_ALLOW_PRIVATE_HOSTS``  ``host:port`` entries the SSRF guard lets through
+``OSINTEL_MAX_LINKS_PER_PAGE``   new links a web crawl takes from one page (``crawl.max_links_per_page``)
 """
 
 from __future__ import annotations
@@ -33,8 +34,26 @@ DOWNLOADER_MIDDLEWARES: dict[str, int] = {
 
 ITEM_PIPELINES: dict[str, int] = {"spiders.pipelines.OutboxPipeline": 300}
 
-EXTENSIONS: dict[str, int] = {
-    "scrapy.extensions.telnet.TelnetConsole": None,
+#: Scrapy's built-in extensions a crawl child does not need, switched off by name (each also by
+#: its setting below, so a Scrapy that renames one still finds it off). ``RemoteControl`` (Scrapy
+#: >= 2.19) and ``TelnetConsole`` are control endpoints: a local port that runs Python given a
+#: token, with the token written to a job file under the user's state directory. A crawl child is
+#: driven only through its stdin, stdout and signals, so it opens no listening socket at all.
+#: ``MemoryUsage`` stays off: memory is bounded by the response size cap and
+#: ``crawl.max_links_per_page``, and the parent's ``crawl.process_timeout`` ends a runaway child.
+#: Kept on purpose: ``CoreStats`` and ``LogCount`` (the run's stats), ``CloseSpider``
+#: (``max_pages``), ``AutoThrottle``, ``LogStats`` (a progress line a minute on stderr).
+DISABLED_EXTENSIONS = (
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.memusage.MemoryUsage",
+    "scrapy.extensions.memdebug.MemoryDebugger",
+    "scrapy.extensions.feedexport.FeedExporter",
+    "scrapy.extensions.spiderstate.SpiderState",
+)
+
+EXTENSIONS: dict[str, int | None] = {
+    **dict.fromkeys(DISABLED_EXTENSIONS),
     # After CoreStats (0) so finish_reason and elapsed time are in the stats it records.
     "spiders.runs.RunRecorder": 1000,
 }
@@ -65,8 +84,11 @@ def scrapy_settings(crawl: CrawlSettings, *, log_level: str = "INFO") -> dict[st
         "RETRY_ENABLED": crawl.retry_times > 0,
         "RETRY_TIMES": crawl.retry_times,
         "CLOSESPIDER_PAGECOUNT": crawl.max_pages,
+        "OSINTEL_MAX_LINKS_PER_PAGE": crawl.max_links_per_page,
         "LOG_LEVEL": (log_level or "WARNING").upper(),
+        # Control endpoints: none (see DISABLED_EXTENSIONS).
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "COOKIES_ENABLED": False,
         "DOWNLOADER_MIDDLEWARES": dict(DOWNLOADER_MIDDLEWARES),
         "ITEM_PIPELINES": dict(ITEM_PIPELINES),
@@ -75,4 +97,5 @@ def scrapy_settings(crawl: CrawlSettings, *, log_level: str = "INFO") -> dict[st
         "DOWNLOAD_HANDLERS": {"file": None, "s3": None, "ftp": None, "data": None},
         "FEED_EXPORTERS": {},
         "MEMUSAGE_ENABLED": False,
+        "MEMDEBUG_ENABLED": False,
     }

@@ -5,7 +5,8 @@ Gzipped sitemaps (``.xml.gz``) are inflated by Scrapy up to ``DOWNLOAD_MAXSIZE``
 inflates past it is dropped and counted (``responses/oversize``). The bytes are screened by
 :func:`spiders.xmlsafe.unsafe_xml_reason` before lxml sees them: a sitemap whose DOCTYPE declares
 entities is rejected (``sitemaps/rejected-xml``). Sub-sitemaps of an index are always fetched;
-page ``<loc>``s already seen are skipped (``items/seen``).
+page ``<loc>``s already seen are skipped (``items/seen``), and those past the crawl's page budget
+(``max_pages``) wait for a later crawl (``sitemaps/entries_deferred``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class SitemapSpider(SourceSpiderMixin, ScrapySitemapSpider):
     def start_requests(self) -> Iterator[Request]:
         self.load_seen()
         for url in self.sitemap_urls:
+            self.pages_requested += 1
             yield Request(url, callback=self._parse_sitemap, errback=self.fetch_failed, dont_filter=True)
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -49,8 +51,12 @@ class SitemapSpider(SourceSpiderMixin, ScrapySitemapSpider):
         for entry in entries:
             if kind == "urlset":
                 self.stats.inc_value("sitemaps/entries")
+                if not self.page_budget_left():
+                    self.stats.inc_value("sitemaps/entries_deferred")
+                    continue
                 if not self.should_follow(entry["loc"]):
                     continue
+                self.take_page()
             yield entry
 
     def _parse_sitemap(self, response: Response) -> Iterator[Any]:

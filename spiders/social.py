@@ -8,11 +8,18 @@ followed) is kept under ``Document.extra``.
 
 Posts are de-duplicated by id, never by text: identical text from many accounts is itself a
 signal (coordinated posting) and must not collapse into one document.
+
+Every platform mapper checks the shape of what it is given before mapping it: an object that is
+not a post (an account, a notification, a feed generator, a subreddit, a message without an id)
+is refused, never turned into an empty or invented post. :func:`reject` counts what one response
+held that was refused, by reason (``items/rejected``, ``items/rejected/<reason>``), and logs one
+line for it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,3 +107,24 @@ def target_failed(spider: Any, keeper: Any, *, url: str, target: str, failure: A
     if keeper is not None:
         keeper.fail(target)
         keeper.closed(target)
+
+
+def reject(spider: Any, reasons: Counter[str], *, url: str, target: str, expected: str) -> int:
+    """Count the objects of one response that were refused, by reason, and log one line.
+
+    ``reasons`` maps a reason (``account``, ``notification``, ``not-a-status`` ...) to how many
+    objects were refused for it; ``expected`` names what was wanted ("Mastodon statuses").
+    Returns the number refused.
+    """
+    total = sum(reasons.values())
+    if not total:
+        return 0
+    stats = spider.crawler.stats
+    stats.inc_value("items/rejected", total)
+    for reason, count in reasons.items():
+        stats.inc_value(f"items/rejected/{reason}", count)
+    summary = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    log.warning("%s: refused %d object(s) from %s for %s that are not %s (%s)", spider.source.id, total,
+                url, target, expected, summary,
+                extra={"source_id": spider.source.id, "url": url, "target": target, "reasons": dict(reasons)})
+    return total

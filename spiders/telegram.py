@@ -19,6 +19,13 @@ Each ``div.tgme_widget_message[data-post]`` becomes a :class:`~spiders.social.Po
 * engagement ``views`` as an integer ("1.2K" -> 1200); ``published_at`` from
   ``time[datetime]``. The preview declares no language.
 
+What is not a message of the channel is refused, not mapped: an element whose ``data-post`` is not
+``<channel>/<id>`` of the channel asked for is counted (``items/rejected/<reason>``, one log line
+per page, :func:`spiders.social.reject`); service messages ("channel created", "pinned") are
+skipped and counted (``social/service_messages``). A page that is not a channel preview at all (no
+``section.tgme_channel_history``: t.me redirects a channel without a public preview to its
+landing page) is a bad response, not an empty channel.
+
 Incremental crawling (:mod:`spiders.cursors`): the cursor is the highest message id of the
 last complete crawl; a later crawl fetches the newest page and stops paging back at the first id at
 or below it.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -42,7 +50,7 @@ from osintel.sources import Source
 from spiders.base import SourceSpiderMixin
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
 from spiders.extract import parse_date
-from spiders.social import Post, post_item, target_failed
+from spiders.social import Post, post_item, reject, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -147,15 +155,19 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
     def parse_page(self, response: Response, channel: str) -> Iterator[Any]:
         assert self.paging is not None
         paging = self.paging
+        if not response.css("section.tgme_channel_history"):
+            target_failed(self, paging, url=response.url, target=channel, counter="fetch/failed/bad-response")
+            return
         capture: Capture | None = response.meta.get("capture")
         messages = response.css("div.tgme_widget_message[data-post]")
+        refused = Counter[str]()
         previous = paging.previous_cursor(channel)
         floor = int(previous) if previous and previous.isdigit() else None
         lowest: int | None = None
         stop = False
         # Newest first, so a later crawl can stop at the first message the last one covered.
         for message in reversed(messages):
-            post = self._post(message, response, channel)
+            post = self._post(message, response, channel, refused)
             if post is None:
                 continue
             number = int(post.post_id.rsplit("/", 1)[1])
@@ -167,6 +179,7 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
                 self.stats.inc_value("social/posts_known")
                 continue
             yield paging.track(channel, post_item(self.source, post, capture=capture))
+        reject(self, refused, url=response.url, target=channel, expected="messages of this channel")
         more = paging.page_fetched(channel)
         before = self._older(response, lowest)
         if stop:
@@ -201,13 +214,17 @@ class TelegramSpider(SourceSpiderMixin, scrapy.Spider):
 
     # -- mapping -------------------------------------------------------------------------------
 
-    def _post(self, message: Selector, response: Response, channel: str) -> Post | None:
+    def _post(self, message: Selector, response: Response, channel: str, refused: Counter[str]) -> Post | None:
         data_post = (message.attrib.get("data-post") or "").strip()
         name, _, number = data_post.rpartition("/")
         if not name or not number.isdigit():
-            self.stats.inc_value("social/posts_unreadable")
+            refused["no-post-id"] += 1
+            return None
+        if name.lower() != channel.lower():
+            refused["other-channel"] += 1
             return None
         if "service_message" in (message.attrib.get("class") or "").split():
+            self.stats.inc_value("social/service_messages")
             return None
         bubble = message.css(".tgme_widget_message_bubble") or [message]
         texts = bubble[0].xpath(

@@ -4,11 +4,18 @@
 addresses, plus a few dynamic paths (redirects to internal addresses, a gzip bomb, an oversize
 page, a slow feed). ``internal`` is a second server on another loopback port that the crawler
 must never reach. Both record every request path.
+
+``make_cli`` runs ``osintel crawl`` through the real command line in a subprocess (its own data
+directory, sources file and ``XDG_STATE_HOME``), for tests of what a user or operator sees.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from osintel.settings import Settings, load_settings
 from osintel.sources import SourceConfig, parse_sources
+from osintel.store import ControlStore
 
 SITE_DIR = Path(__file__).parent / "fixtures" / "site"
 BOMB_INFLATED = 20 * 1024 * 1024  # 20 MiB of zeros, ~20 KiB compressed
@@ -41,6 +50,8 @@ class Server:
     internal_base: str = ""
     #: Extra dynamic paths test modules register: ``routes[path] = fn(handler)``.
     routes: dict[str, Callable[[Any], None]] = field(default_factory=dict)
+    #: The same for every path under a prefix: ``prefixes[prefix] = fn(handler)``.
+    prefixes: dict[str, Callable[[Any], None]] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -84,6 +95,10 @@ def _handler(server_ref: dict[str, Server]) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             if path in srv.routes:
                 srv.routes[path](self)
+                return
+            prefix = next((p for p in srv.prefixes if path.startswith(p)), None)
+            if prefix is not None:
+                srv.prefixes[prefix](self)
                 return
             if srv.base == "":  # the internal server: anything reaching it is a failure
                 self._send(200, b"<html><body><p>INTERNAL SECRET</p></body></html>")
@@ -178,3 +193,105 @@ def make_settings() -> Callable[..., Settings]:
 def make_sources() -> Callable[[Server, list[dict[str, Any]]], SourceConfig]:
     """``make_sources(site, [source, ...])``: a sources config allow-listing the fixture site."""
     return _make_sources
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+#: Test settings for a CLI crawl, as environment variables (the CLI's own precedence applies).
+CLI_ENV = {
+    "OSINTEL_LOG_LEVEL": "INFO",
+    "OSINTEL_CRAWL_AUTOTHROTTLE": "false",
+    "OSINTEL_CRAWL_DOWNLOAD_DELAY": "0",
+    "OSINTEL_CRAWL_DOWNLOAD_TIMEOUT": "5",
+    "OSINTEL_CRAWL_RETRY_TIMES": "0",
+    "OSINTEL_CRAWL_MAX_RESPONSE_BYTES": str(MAX_RESPONSE_BYTES),
+    "OSINTEL_CRAWL_PROCESS_TIMEOUT": "120",
+}
+
+
+@dataclass
+class Cli:
+    """``osintel crawl`` through the real command line, on one data directory and sources file."""
+
+    data_dir: Path
+    sources_file: Path
+    state_dir: Path  # XDG_STATE_HOME of the crawl processes
+    env: dict[str, str]
+
+    def command(self, *source_ids: str) -> list[str]:
+        return [sys.executable, "-m", "osintel", "crawl", *source_ids, "--json",
+                "--data-dir", str(self.data_dir), "--sources", str(self.sources_file)]
+
+    def run(self, *source_ids: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*source_ids), env=self.env, cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def start(self, *source_ids: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.command(*source_ids), env=self.env, cwd=REPO_ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every crawl run recorded in the store, oldest first."""
+        with self.store() as store:
+            return sorted(store.runs(limit=1000), key=lambda r: r["id"])
+
+    def store(self) -> ControlStore:
+        return ControlStore(load_settings(env={}, overrides={"data_dir": str(self.data_dir)}).store_path)
+
+
+@pytest.fixture
+def make_cli(tmp_path: Path) -> Callable[..., Cli]:
+    """``make_cli(site, [source, ...], **env)``: a :class:`Cli` whose sources allow-list ``site``.
+
+    ``env`` adds environment variables (``OSINTEL_CRAWL_MAX_PAGES="10"``) over :data:`CLI_ENV`.
+    """
+    def make(site: Server, sources: list[dict[str, Any]], **env: str) -> Cli:
+        data_dir, state_dir = tmp_path / "data", tmp_path / "state"
+        state_dir.mkdir(exist_ok=True)
+        sources_file = tmp_path / "sources.yaml"
+        sources_file.write_text(yaml.safe_dump({"allow_private_hosts": [site.host_port], "sources": sources}))
+        full = {**os.environ, **CLI_ENV, **env, "XDG_STATE_HOME": str(state_dir),
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)}
+        return Cli(data_dir, sources_file, state_dir, full)
+
+    return make
+
+
+def crawl_rows(proc: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+    """``osintel crawl --json`` output by source id."""
+    return {row["source"]: row for row in json.loads(proc.stdout)}
+
+
+def crawl_children(parent: int) -> list[int]:
+    """PIDs of ``parent``'s children running ``spiders.child`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spiders.child" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped has exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; its last value."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True

@@ -17,7 +17,10 @@ def test_scrapy_settings_carry_politeness_limits_and_our_components(
     assert s["DOWNLOAD_MAXSIZE"] == 4096 and 0 < s["DOWNLOAD_WARNSIZE"] < 4096
     assert s["AUTOTHROTTLE_ENABLED"] is True
     assert s["CLOSESPIDER_PAGECOUNT"] == 7
-    assert s["TELNETCONSOLE_ENABLED"] is False
+    assert s["TELNETCONSOLE_ENABLED"] is False and s["REMOTE_CONTROL_ENABLED"] is False
+    assert s["EXTENSIONS"]["scrapy.extensions.remote_control.RemoteControl"] is None
+    assert s["EXTENSIONS"]["scrapy.extensions.telnet.TelnetConsole"] is None
+    assert s["OSINTEL_MAX_LINKS_PER_PAGE"] == crawl.max_links_per_page
     mws = s["DOWNLOADER_MIDDLEWARES"]
     # The guard must run before robots.txt (100); capture must see bodies before decompression (590).
     assert mws["spiders.ssrf.SSRFGuardMiddleware"] < 100
