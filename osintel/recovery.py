@@ -134,7 +134,8 @@ def interrupt_run(store: ControlStore, run: dict[str, Any], *, reason: str,
     """Close a dead ``running`` run as ``interrupted`` with its audit event; False if it was closed meanwhile."""
     with store._tx() as db:
         cur = db.execute(
-            "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
+            "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, error = ?"
+            " WHERE id = ? AND status = 'running'",
             (utcnow().isoformat(), f"interrupted: {reason}", run["id"]),
         )
         if cur.rowcount == 0:

@@ -127,7 +127,8 @@ def test_a_dead_holders_leases_are_released_by_the_next_writing_command(data_dir
     # Any command that writes to the data directory releases them first; an empty crawl is the cheapest.
     crawl = _cli(data_dir, "crawl", "--all", "--sources", str(sources))
     assert crawl.returncode == 0, crawl.stderr[-2000:]
-    assert f"released {DOCS} outbox lease(s) held by process {holder.pid} on {procs.hostname()}, which died" in crawl.stderr
+    expected = f"released {DOCS} outbox lease(s) held by process {holder.pid} on {procs.hostname()}, which died"
+    assert expected in crawl.stderr
     status = _status(data_dir)
     assert status["leased"] == 0 and status["available"] == DOCS and status["holders"] == []
     with ControlStore(data_dir / "osintel.sqlite3") as store:

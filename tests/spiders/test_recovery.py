@@ -121,7 +121,8 @@ def test_a_crawl_killed_with_its_child_is_closed_as_interrupted_and_its_warc_sea
     flags = _flags(env, "slow")
     assert "interrupted" in flags and "orphaned-run" not in flags and "running" not in flags
     with sqlite3.connect(data_dir / "osintel.sqlite3") as db:
-        status, error, finished = db.execute("SELECT status, error, finished_at FROM crawl_runs WHERE id = 1").fetchone()
+        status, error, finished = db.execute(
+            "SELECT status, error, finished_at FROM crawl_runs WHERE id = 1").fetchone()
     assert status == "interrupted" and finished is not None
     assert error.startswith("interrupted: its processes (process ")
 
