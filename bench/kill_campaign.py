@@ -9,11 +9,10 @@ own data directory (never killed) says which documents the site yields. Then thr
 group (the command and its crawl children, like a power cut) and the command alone (its crawl
 children are orphaned and finish on their own):
 
-1. ``crawl``: ``osintel crawl --all`` killed once its runs are open, after a random share (0-70 %)
-   of the reference crawl's duration; then one ``osintel crawl --all`` to completion (its
-   recovery closes the dead runs).
-2. ``enrich`` (same data directory): ``osintel enrich`` killed 0-4 s after its first lease, or
-   while loading models; then one ``osintel enrich`` to completion.
+1. ``crawl``: ``osintel crawl --all`` killed 0-3 s after its runs are open; then one
+   ``osintel crawl --all`` to completion (its recovery closes the dead runs).
+2. ``enrich`` (same data directory): ``osintel enrich`` killed 0-1.5 s after its first lease (four
+   times in five), or while loading its models; then one ``osintel enrich`` to completion.
 3. ``run`` (a fresh data directory, every source scheduled ``every 5s``): ``osintel run --no-api``
    killed 0-15 s after its first scheduled crawl started; then ``osintel crawl --all`` and
    ``osintel enrich`` to completion.
@@ -46,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -100,11 +100,11 @@ class Campaign:
         return subprocess.Popen(OSINTEL + list(args), env=self.env(data_dir, sources), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
-    def kill(self, proc: subprocess.Popen[bytes], data_dir: Path, *, group: bool) -> bool:
+    def kill(self, proc: subprocess.Popen[bytes], data_dir: Path, *, group: bool, since: str) -> bool:
         """SIGKILL the command (and its group); True when it was in the middle of work (a crawl
         run open or outbox rows leased)."""
         alive = proc.poll() is None
-        busy = alive and (_running(data_dir) > 0 or _leased(data_dir))
+        busy = alive and (_running(data_dir) > 0 or _leased(data_dir, since))
         if group:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -133,12 +133,12 @@ class Campaign:
     def crawl_phase(self, data_dir: Path) -> dict[str, Any]:
         landed = 0
         for n in range(self.kills):
-            first = _last_run(data_dir) + 1
+            first, since = _last_run(data_dir) + 1, _now()
             proc = self.start(data_dir, "crawl", "--all")
-            # Once its runs are open, at a random point of a full crawl's length.
+            # Once its runs are open, within 3 s (a crawl that finds everything seen takes about that).
             _wait_for(lambda: _last_run(data_dir) >= first or proc.poll() is not None, 120)
-            time.sleep(self.rng.uniform(0.0, 0.7 * self.crawl_seconds))
-            landed += self.kill(proc, data_dir, group=n % 2 == 0)
+            time.sleep(self.rng.uniform(0.0, min(3.0, 0.7 * self.crawl_seconds)))
+            landed += self.kill(proc, data_dir, group=n % 2 == 0, since=since)
         final = self.cli(data_dir, "crawl", "--all")
         return {"kills": self.kills, "kills_mid_work": landed, "final_exit": final.returncode,
                 "recovery": _recovery_lines(final.stderr)}
@@ -146,13 +146,14 @@ class Campaign:
     def enrich_phase(self, data_dir: Path) -> dict[str, Any]:
         landed = 0
         for n in range(self.kills):
+            since = _now()
             proc = self.start(data_dir, "enrich")
             if self.rng.random() < 0.8:  # mostly mid-drain; sometimes while loading models
-                _wait_for(lambda: _leased(data_dir) or proc.poll() is not None, 120)
-                time.sleep(self.rng.uniform(0.0, 4.0))
+                _wait_for(lambda: _leased(data_dir, since) or proc.poll() is not None, 180)
+                time.sleep(self.rng.uniform(0.0, 1.5))  # about one batch: work is left for every kill
             else:
                 time.sleep(self.rng.uniform(1.0, 12.0))
-            landed += self.kill(proc, data_dir, group=True)
+            landed += self.kill(proc, data_dir, group=True, since=since)
         final = self.cli(data_dir, "enrich")
         return {"kills": self.kills, "kills_mid_work": landed, "final_exit": final.returncode,
                 "recovery": _recovery_lines(final.stderr)}
@@ -160,12 +161,12 @@ class Campaign:
     def run_phase(self, data_dir: Path) -> dict[str, Any]:
         landed = 0
         for n in range(self.kills):
-            first = _last_run(data_dir) + 1
+            first, since = _last_run(data_dir) + 1, _now()
             proc = self.start(data_dir, "run", "--no-api", sources=self.scheduled)
             # Once a scheduled crawl has started (models are loaded by then), within 15 s.
             _wait_for(lambda: _last_run(data_dir) >= first or proc.poll() is not None, 180)
             time.sleep(self.rng.uniform(0.0, 15.0))
-            landed += self.kill(proc, data_dir, group=n % 2 == 0)
+            landed += self.kill(proc, data_dir, group=n % 2 == 0, since=since)
         crawl = self.cli(data_dir, "crawl", "--all")
         enrich = self.cli(data_dir, "enrich")
         return {"kills": self.kills, "kills_mid_work": landed,
@@ -184,14 +185,17 @@ class Campaign:
             out.update({"indexed": len(counts), "lost_in_index": len(ids - set(counts)),
                         "duplicated_in_index": sum(n - 1 for n in counts.values()),
                         "extra_in_index": len(set(counts) - ids)})
-        with sqlite3.connect(data_dir / "osintel.sqlite3") as db:
+        # Read from the store itself, not through osintel's own views: no osintel process runs now,
+        # so every unexpired lease is held by a dead one.
+        with _ro(data_dir) as db:
             out["stuck_runs"] = db.execute("SELECT COUNT(*) FROM crawl_runs WHERE status = 'running'").fetchone()[0]
             out["runs_by_status"] = dict(db.execute("SELECT status, COUNT(*) FROM crawl_runs GROUP BY status"))
-        status = json.loads(self.cli(data_dir, "outbox", "status", "--json").stdout)
-        out["dead_leases"] = sum(h["documents"] for h in status["holders"] if h["liveness"] != "alive")
+            out["dead_leases"] = db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND leased_until > ?", (_now(),)).fetchone()[0]
+            outbox = dict(db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
         if indexed:
-            out["outbox_pending"] = status["outbox"]["pending"]
-            out["outbox_failed"] = status["outbox"]["failed"]
+            out["outbox_pending"] = outbox.get("pending", 0)
+            out["outbox_failed"] = outbox.get("failed", 0)
         audit_file = self.work / "audit.jsonl"
         self.cli(data_dir, "audit", "export", "--output", str(audit_file), "--purpose", "kill campaign")
         details = [json.loads(line)["detail"] for line in audit_file.read_text().splitlines()]
@@ -238,11 +242,16 @@ def _ro(data_dir: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{data_dir / 'osintel.sqlite3'}?mode=ro", uri=True, timeout=10)
 
 
-def _leased(data_dir: Path) -> bool:
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _leased(data_dir: Path, since: str = "") -> bool:
+    """Outbox rows under an unexpired lease taken after ``since`` (an ISO time)."""
     try:
         with _ro(data_dir) as db:
-            return db.execute("SELECT 1 FROM outbox WHERE state = 'pending' AND lease_owner IS NOT NULL"
-                              " AND leased_until IS NOT NULL LIMIT 1").fetchone() is not None
+            return db.execute("SELECT 1 FROM outbox WHERE state = 'pending' AND leased_until > ? AND updated_at > ?"
+                              " LIMIT 1", (_now(), since)).fetchone() is not None
     except sqlite3.Error:
         return False
 
