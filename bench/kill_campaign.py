@@ -210,7 +210,7 @@ class Campaign:
         verify = json.loads(self.cli(data_dir, "warc", "verify", "--json").stdout)
         out["warc_problems"] = len(verify["mismatches"])
         out["writable_warcs"] = len(verify["writable_files"])
-        out["warcs_with_unfinished_record"] = len(verify["interrupted_files"])
+        out["warcs_with_unfinished_record"] = len(verify.get("interrupted_files", []))
         out["warc_files"] = verify["files"]
         return out
 
