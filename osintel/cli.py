@@ -183,6 +183,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
         out.write(f"{title}: " + ", ".join(f"{k}={v}" for k, v in items) + "\n")
     out.write(f"documents with geocoded locations: {summary.get('documents_with_locations', 0)}\n")
     out.write(f"outbox: {summary.get('outbox')}\n")
+    for holder in summary.get("outbox_leases", []):
+        out.write(f"  leased: {holder['documents']} by {holder['owner']} ({holder['liveness']})"
+                  f" until {holder['lease_expires_at']}\n")
     for query, res in summary.get("queries", {}).items():
         out.write(f"search {query!r}: {res['total']} hits; top: {res['top'][:1]}\n")
 
@@ -314,6 +317,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for row in rows:
                 print("  ".join(f"{k}={v}" for k, v in row.items()))
+        for r in results:  # one line each on stderr for what was refused or failed
+            if r.status == "skipped-expired":
+                print(f"osintel: refused to crawl {r.source_id}: {r.error}", file=sys.stderr)
+            elif r.status not in commands.GOOD_RUN_STATUSES:
+                print(f"osintel: crawl of {r.source_id} {r.status}: {r.error or 'no detail'}", file=sys.stderr)
         return 0 if all(r.status in commands.GOOD_RUN_STATUSES for r in results) else 1
     if cmd == "enrich" and (args.input or args.output):
         return _enrich_stream(args, settings)
@@ -322,9 +330,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd == "enrich":
         report = commands.enrich(settings, progress=_progress)
         data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
-                "enrich_seconds": round(report.enrich_seconds, 2), "index_seconds": round(report.index_seconds, 2)}
+                "enrich_seconds": round(report.enrich_seconds, 2), "index_seconds": round(report.index_seconds, 2),
+                "leased": report.leased, "stuck": report.stuck}
         _print_json(data) if args.json else print("  ".join(f"{k}={v}" for k, v in data.items()))
-        return 0 if report.failed == 0 else 1
+        return 0 if report.failed == 0 and report.stuck == 0 else 1
     if cmd == "sources":
         rows = commands.sources_overview(settings)
         if args.json:
@@ -453,6 +462,10 @@ def _warc_verify(args: argparse.Namespace, settings: Settings) -> int:
                   f" expected={m.expected} actual={m.actual} {m.detail}".rstrip())
         for name in report.writable_files:
             print(f"  warning: {name} is writable (evidence files should be read-only)")
+        for item in report.interrupted_files:
+            print(f"  note: {item['file']} was sealed after run {item['run_id']} was interrupted: the first"
+                  f" {item['complete_bytes']} of {item['size']} bytes are complete records (checked); the"
+                  f" unfinished last record is kept as found")
     return 0 if report.ok else 1
 
 

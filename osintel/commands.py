@@ -69,6 +69,7 @@ def crawl(
 
     sources = sources if sources is not None else load_sources(settings.sources_file)
     selected = [s.id for s in sources.select(source_ids or None)]
+    recover(settings, progress=progress)
     progress(f"crawling {len(selected)} source(s): {', '.join(selected)}")
 
     def report(result: Any) -> None:
@@ -92,20 +93,58 @@ def build_alerts(settings: Settings, store: ControlStore, index: Any) -> Any:
 
 
 #: Crawl-run statuses that mean the source was collected as configured.
-GOOD_RUN_STATUSES = frozenset({"ok", "page-limit", "skipped-expired"})
+GOOD_RUN_STATUSES = frozenset({"ok", "page-limit"})
+
+
+def recover(settings: Settings, store: ControlStore | None = None, *, progress: Progress = _quiet) -> Any:
+    """Clean up after processes that died (:func:`osintel.recovery.recover`); every command that
+    writes to the data directory calls this first. Returns the :class:`RecoveryReport`."""
+    from osintel.recovery import recover as _recover
+
+    if store is not None:
+        return _recover(settings, store, progress=progress)
+    with open_store(settings) as own:
+        return _recover(settings, own, progress=progress)
+
+
+def _leased_elsewhere(store: ControlStore, report: DrainReport, progress: Progress) -> DrainReport:
+    """Count (and say) what other processes hold leased; ``report.stuck`` for holders not alive."""
+    from osintel import leases, procs
+
+    me = procs.current().token
+    for holder in leases.holders(store):
+        if holder.token == me or holder.expired:
+            continue
+        report.leased += holder.documents
+        if holder.liveness != procs.ALIVE:
+            report.stuck += holder.documents
+        who = f"{holder.owner.pid}@{holder.owner.host}" if holder.owner else leases.UNRECORDED
+        progress(f"{holder.describe()}: not enriched by this run"
+                 + ("" if holder.liveness == procs.ALIVE else
+                    f"; they are retried once the lease expires, or now with `osintel outbox release --owner {who}"
+                    " --force` if that process is gone"))
+    return report
 
 #: How often long work reports progress on stderr.
 PROGRESS_SECONDS = 10.0
 
 
 def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = None) -> DrainReport:
-    """Drain the outbox: enrich pending documents and index them, acking after indexing."""
+    """Drain the outbox: enrich pending documents and index them, acking after indexing.
+
+    Leases of dead processes are released first (:func:`recover`); documents other processes
+    still hold are counted in ``leased`` (and ``stuck`` when the holder is not confirmed alive).
+    """
     store = open_store(settings)
     try:
+        recover(settings, store, progress=progress)
         pending = store.outbox_counts()["pending"]
         if pending == 0:
             progress("outbox is empty: nothing to enrich")
             return DrainReport()
+        held = _leased_elsewhere(store, DrainReport(), _quiet)
+        if held.leased >= pending:
+            return _leased_elsewhere(store, DrainReport(), progress)
         started = time.perf_counter()
         progress(f"loading NLP models to enrich {pending} document(s)")
         enricher = enricher or build_enricher(settings, store=store)
@@ -130,7 +169,7 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
                 alerts.dispatcher.close()
                 if sent.sent or sent.retried or sent.dead:
                     progress(f"alerts: {sent.sent} message(s) sent, {sent.retried} to retry, {sent.dead} dead")
-            return drained
+            return _leased_elsewhere(store, drained, progress)
         finally:
             index.close()
     finally:
@@ -245,6 +284,7 @@ def capture(
     from osintel.adhoc import load_documents, run_capture
     from spiders.runner import run_crawl
 
+    recover(settings, progress=progress)
     report = run_capture(settings, urls, run_crawl=run_crawl, grading=grading, progress=progress)
     if any(o.doc_id for o in report.outcomes):
         enrich(settings, progress=progress, enricher=enricher)
@@ -302,9 +342,13 @@ def search(
 
 def stats(settings: Settings) -> dict[str, Any]:
     """Counts over the store of record (documents, sources, languages, entities, methods, places),
-    plus documents per crime type and per group (``crime_types``)."""
+    plus documents per crime type and per group (``crime_types``) and who holds outbox leases
+    (``outbox_leases``, see :func:`osintel.leases.status`)."""
+    from osintel import leases
+
     with open_store(settings) as store:
         data = store.stats()
+        data["outbox_leases"] = leases.status(store)["holders"]
     data["crime_types"] = crime_type_counts(settings)
     return data
 
@@ -375,6 +419,7 @@ def run_service(
         sources = sources if sources is not None else load_sources(settings.sources_file)
         store = open_store(settings)
         cleanup.append(store.close)
+        recover(settings, store, progress=progress)
         index = open_index(settings)  # one index object: the embedded index allows one writer
         cleanup.append(index.close)
         progress("loading NLP models")

@@ -17,7 +17,8 @@ status codes. The tree is deliberately shallow::
     │   └── DeliveryError    an alert sink (webhook, e-mail, file) refused or failed a delivery
     ├── ExportError          an export cannot be made (unknown format, unwritable output)
     │   └── DisseminationError  the handling code or caller's role forbids this disclosure
-    └── AlreadyRunningError  another `osintel run` holds the data directory
+    ├── AlreadyRunningError  another `osintel run` holds the data directory
+    └── LeaseHeldError       outbox leases of a live (or unverifiable) worker were not released
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class AlreadyRunningError(OsintelError):
     def __init__(self, message: str, *, pid: int | None = None) -> None:
         self.pid = pid
         super().__init__(message)
+
+
+class LeaseHeldError(OsintelError):
+    """Releasing outbox leases was refused: their holder is alive or cannot be checked."""
 
 
 class AlertError(OsintelError):

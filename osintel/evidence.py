@@ -13,6 +13,9 @@ Two checks, both read-only (originals are never modified):
    ``capture.sha256``.
 
 A closed WARC file is read-only (mode 0444); a writable one is listed as a warning, not a
+mismatch. A file sealed after its crawl process died (:mod:`osintel.sealing`) must still have the
+size and SHA-256 recorded when it was sealed (else ``sealed-changed``); only its complete records
+are checked, and an unfinished last record is listed under ``interrupted_files``, not as a
 mismatch.
 """
 
@@ -22,16 +25,19 @@ import base64
 import binascii
 import gzip
 import hashlib
+import io
 import logging
 import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from osintel import sealing
+from osintel.sealing import SealedWarc
 from osintel.store import ControlStore
 
 if TYPE_CHECKING:
@@ -52,7 +58,7 @@ def _quiet(_: str) -> None:
 @dataclass(frozen=True)
 class Mismatch:
     """One problem found. ``kind``: ``block-digest``, ``payload-digest``, ``unreadable``,
-    ``document-sha256``, ``missing-record``, ``missing-file``."""
+    ``document-sha256``, ``missing-record``, ``missing-file``, ``sealed-changed``."""
 
     kind: str
     file: str
@@ -73,6 +79,8 @@ class VerifyReport:
     documents_checked: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     writable_files: list[str] = field(default_factory=list)
+    #: Sealed files that end in an unfinished record: ``{"file", "run_id", "complete_bytes", "size", ...}``.
+    interrupted_files: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +92,7 @@ class VerifyReport:
             "digests_checked": self.digests_checked, "documents_checked": self.documents_checked,
             "mismatches": [asdict(m) for m in self.mismatches],
             "writable_files": list(self.writable_files),
+            "interrupted_files": list(self.interrupted_files),
         }
 
 
@@ -139,18 +148,50 @@ def _check_digest(report: VerifyReport, kind: str, label: str | None, data: byte
                                           actual=_label(algorithm, actual)))
 
 
-def verify_file(path: Path, report: VerifyReport, *, name: str | None = None) -> dict[str, str]:
-    """Check one WARC file's digests into ``report``; returns ``{record id: payload sha256 hex}``."""
+class _Head(io.RawIOBase):
+    """The first ``limit`` bytes of a file: the complete part of a sealed, interrupted WARC."""
+
+    def __init__(self, fh: BinaryIO, limit: int | None) -> None:
+        self._fh, self._left = fh, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self._fh.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        want = len(buffer) if self._left is None else min(len(buffer), self._left)
+        data = self._fh.read(want) if want > 0 else b""
+        buffer[: len(data)] = data
+        if self._left is not None:
+            self._left -= len(data)
+        return len(data)
+
+
+def _open_head(path: Path, limit: int | None) -> io.BufferedReader:
+    return io.BufferedReader(_Head(path.open("rb"), limit))
+
+
+def verify_file(path: Path, report: VerifyReport, *, name: str | None = None,
+                limit: int | None = None) -> dict[str, str]:
+    """Check one WARC file's digests into ``report``; returns ``{record id: payload sha256 hex}``.
+
+    ``limit`` checks only the first bytes (the complete records of a sealed, interrupted file).
+    """
     name = name or str(path)
     payloads: dict[str, str] = {}
     report.files += 1
-    if path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+    writable = bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    if writable:
         report.writable_files.append(name)
     record_id: str | None = None
     try:
         if path.name.endswith(".gz"):
-            _check_gzip(path)
-        with path.open("rb") as fh:
+            _check_gzip(path, limit)
+        with _open_head(path, limit) as fh:
             for record in ArchiveIterator(fh, no_record_parse=True):
                 record_id = record.rec_headers.get_header("WARC-Record-ID")
                 block = record.raw_stream.read()
@@ -170,14 +211,16 @@ def verify_file(path: Path, report: VerifyReport, *, name: str | None = None) ->
                     if record_id:
                         payloads[record_id] = hashlib.sha256(payload).hexdigest()
     except Exception as exc:  # warcio and gzip raise assorted errors on damaged files
+        hint = ("; the file is still writable: if its crawl process died, any writing command"
+                " (crawl, capture, enrich, run) seals it") if writable else ""
         report.mismatches.append(Mismatch("unreadable", name, record_id,
-                                          detail=f"{type(exc).__name__}: {exc}"))
+                                          detail=f"{type(exc).__name__}: {exc}{hint}"))
     return payloads
 
 
-def _check_gzip(path: Path) -> None:
+def _check_gzip(path: Path, limit: int | None = None) -> None:
     """Raise when a gzip file ends mid-member: warcio stops quietly at a truncated last record."""
-    with gzip.open(path, "rb") as fh:
+    with _open_head(path, limit) as raw, gzip.GzipFile(fileobj=raw, mode="rb") as fh:
         while fh.read(1 << 20):
             pass
 
@@ -202,10 +245,18 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
     data_dir = Path(settings.data_dir)
     payloads: dict[tuple[str, str], str] = {}
     files = list(iter_warc_files(Path(settings.warc_dir)))
+    seals: dict[str, SealedWarc] = {}
+    if Path(settings.store_path).exists():
+        with ControlStore(settings.store_path) as store:
+            seals = sealing.sealed(store)
     progress(f"verifying {len(files)} WARC file(s) in {settings.warc_dir}")
     for number, path in enumerate(files, 1):
         name = _relative(path, data_dir)
-        for record_id, sha in verify_file(path, report, name=name).items():
+        seal = seals.get(name)
+        if seal is not None and not _check_seal(path, name, seal, report):
+            continue
+        limit = seal.complete_bytes if seal is not None and seal.truncated else None
+        for record_id, sha in verify_file(path, report, name=name, limit=limit).items():
             payloads[(name, record_id)] = sha
         if number % 50 == 0:
             progress(f"checked {number}/{len(files)} files, {report.records} records")
@@ -215,6 +266,20 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
     progress(f"checked {report.records} records in {report.files} files and {report.documents_checked}"
              f" document capture(s): {len(report.mismatches)} problem(s)")
     return report
+
+
+def _check_seal(path: Path, name: str, seal: SealedWarc, report: VerifyReport) -> bool:
+    """A sealed file must be byte for byte what was sealed; False (and a mismatch) when not."""
+    size, digest = path.stat().st_size, sealing.file_sha256(path)
+    if (size, digest) != (seal.size, seal.sha256):
+        report.files += 1
+        report.mismatches.append(Mismatch(
+            "sealed-changed", name, expected=f"{seal.size} bytes sha256:{seal.sha256}",
+            actual=f"{size} bytes sha256:{digest}", detail=f"changed since it was sealed at {seal.sealed_at}"))
+        return False
+    if seal.truncated:
+        report.interrupted_files.append({**seal.to_dict(), "unfinished_bytes": seal.size - seal.complete_bytes})
+    return True
 
 
 def _verify_documents(store: ControlStore, payloads: dict[tuple[str, str], str], data_dir: Path,

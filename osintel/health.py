@@ -10,7 +10,19 @@ code                       severity  when
 =========================  ========  =======================================================
 ``never-run``              warning   the source has no crawl run yet
 ``running``                info      a run is in progress
+``orphaned-run``           error     a run is recorded as running but its processes died (the
+                                     next crawl, capture, enrich or run marks it interrupted)
 ``failing``                error     the last finished run failed or its process timed out
+``interrupted``            warning   the last finished run was interrupted (stopped, or its
+                                     process died and recovery closed it)
+``rejected-content``       error/    the last run refused content: a feed or sitemap declaring
+                           warning   XML entities (XXE, entity bomb), a malformed feed, an
+                                     oversize or decompression-bomb response, unreadable JSON;
+                                     error when the run collected nothing, else warning
+``http-error``             error/    a source URL (feed, sitemap, API target) answered an HTTP
+                           warning   error status; error when the run collected nothing
+``fetch-failed``           error/    a source URL could not be fetched (connection, DNS,
+                           warning   timeout, robots.txt or SSRF refusal)
 ``no-new-items``           warning   the last ``health.empty_runs`` successful runs yielded no
                                      item at all (no new, seen or duplicate item)
 ``http-403``/``http-429``  warning   the last run got 403 (forbidden) / 429 (rate-limited)
@@ -31,7 +43,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from osintel.procs import DEAD
 from osintel.records import utcnow
+from osintel.recovery import run_liveness
 from osintel.settings import HealthSettings, Settings
 from osintel.sources import Source, SourceConfig
 from osintel.store import ControlStore
@@ -44,6 +58,17 @@ FAILURE_STATUSES = frozenset({"failed", "timeout", "unknown"})
 EXTRACTION_FAILURE_KEYS = ("items/failed/no-text",)
 
 _STATUS_PREFIX = "downloader/response_status_count/"
+_FETCH_FAILED = "fetch/failed/"
+#: Stats counting content a run refused to parse: key -> what it was.
+REJECTED_CONTENT_KEYS = {
+    "feeds/rejected-xml": "feed(s) declaring XML entities (XXE or entity bomb), not parsed",
+    "sitemaps/rejected-xml": "sitemap(s) declaring XML entities (XXE or entity bomb), not parsed",
+    "feeds/malformed": "malformed feed(s)",
+    "responses/oversize": "response(s) over crawl.max_response_bytes or inflating past it (decompression bomb)",
+    "fetch/failed/bad-json": "API response(s) that were not valid JSON",
+}
+#: ``fetch/failed/<reason>`` reasons counted by other keys above.
+_COUNTED_ELSEWHERE = frozenset({"oversize", "bad-json"})
 _INTERVAL_RE = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _SEVERITY_ORDER = {"ok": 0, "info": 0, "warning": 1, "error": 2}
@@ -118,17 +143,52 @@ def run_summary(run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def content_problems(stats: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(code, severity, message)`` for what a run refused or could not fetch, from its stats:
+    ``rejected-content``, ``http-error``, ``fetch-failed``. Severity ``error`` when the run
+    collected nothing at all, else ``warning``."""
+    severity = "error" if _yield(stats) == 0 else "warning"
+    out = []
+    rejected = [f"{int(stats[k])} {what}" for k, what in REJECTED_CONTENT_KEYS.items() if int(stats.get(k) or 0)]
+    if rejected:
+        out.append(("rejected-content", severity, "last run rejected " + "; ".join(rejected)))
+    failed = {k[len(_FETCH_FAILED):]: int(v) for k, v in stats.items()
+              if k.startswith(_FETCH_FAILED) and int(v or 0) and k[len(_FETCH_FAILED):] not in _COUNTED_ELSEWHERE}
+    http = {k: v for k, v in failed.items() if k.startswith("http-")}
+    if http:
+        out.append(("http-error", severity, "last run: source URL(s) answered " + ", ".join(
+            f"HTTP {k[5:]} ({v})" for k, v in sorted(http.items()))))
+    other = {k: v for k, v in failed.items() if k not in http}
+    if other:
+        out.append(("fetch-failed", severity, "last run could not fetch source URL(s): " + ", ".join(
+            f"{k} ({v})" for k, v in sorted(other.items()))))
+    return out
+
+
 def evaluate(source: Source, runs: list[dict[str, Any]], cfg: HealthSettings, *,
-             now: datetime | None = None) -> SourceHealth:
-    """The health of ``source`` from its runs, newest first (as :meth:`ControlStore.runs` returns)."""
+             now: datetime | None = None, process_timeout: float = 0) -> SourceHealth:
+    """The health of ``source`` from its runs, newest first (as :meth:`ControlStore.runs` returns).
+
+    ``process_timeout`` (``crawl.process_timeout``) bounds how long a ``running`` run whose owner
+    cannot be checked is believed (see :func:`osintel.recovery.run_liveness`).
+    """
     now = now or utcnow()
     health = SourceHealth(source_id=source.id, schedule=source.schedule, runs_examined=len(runs))
     flags = health.flags
     finished = [r for r in runs if r["status"] != "running"]
     if runs:
         health.last_run = run_summary(runs[0])
-    if runs and runs[0]["status"] == "running":
-        flags.append(HealthFlag("running", "info", f"run {runs[0]['id']} started at {runs[0]['started_at']}"))
+    for run in runs:
+        if run["status"] != "running":
+            continue
+        state, why = run_liveness(run, process_timeout=process_timeout)
+        if state == DEAD:
+            flags.append(HealthFlag("orphaned-run", "error", (
+                f"run {run['id']} (started {run['started_at']}) is recorded as running but {why}; the next"
+                " crawl, capture, enrich or run marks it interrupted and seals its WARC file")))
+        elif run is runs[0]:
+            flags.append(HealthFlag("running", "info", f"run {run['id']} started at {run['started_at']}"
+                                    + (f" ({why})" if why else "")))
     successes = [r for r in finished if r["status"] in SUCCESS_STATUSES]
     if successes:
         health.last_success_at = successes[0]["finished_at"]
@@ -146,7 +206,11 @@ def evaluate(source: Source, runs: list[dict[str, Any]], cfg: HealthSettings, *,
                 "failing", "error",
                 f"last run {last['status']} ({health.consecutive_failures} in a row): {last.get('error') or 'no detail'}",
             ))
+        if last["status"] == "interrupted":
+            flags.append(HealthFlag("interrupted", "warning",
+                                    f"last run {last['id']} was interrupted: {last.get('error') or 'no detail'}"))
         stats = last["stats"] or {}
+        flags.extend(HealthFlag(code, sev, msg) for code, sev, msg in content_problems(stats))
         for code in (403, 429):
             count = int(stats.get(f"{_STATUS_PREFIX}{code}", 0))
             if count:
@@ -165,8 +229,10 @@ def source_health(store: ControlStore, sources: SourceConfig | list[Source], set
                   *, now: datetime | None = None) -> list[SourceHealth]:
     """The health of every configured source (read-only over ``crawl_runs``)."""
     cfg = settings.health if isinstance(settings, Settings) else settings
+    timeout = settings.crawl.process_timeout if isinstance(settings, Settings) else 0
     items = sources.sources if isinstance(sources, SourceConfig) else sources
-    return [evaluate(s, store.runs(source_id=s.id, limit=cfg.history_runs), cfg, now=now) for s in items]
+    return [evaluate(s, store.runs(source_id=s.id, limit=cfg.history_runs), cfg, now=now, process_timeout=timeout)
+            for s in items]
 
 
 def sources_report(store: ControlStore, sources: SourceConfig, settings: Settings, *,
@@ -303,7 +369,7 @@ def _failed_share(stats: dict[str, Any], min_articles: int) -> float | None:
 
 
 def _yield(stats: dict[str, Any]) -> int:
-    return sum(int(stats.get(f"items/{k}", 0)) for k in ("new", "seen", "duplicate"))
+    return sum(int(stats.get(f"items/{k}", 0)) for k in ("new", "seen", "duplicate", "recaptured"))
 
 
 def _parse(value: str) -> datetime:

@@ -50,6 +50,10 @@ class DrainReport:
     enrich_seconds: float = 0.0
     index_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    #: Pending documents left under other processes' leases (not processed by this drain) ...
+    leased: int = 0
+    #: ... of which held by processes not confirmed alive (dead on another host, or unrecorded).
+    stuck: int = 0
 
 
 def drain_outbox(

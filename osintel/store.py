@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from osintel import apikeys, audit, retention
+from osintel import apikeys, audit, procs, retention, sealing
 from osintel.errors import StoreError
 from osintel.records import Document, utcnow
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     leased_until TEXT,
+    lease_owner TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     last_error TEXT
@@ -61,7 +62,8 @@ CREATE TABLE IF NOT EXISTS crawl_runs (
     finished_at TEXT,
     status TEXT NOT NULL DEFAULT 'running',
     stats TEXT NOT NULL DEFAULT '{}',
-    error TEXT
+    error TEXT,
+    owners TEXT
 );
 CREATE INDEX IF NOT EXISTS crawl_runs_source ON crawl_runs(source_id, id);
 CREATE TABLE IF NOT EXISTS seen_urls (
@@ -94,6 +96,12 @@ CREATE TABLE IF NOT EXISTS minhash (
     created_at TEXT NOT NULL
 );
 """
+
+#: Columns added after version 1: (table, column, declaration). See :func:`_migrate`.
+_ADDED_COLUMNS = (
+    ("outbox", "lease_owner", "TEXT"),  # osintel.procs.ProcessId.token of the lease holder
+    ("crawl_runs", "owners", "TEXT"),  # JSON list of the processes running the crawl
+)
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,8 @@ class ControlStore:
             self._db.execute("PRAGMA busy_timeout=30000")
             self._db.executescript(_SCHEMA)
             # The oversight record and the credentials live beside the documents they concern.
-            self._db.executescript(audit.SCHEMA + apikeys.SCHEMA + retention.SCHEMA)
+            self._db.executescript(audit.SCHEMA + apikeys.SCHEMA + retention.SCHEMA + sealing.SCHEMA)
+            _migrate(self._db)
             self._db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
@@ -372,12 +381,16 @@ class ControlStore:
     # -- outbox -------------------------------------------------------------------------------
 
     def lease(self, limit: int, *, lease_seconds: float = 300.0) -> list[OutboxItem]:
-        """Lease up to ``limit`` pending rows for processing.
+        """Lease up to ``limit`` pending rows for processing, in this process's name.
 
         A lease that is not acked before it expires (the worker died) makes the row available
-        again, so nothing is lost; processing must therefore be idempotent.
+        again, so nothing is lost; processing must therefore be idempotent. The holder is recorded
+        (:mod:`osintel.procs`), so a dead holder's leases can be released at once
+        (:mod:`osintel.leases`) and :meth:`ack` / :meth:`release` only touch rows still held by
+        this process (or by no one).
         """
         now = utcnow()
+        owner = procs.current().token
         until = _iso(now + timedelta(seconds=lease_seconds))
         with self._tx() as db:
             rows = db.execute(
@@ -387,21 +400,25 @@ class ControlStore:
                 (_iso(now), limit),
             ).fetchall()
             db.executemany(
-                "UPDATE outbox SET leased_until = ?, attempts = attempts + 1, updated_at = ? WHERE seq = ?",
-                [(until, _iso(now), r["seq"]) for r in rows],
+                "UPDATE outbox SET leased_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?"
+                " WHERE seq = ?",
+                [(until, owner, _iso(now), r["seq"]) for r in rows],
             )
         return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
 
     def ack(self, seqs: Sequence[int], documents: Sequence[Document] = ()) -> None:
         """Mark rows done and store their enriched documents, in one transaction.
 
-        Call only after the search index has acknowledged the documents.
+        Call only after the search index has acknowledged the documents. A row whose lease an
+        operator has since handed to another process is left to that process.
         """
         now = _iso(utcnow())
+        owner = procs.current().token
         with self._tx() as db:
             db.executemany(
-                "UPDATE outbox SET state = 'done', leased_until = NULL, updated_at = ? WHERE seq = ?",
-                [(now, s) for s in seqs],
+                "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
+                " WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)",
+                [(now, s, owner) for s in seqs],
             )
             for doc in documents:
                 doc = _keep_regrade(db, doc, now)
@@ -418,13 +435,14 @@ class ControlStore:
         """
         now = _iso(utcnow())
         refund = 0 if count_attempt else 1
+        owner = procs.current().token
         with self._tx() as db:
             db.executemany(
-                """UPDATE outbox SET leased_until = NULL, last_error = ?, updated_at = ?,
+                """UPDATE outbox SET leased_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?,
                      attempts = attempts - ?,
                      state = CASE WHEN attempts - ? >= ? THEN 'failed' ELSE 'pending' END
-                   WHERE seq = ?""",
-                [(error[:2000], now, refund, refund, self.max_attempts, s) for s in seqs],
+                   WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)""",
+                [(error[:2000], now, refund, refund, self.max_attempts, s, owner) for s in seqs],
             )
 
     def outbox_counts(self) -> dict[str, int]:
@@ -458,9 +476,13 @@ class ControlStore:
     # -- crawl runs ---------------------------------------------------------------------------
 
     def start_run(self, source_id: str) -> int:
+        """A new ``running`` row owned by this process (a child is added with
+        :func:`osintel.recovery.add_run_owner`), logged as ``crawl.start``."""
+        owners = json.dumps([procs.current().to_dict()])
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO crawl_runs(source_id, started_at) VALUES (?, ?)", (source_id, _iso(utcnow()))
+                "INSERT INTO crawl_runs(source_id, started_at, owners) VALUES (?, ?, ?)",
+                (source_id, _iso(utcnow()), owners),
             )
             run_id = int(cur.lastrowid or 0)
             audit.record(db, actor="system:collector", action="collection",
@@ -514,6 +536,21 @@ def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str,
              content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
         [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
     )
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Add the columns a store created by an older version lacks (idempotent, race-safe)."""
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column in have:
+            continue
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):  # another process added it first
+                raise
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
+               (str(SCHEMA_VERSION), SCHEMA_VERSION))
 
 
 def _keep_regrade(db: sqlite3.Connection, doc: Document, now: str) -> Document:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from osintel import procs, recovery
 from osintel.errors import ConfigError
 from osintel.records import utcnow
 from osintel.settings import Settings
@@ -127,6 +128,9 @@ def _run_child(settings: Settings, sources: SourceConfig, runs: list[tuple[Sourc
             target=_read_progress, args=(proc.stdout, settings, progress), daemon=True
         )
         reader.start()
+        # The child owns the runs too (a killed parent leaves it running them); recorded before
+        # it gets its job, so no run is ever crawled by an unrecorded process.
+        recovery.add_run_owner(store, [r for _, r in runs], procs.of_pid(proc.pid))
         assert proc.stdin is not None
         try:
             proc.stdin.write(json.dumps(job).encode("utf-8"))
@@ -146,10 +150,12 @@ def _run_child(settings: Settings, sources: SourceConfig, runs: list[tuple[Sourc
     finally:
         if log_fh is not None:
             log_fh.close()
-    # Runs the child did not close (killed, crashed, spider failed to start).
+    # Runs the child did not close (killed, crashed, spider failed to start): their WARC files
+    # were never closed either, so they are sealed as found.
     for source, run_id in runs:
         result = _result(store, source.id, run_id)
         if result.status == "running":
+            recovery.seal_run_warcs(store, settings, run_id, source.id, reason=f"run {run_id}: {error}")
             store.finish_run(run_id, status=status, stats=result.stats, error=error)
             if progress:
                 progress(_result(store, source.id, run_id))

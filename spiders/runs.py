@@ -2,6 +2,10 @@
 
 The run row is created by the parent (:func:`spiders.runner.run_crawl`) before the child starts,
 so a child that is killed or crashes still leaves a row the parent can close.
+
+A run that finished but collected nothing because everything it fetched was refused or failed
+(:func:`osintel.health.content_problems`: an XXE feed, a decompression bomb, a 404 feed) is
+recorded as ``failed`` with what went wrong, not ``ok``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from osintel.health import content_problems
 from osintel.store import ControlStore
 
 if TYPE_CHECKING:
@@ -69,6 +74,10 @@ class RunRecorder:
         stats = summarise_stats(self.crawler.stats.get_stats())
         status = STATUS_BY_REASON.get(reason, "failed")
         error = None if status != "failed" else f"spider closed: {reason}"
+        problems = content_problems(stats)
+        if status == "ok" and problems and all(severity == "error" for _, severity, _ in problems):
+            # Everything was refused or failed and nothing was collected: not a healthy run.
+            status, error = "failed", "nothing collected: " + "; ".join(msg for _, _, msg in problems)
         with ControlStore(self.store_path) as store:
             store.finish_run(self.run_id, status=status, stats=stats, error=error)
         log.info("crawl of %s finished: %s", self.source_id, status,

@@ -14,7 +14,8 @@ import importlib
 
 #: Command-group modules, registered in this order (``osintel --help`` lists them so).
 MODULES: tuple[str, ...] = ("osintel.cmd.export", "osintel.cmd.alerts", "osintel.cmd.keys", "osintel.cmd.audit",
-                             "osintel.cmd.retention", "osintel.cmd.reindex", "osintel.cmd.deadletters")
+                             "osintel.cmd.retention", "osintel.cmd.reindex", "osintel.cmd.deadletters",
+                             "osintel.cmd.outbox")
 
 
 def register_all(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

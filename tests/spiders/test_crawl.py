@@ -149,9 +149,10 @@ def test_page_without_text_is_counted_failed_and_not_fetched_again(scenario: Sce
     assert "/articles/empty.html" not in scenario.second_paths
 
 
-def test_malformed_feed_is_counted_not_crashed(scenario: Scenario) -> None:
+def test_malformed_feed_is_counted_not_crashed_and_a_run_with_nothing_else_fails(scenario: Scenario) -> None:
     result = scenario.first["broken"]
-    assert result.status == "ok"
+    assert result.status == "failed"  # the only feed was unreadable: nothing collected
+    assert "1 malformed feed(s)" in (result.error or "")
     assert result.stats["feeds/malformed"] == 1
 
 
@@ -203,4 +204,4 @@ def test_source_with_expired_authorisation_is_skipped(scenario: Scenario) -> Non
 
 
 def test_progress_reports_each_source_once(scenario: Scenario) -> None:
-    assert sorted(scenario.progress) == [("broken", "ok"), ("herald", "ok"), ("lapsed", "skipped-expired")]
+    assert sorted(scenario.progress) == [("broken", "failed"), ("herald", "ok"), ("lapsed", "skipped-expired")]

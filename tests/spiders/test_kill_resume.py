@@ -19,6 +19,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from osintel.records import Document, canonical_url
+from osintel.sealing import sealed
 from osintel.store import ControlStore
 from spiders.runner import CrawlResult, run_crawl
 
@@ -113,6 +114,11 @@ def test_sigkill_mid_crawl_loses_nothing_stored_and_the_next_run_resumes(
     # The WARC written so far reads back up to the kill, and holds every stored capture.
     warcs = list(settings.warc_dir.glob("kr-*.warc.gz"))
     assert len(warcs) == 1
+    # The parent sealed the file its killed child left open: read-only, size and hash recorded.
+    assert warcs[0].stat().st_mode & 0o222 == 0
+    with ControlStore(store_path) as store:
+        [seal] = sealed(store).values()
+    assert seal.file == f"warc/{warcs[0].name}" and seal.size == warcs[0].stat().st_size
     records: dict[str, str] = {}
     with warcs[0].open("rb") as fh:
         try:

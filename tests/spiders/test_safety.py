@@ -212,7 +212,10 @@ def hostile(site: Any, internal: Any, make_settings: Any, make_sources: Any,
 
 def test_article_bombs_in_every_encoding_are_dropped_and_counted(hostile: Hostile) -> None:
     result = hostile.results["bomb-articles"]
-    assert result.status == "ok"
+    # Everything refused, nothing collected: a failed run that says why, never a healthy "ok".
+    assert result.status == "failed"
+    assert (result.error or "").startswith("nothing collected: last run rejected ")
+    assert "response(s) over crawl.max_response_bytes" in (result.error or "")
     assert {f"/safety/bomb-{e}.html" for e in ENCODERS} <= set(hostile.paths)
     assert result.stats["responses/oversize"] == len(ENCODERS)
     assert result.stats["items/failed/oversize"] == len(ENCODERS)
@@ -224,7 +227,10 @@ def test_article_bombs_in_every_encoding_are_dropped_and_counted(hostile: Hostil
 
 def test_feed_bombs_in_every_encoding_are_dropped_and_counted(hostile: Hostile) -> None:
     result = hostile.results["bomb-feeds"]
-    assert result.status == "ok"
+    # Everything refused, nothing collected: a failed run that says why, never a healthy "ok".
+    assert result.status == "failed"
+    assert (result.error or "").startswith("nothing collected: last run rejected ")
+    assert "response(s) over crawl.max_response_bytes" in (result.error or "")
     assert result.stats["responses/oversize"] == len(ENCODERS)
     assert result.stats["fetch/failed/oversize"] == len(ENCODERS)
     assert result.stats.get("feeds/fetched", 0) == 0  # never handed to feedparser
@@ -234,7 +240,10 @@ def test_feed_bombs_in_every_encoding_are_dropped_and_counted(hostile: Hostile) 
 
 def test_sitemap_bombs_content_encoded_or_gzipped_files_are_dropped_and_counted(hostile: Hostile) -> None:
     result = hostile.results["bomb-sitemaps"]
-    assert result.status == "ok"
+    # Everything refused, nothing collected: a failed run that says why, never a healthy "ok".
+    assert result.status == "failed"
+    assert (result.error or "").startswith("nothing collected: last run rejected ")
+    assert "response(s) over crawl.max_response_bytes" in (result.error or "")
     assert result.stats["responses/oversize"] == len(ENCODERS) + 1
     assert result.stats["fetch/failed/oversize"] == len(ENCODERS)
     assert "bomb-sitemap.xml.gz: it inflates past DOWNLOAD_MAXSIZE" in hostile.log
@@ -250,7 +259,10 @@ def hostile_base(hostile: Hostile) -> str:
 
 def test_xml_bombs_and_external_entities_are_rejected_not_expanded(hostile: Hostile) -> None:
     result = hostile.results["xml-bombs"]
-    assert result.status == "ok"
+    # Everything refused, nothing collected: a failed run that says why, never a healthy "ok".
+    assert result.status == "failed"
+    assert (result.error or "").startswith("nothing collected: last run rejected ")
+    assert "declaring XML entities" in (result.error or "")
     assert result.stats["feeds/rejected-xml"] == len(XML_BOMB_FEEDS)
     assert result.stats.get("feeds/entries", 0) == 0
     # Nothing they link to was fetched, and the entity targets were never requested.
