@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -55,7 +54,7 @@ from twisted.python.failure import Failure
 from osintel.records import utc
 from osintel.sources import Source
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, PAGE_LIMIT, CursorKeeper
-from spiders.social import Post, post_item, reject, target_failed
+from spiders.social import Post, post_item, reject, screen, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +201,7 @@ class MastodonSpider(scrapy.Spider):
         except ValueError:
             self._bad(response, target)
             return
-        accepted, refused = [], Counter[str]()
-        for status in statuses:
-            problem = status_problem(status)
-            if problem is None:
-                accepted.append(status)
-            else:
-                refused[problem] += 1
+        accepted, refused = screen(statuses, status_problem)
         reject(self, refused, url=response.url, target=target, expected="Mastodon statuses")
         if statuses and not accepted:  # not a timeline at all: keep the cursor, page no further
             self._bad(response, target)

@@ -57,7 +57,7 @@ from twisted.python.failure import Failure
 
 from osintel.sources import Source
 from spiders.cursors import DEFAULT_MAX_PAGES_PER_TARGET, END, KNOWN, PAGE_LIMIT, CursorKeeper
-from spiders.social import Post, post_item, reject, target_failed
+from spiders.social import Post, post_item, reject, screen, target_failed
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +200,8 @@ class RedditSpider(scrapy.Spider):
         capture = response.meta.get("capture")
         cursor = state["cursor"]
         reached = False
-        posts, refused = [], Counter[str]()
-        for child in children:
-            problem = thing_problem(child, "t3")
-            if problem is None:
-                posts.append(child["data"])
-            else:
-                refused[problem] += 1
+        things, refused = screen(children, lambda child: thing_problem(child, "t3"))
+        posts = [child["data"] for child in things]
         reject(self, refused, url=response.url, target=target, expected="Reddit posts (t3)")
         if children and not posts:  # not a listing of posts: keep the cursor, page no further
             self._bad(response, target)

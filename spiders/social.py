@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,6 +108,22 @@ def target_failed(spider: Any, keeper: Any, *, url: str, target: str, failure: A
     if keeper is not None:
         keeper.fail(target)
         keeper.closed(target)
+
+
+def screen(objects: Iterable[Any], problem: Callable[[Any], str | None]) -> tuple[list[Any], Counter[str]]:
+    """Split a response's objects into the accepted ones and, by reason, counts of the refused.
+
+    ``problem(obj)`` is None for an object of the wanted shape, else the reason it is refused.
+    """
+    accepted: list[Any] = []
+    refused = Counter[str]()
+    for obj in objects:
+        reason = problem(obj)
+        if reason is None:
+            accepted.append(obj)
+        else:
+            refused[reason] += 1
+    return accepted, refused
 
 
 def reject(spider: Any, reasons: Counter[str], *, url: str, target: str, expected: str) -> int:
