@@ -35,8 +35,8 @@ from osintel import commands  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 from osintel.store import ControlStore  # noqa: E402
-from osintel.worker import EnrichmentWorker  # noqa: E402
-from search_api.alerts.rules import build_rule, save_rule  # noqa: E402
+from osintel.service.worker import EnrichmentWorker  # noqa: E402
+from alerts.rules import build_rule, save_rule  # noqa: E402
 
 # Documents must be distinct stories: near-identical texts are (rightly) clustered by the NLP
 # stage's near-duplicate detection and then alert only once.

@@ -55,7 +55,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from osintel.demo import demo_sources_config  # noqa: E402
+from demo import demo_sources_config  # noqa: E402
 
 OSINTEL = [sys.executable, "-m", "osintel"]
 #: Counts that must be zero.

@@ -39,8 +39,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from osintel import commands  # noqa: E402
-from osintel.demo import build_corpus  # noqa: E402
-from osintel.demo.social.corpus import build_posts  # noqa: E402
+from demo import build_corpus  # noqa: E402
+from demo.social.corpus import build_posts  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp.enricher import Enricher  # noqa: E402
 from nlp.extractors import ExtractorOptions, ExtractorSet  # noqa: E402
-from osintel.demo import build_corpus  # noqa: E402
+from demo import build_corpus  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 

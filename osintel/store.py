@@ -21,7 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from osintel import apikeys, audit, procs, retention, sealing
+from osintel import apikeys, audit
+
+from osintel.service import procs, retention, sealing
 from osintel.errors import StoreError
 from osintel.records import Document, utcnow
 
@@ -99,7 +101,7 @@ CREATE TABLE IF NOT EXISTS minhash (
 
 #: Columns added after version 1: (table, column, declaration). See :func:`_migrate`.
 _ADDED_COLUMNS = (
-    ("outbox", "lease_owner", "TEXT"),  # osintel.procs.ProcessId.token of the lease holder
+    ("outbox", "lease_owner", "TEXT"),  # osintel.service.procs.ProcessId.token of the lease holder
     ("crawl_runs", "owners", "TEXT"),  # JSON list of the processes running the crawl
 )
 
@@ -385,8 +387,8 @@ class ControlStore:
 
         A lease that is not acked before it expires (the worker died) makes the row available
         again, so nothing is lost; processing must therefore be idempotent. The holder is recorded
-        (:mod:`osintel.procs`), so a dead holder's leases can be released at once
-        (:mod:`osintel.leases`) and :meth:`ack` / :meth:`release` only touch rows still held by
+        (:mod:`osintel.service.procs`), so a dead holder's leases can be released at once
+        (:mod:`osintel.service.leases`) and :meth:`ack` / :meth:`release` only touch rows still held by
         this process (or by no one).
         """
         now = utcnow()
@@ -477,7 +479,7 @@ class ControlStore:
 
     def start_run(self, source_id: str) -> int:
         """A new ``running`` row owned by this process (a child is added with
-        :func:`osintel.recovery.add_run_owner`), logged as ``crawl.start``."""
+        :func:`osintel.service.recovery.add_run_owner`), logged as ``crawl.start``."""
         owners = json.dumps([procs.current().to_dict()])
         with self._tx() as db:
             cur = db.execute(

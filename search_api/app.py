@@ -23,7 +23,7 @@ from osintel.errors import (
 from osintel.settings import Settings
 from osintel.store import ControlStore
 from search_api.auth import RateLimiter, require
-from search_api.exports import taxii
+from search_api import taxii
 from search_api.routes import audit as audit_routes
 from search_api.routes import documents, entities, health, keys, search, session, sources, trends
 from search_api.routes import exports as export_routes

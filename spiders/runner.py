@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from osintel import procs, recovery
+from osintel.service import procs, recovery
 from osintel.errors import ConfigError
 from osintel.records import utcnow
 from osintel.settings import Settings

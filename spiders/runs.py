@@ -4,7 +4,7 @@ The run row is created by the parent (:func:`spiders.runner.run_crawl`) before t
 so a child that is killed or crashes still leaves a row the parent can close.
 
 A run that finished but collected nothing because everything it fetched was refused or failed
-(:func:`osintel.health.content_problems`: an XXE feed, a decompression bomb, a 404 feed) is
+(:func:`osintel.service.health.content_problems`: an XXE feed, a decompression bomb, a 404 feed) is
 recorded as ``failed`` with what went wrong, not ``ok``.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from osintel.health import content_problems
+from osintel.service.health import content_problems
 from osintel.store import ControlStore
 
 if TYPE_CHECKING:

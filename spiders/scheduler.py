@@ -87,7 +87,7 @@ def run_scheduled_crawl(scheduler_key: str, source_id: str) -> str:
 
 def build_trigger(schedule: str) -> BaseTrigger:
     """An APScheduler trigger (UTC) for a validated ``Source.schedule``."""
-    from osintel.health import schedule_interval
+    from osintel.service.health import schedule_interval
 
     text = schedule.strip()
     if text.startswith("every"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("osintel", "spiders", "nlp", "indexer", "search_api")
+STAGES = ("osintel", "spiders", "nlp", "indexer", "alerts", "exports", "search_api", "demo")
 
 #: For each package: the first-party packages it may import (module level or lazily).
 ALLOWED: dict[str, set[str]] = {
@@ -16,13 +16,25 @@ ALLOWED: dict[str, set[str]] = {
     "spiders": {"osintel", "spiders"},
     "nlp": {"osintel", "nlp"},
     "indexer": {"osintel", "indexer"},
-    "search_api": {"osintel", "indexer", "search_api"},
+    "alerts": {"osintel", "indexer", "alerts"},
+    "exports": {"osintel", "indexer", "exports"},
+    "search_api": {"osintel", "indexer", "alerts", "exports", "search_api"},
+    # the bundled demo sources are a stand-alone web site: they share nothing with the stages
+    "demo": {"demo"},
 }
 #: Third-party libraries a package must never import.
-FORBIDDEN_LIBS: dict[str, set[str]] = {"nlp": {"scrapy", "twisted"}, "indexer": {"scrapy", "spacy", "twisted"}}
+WEB = {"fastapi", "starlette", "uvicorn", "jinja2"}
+FORBIDDEN_LIBS: dict[str, set[str]] = {
+    "nlp": {"scrapy", "twisted"},
+    "indexer": {"scrapy", "spacy", "twisted"},
+    # exploitation stages run in the worker and the CLI: no web framework (search_api serves them)
+    "alerts": {"scrapy", "spacy", "twisted"} | WEB,
+    "exports": {"scrapy", "spacy", "twisted"} | WEB,
+}
 #: The kernel wires stages together in these modules, only inside functions (lazily).
-KERNEL_WIRING = {"osintel/commands.py"} | {
-    path.relative_to(ROOT).as_posix() for path in (ROOT / "osintel" / "cmd").glob("*.py")
+KERNEL_WIRING = {
+    path.relative_to(ROOT).as_posix()
+    for sub in ("cli", "service") for path in (ROOT / "osintel" / sub).glob("*.py")
 }
 
 

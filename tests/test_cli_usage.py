@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from osintel.demo import DemoSite, demo_sources_config
+from demo import DemoSite, demo_sources_config
 from osintel.settings import CONFIG_DIR, load_settings
 
 REPO = CONFIG_DIR.parent

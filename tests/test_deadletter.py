@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from osintel import deadletter
+from osintel.service import deadletter
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 
@@ -82,7 +82,7 @@ def test_deadletters_command_lists_and_requeues(tmp_path: Path) -> None:
 
 def test_index_health_flags_dead_letters(store: ControlStore, tmp_path: Path) -> None:
     from indexer.tantivy_index import TantivyIndex
-    from osintel.health import index_health
+    from osintel.service.health import index_health
 
     with TantivyIndex(tmp_path / "idx", writer_heap_bytes=20_000_000) as index:
         assert index_health(store, index)["status"] == "ok"

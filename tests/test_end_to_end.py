@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 import yaml
 
-from osintel.demo import DemoSite, demo_sources_config
+from demo import DemoSite, demo_sources_config
 from osintel.settings import load_settings
 from search_api.app import create_app
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from osintel.enrich_stream import document_from_line
+from osintel.service.enrich_stream import document_from_line
 
 STORY = (
     "Detectives said Marcus Doyle, 31, was arrested in Birmingham after officers stopped a van, AB12 CDE. "

@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse, Request
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from osintel.evidence import parse_digest, verify_warcs
+from osintel.service.evidence import parse_digest, verify_warcs
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore

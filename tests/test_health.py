@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from osintel.health import SourceHealth, source_health, sources_report
+from osintel.service.health import SourceHealth, source_health, sources_report
 from osintel.records import utcnow
 from osintel.settings import Settings, load_settings
 from osintel.sources import parse_sources

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from osintel import procs
+from osintel.service import procs
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 

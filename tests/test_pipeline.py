@@ -9,7 +9,7 @@ import pytest
 
 from indexer.tantivy_index import TantivyIndex
 from osintel.errors import EnrichmentError, IndexBackendError
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 

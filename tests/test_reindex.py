@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer.tantivy_index import TantivyIndex
-from osintel.cmd.reindex import reindex
+from osintel.cli.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from indexer.tantivy_index import TantivyIndex
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.records import Document, SourceRef
 from osintel.settings import CONFIG_DIR, load_settings
 from osintel.store import ControlStore

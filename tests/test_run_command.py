@@ -16,9 +16,9 @@ import httpx
 import pytest
 import yaml
 
-from osintel.demo import DemoSite, demo_sources_config
+from demo import DemoSite, demo_sources_config
 from osintel.errors import AlreadyRunningError
-from osintel.runner_lock import LOCK_FILE, InstanceLock, read_lock_pid
+from osintel.service.runner_lock import LOCK_FILE, InstanceLock, read_lock_pid
 from osintel.store import ControlStore
 
 OSINTEL = [sys.executable, "-m", "osintel"]
@@ -189,7 +189,7 @@ def test_the_enrichment_worker_survives_an_index_outage_loudly_and_catches_up(
 ) -> None:
     from osintel.records import Document, SourceRef
     from osintel.settings import load_settings
-    from osintel.worker import EnrichmentWorker
+    from osintel.service.worker import EnrichmentWorker
 
     settings = load_settings(env={}, overrides={"data_dir": str(tmp_path), "worker.error_backoff_seconds": 0.1,
                                                 "worker.poll_seconds": 0.1})
@@ -209,5 +209,5 @@ def test_the_enrichment_worker_survives_an_index_outage_loudly_and_catches_up(
         finally:
             worker.stop()
         assert not worker.status()["running"]
-    failures = [r for r in caplog.records if r.name == "osintel.worker" and r.levelname == "ERROR"]
+    failures = [r for r in caplog.records if r.name == "osintel.service.worker" and r.levelname == "ERROR"]
     assert len(failures) == 2 and all(r.exc_info for r in failures)  # logged with the traceback

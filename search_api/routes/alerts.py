@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from osintel import audit
-from osintel.alertstore import AlertStore
+from alerts.state import AlertStore
 from osintel.errors import AlertError
-from search_api.alerts.rules import (
+from alerts.rules import (
     Delivery,
     Rule,
     Scope,

@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, Path as PathParam, Response
 from pydantic import BaseModel, Field, field_validator
 from warcio.archiveiterator import ArchiveIterator
 
-from osintel import audit, retention
+from osintel import audit
+
+from osintel.service import retention
 from osintel.errors import IndexBackendError, NotFoundError
 from osintel.grading import regrade
 from osintel.records import Capture, CrimeType, Document, Entity, Grading, Location, MethodHit, SourceRef

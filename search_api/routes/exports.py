@@ -21,8 +21,8 @@ from starlette.background import BackgroundTask
 from osintel.errors import ExportError
 from search_api.auth import Principal, require
 from search_api.deps import IndexDep, SettingsDep, StoreDep
-from search_api.exports.registry import get_exporter
-from search_api.exports.service import ExportRequest, run_export
+from exports.registry import get_exporter
+from exports.service import ExportRequest, run_export
 
 router = APIRouter(tags=["exports"])
 

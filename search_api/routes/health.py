@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from osintel.health import index_health
+from osintel.service.health import index_health
 from search_api.auth import public
 from search_api.deps import IndexDep, StoreDep
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from osintel.errors import ConfigError
-from osintel.health import sources_report
+from osintel.service.health import sources_report
 from search_api.auth import Principal, require
 from search_api.deps import SettingsDep, SourcesDep, StoreDep
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from osintel import apikeys
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.store import ControlStore
-from search_api.alerts.service import AlertService
+from alerts.service import AlertService
 from search_api.app import create_app
 
 from .conftest import StandInNLP, collect, doc, make_settings

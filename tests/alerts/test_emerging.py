@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from indexer.tantivy_index import TantivyIndex
-from osintel.alertstore import AlertStore
+from alerts.state import AlertStore
 from osintel.cli import run as cli
 from osintel.records import Document
 from osintel.settings import Settings
 from osintel.store import ControlStore
-from search_api.alerts.backtest import backtest_emerging, backtest_watchlist
-from search_api.alerts.emerging import History, detect, poisson_sf
-from search_api.alerts.rules import build_rule, save_rule
-from search_api.alerts.service import AlertService
+from alerts.backtest import backtest_emerging, backtest_watchlist
+from alerts.emerging import History, detect, poisson_sf
+from alerts.rules import build_rule, save_rule
+from alerts.service import AlertService
 
 from .conftest import collect, doc, enriched, make_settings
 

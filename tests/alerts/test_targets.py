@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.store import ControlStore
-from search_api.alerts.rules import build_rule, save_rule
-from search_api.alerts.service import AlertService
+from alerts.rules import build_rule, save_rule
+from alerts.service import AlertService
 
 from .conftest import StandInNLP, collect, doc, make_settings
 

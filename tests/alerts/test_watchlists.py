@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from osintel.alertstore import AlertStore
+from alerts.state import AlertStore
 from osintel.errors import AlertError, IndexBackendError
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.store import ControlStore
-from search_api.alerts.rules import build_rule, save_rule
-from search_api.alerts.service import AlertService
-from search_api.alerts.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from alerts.rules import build_rule, save_rule
+from alerts.service import AlertService
+from alerts.sinks import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 from .conftest import SECRET, StandInNLP, collect, doc, make_settings
 

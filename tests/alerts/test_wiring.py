@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from indexer.tantivy_index import TantivyIndex
-from osintel import commands
+from osintel.service import commands
 from osintel.store import ControlStore
-from osintel.worker import EnrichmentWorker
-from search_api.alerts.rules import build_rule, save_rule
+from osintel.service.worker import EnrichmentWorker
+from alerts.rules import build_rule, save_rule
 
 from .conftest import StandInNLP, collect, doc, make_settings
 

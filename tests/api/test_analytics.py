@@ -67,7 +67,7 @@ def test_map_with_a_box_draws_only_places_inside(client: TestClient, as_role: An
 
 
 def test_osintel_stats_counts_documents_per_crime_type_and_group(settings: Any, index: Any) -> None:
-    from osintel import commands
+    from osintel.service import commands
 
     index.close()  # the command opens the index itself, as the CLI does
     data = commands.stats(settings)

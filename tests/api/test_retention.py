@@ -10,7 +10,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from osintel import audit, retention
+from osintel import audit
+
+from osintel.service import retention
 from osintel.cli import run as cli
 from osintel.records import Document, SourceRef, utcnow
 from osintel.sources import parse_sources

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from osintel.demo import DemoSite
+from demo import DemoSite
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import pytest
 from Crypto.Hash import keccak
 from schwifty import IBAN
 
-from osintel.demo import METHOD_IDS, build_corpus
-from osintel.demo.content import EPOCH
+from demo import METHOD_IDS, build_corpus
+from demo.content import EPOCH
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +122,7 @@ def test_comments_are_not_part_of_the_article_text(corpus):
 def test_every_drama_range_yields_valid_numbers():
     import random
 
-    from osintel.demo import identifiers
+    from demo import identifiers
 
     rng = random.Random(0)
     for _ in range(2000):

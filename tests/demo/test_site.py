@@ -9,7 +9,7 @@ import phonenumbers
 import pytest
 from lxml import etree, html
 
-from osintel.demo import DemoSite, demo_sources_config
+from demo import DemoSite, demo_sources_config
 from osintel.sources import parse_sources
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -164,8 +164,8 @@ def test_platform_endpoints_answer_before_site_routes_with_status_and_headers() 
     import urllib.error
     import urllib.request
 
-    from osintel.demo import DemoSite
-    from osintel.demo.social import ApiResponse
+    from demo import DemoSite
+    from demo.social import ApiResponse
 
     class Echo:
         def handle(self, path: str, query: dict[str, list[str]], base: str) -> ApiResponse | None:

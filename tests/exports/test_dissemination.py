@@ -10,7 +10,7 @@ import pytest
 from osintel import audit
 from osintel.errors import DisseminationError, ExportError, QueryError
 from osintel.records import Grading
-from search_api.exports.service import ExportRequest, run_export
+from exports.service import ExportRequest, run_export
 
 from .conftest import C_MARKER, C_WALLET
 

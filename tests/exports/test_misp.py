@@ -17,9 +17,9 @@ import pymisp
 import pytest
 from pymisp import MISPEvent
 
-from search_api.exports.misp import MispExporter
-from search_api.exports.registry import ExportContext
-from search_api.exports.service import ExportRequest, run_export
+from exports.misp import MispExporter
+from exports.registry import ExportContext
+from exports.service import ExportRequest, run_export
 
 from .conftest import C_MARKER, make_documents
 

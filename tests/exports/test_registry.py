@@ -9,9 +9,9 @@ import pytest
 
 from osintel import audit
 from osintel.records import Document
-from search_api.exports import registry
-from search_api.exports.registry import ExportContext, Exporter, exporters, get_exporter, register
-from search_api.exports.service import ExportRequest, run_export
+from exports import registry
+from exports.registry import ExportContext, Exporter, exporters, get_exporter, register
+from exports.service import ExportRequest, run_export
 
 
 class TitlesExporter:

@@ -10,9 +10,9 @@ import pytest
 from stix2validator import ValidationOptions, validate_file
 
 from osintel.records import Grading
-from search_api.exports.common import confidence
-from search_api.exports.registry import ExportContext
-from search_api.exports.stix import StixExporter
+from exports.common import confidence
+from exports.registry import ExportContext
+from exports.stix import StixExporter
 
 from .conftest import make_documents
 

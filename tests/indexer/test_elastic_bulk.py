@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from indexer.elastic import ElasticIndex, ElasticOptions
-from osintel import deadletter
+from osintel.service import deadletter
 from osintel.errors import IndexBackendError, PartialIndexError
-from osintel.pipeline import drain_outbox
+from osintel.service.pipeline import drain_outbox
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from indexer.elastic import ElasticIndex, ElasticOptions
-from osintel.health import index_health
+from osintel.service.health import index_health
 from osintel.records import Document, SourceRef
 from osintel.settings import load_settings
 from osintel.store import ControlStore
-from osintel.worker import EnrichmentWorker
+from osintel.service.worker import EnrichmentWorker
 
 SRC = SourceRef(id="s1", name="S1")
 

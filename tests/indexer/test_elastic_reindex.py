@@ -10,7 +10,7 @@ import pytest
 from indexer import open_index
 from indexer.elastic import ElasticIndex, ElasticOptions
 from indexer.es_mapping import MAPPING_VERSION
-from osintel.cmd.reindex import reindex
+from osintel.cli.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore

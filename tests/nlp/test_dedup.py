@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nlp.dedup import DedupOptions, NearDuplicateIndex, normalised_words, shingles
-from osintel.demo.content import DemoArticle, build_corpus
+from demo.content import DemoArticle, build_corpus
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 

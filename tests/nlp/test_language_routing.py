@@ -79,7 +79,7 @@ def test_italian_is_read_by_the_multilingual_fallback(enricher) -> None:  # type
 
 
 def test_enrich_cli_gives_entities_in_seven_languages(settings, enricher) -> None:  # type: ignore[no-untyped-def]
-    from osintel.enrich_stream import enrich_jsonl
+    from osintel.service.enrich_stream import enrich_jsonl
 
     lines = "".join(json.dumps({"id": lang, "text": text}) + "\n" for lang, text in NEWS.items())
     sink = io.StringIO()

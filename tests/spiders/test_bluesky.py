@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from osintel.demo import DemoSite
-from osintel.demo.social.bluesky import AUTHOR_FEED, SEARCH_POSTS, BlueskyDemoAPI
+from demo import DemoSite
+from demo.social.bluesky import AUTHOR_FEED, SEARCH_POSTS, BlueskyDemoAPI
 from osintel.records import Document, document_id_for_post
 from osintel.settings import Settings
 from osintel.sources import parse_sources

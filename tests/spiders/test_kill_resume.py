@@ -19,7 +19,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from osintel.records import Document, canonical_url
-from osintel.sealing import sealed
+from osintel.service.sealing import sealed
 from osintel.store import ControlStore
 from spiders.runner import CrawlResult, run_crawl
 

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from osintel.demo import DemoSite
-from osintel.demo.social.mastodon import MastodonDemoAPI
+from demo import DemoSite
+from demo.social.mastodon import MastodonDemoAPI
 from osintel.records import Document, document_id_for_post
 from osintel.sources import parse_sources
 from osintel.store import ControlStore

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from osintel import procs
-from osintel.sealing import file_sha256
+from osintel.service import procs
+from osintel.service.sealing import file_sha256
 
 OSINTEL = [sys.executable, "-m", "osintel"]
 ARTICLES = 30

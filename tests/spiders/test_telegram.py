@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from lxml import html
 
-from osintel.demo import DemoSite
-from osintel.demo.social.api import ApiResponse
-from osintel.demo.social.telegram import PAGE_SIZE, DemoMessage, TelegramDemoAPI, format_views
+from demo import DemoSite
+from demo.social.api import ApiResponse
+from demo.social.telegram import PAGE_SIZE, DemoMessage, TelegramDemoAPI, format_views
 from osintel.records import Document, document_id_for_post
 from osintel.settings import Settings
 from osintel.sources import parse_sources

@@ -17,8 +17,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from osintel import apikeys
 from osintel.records import Document, SourceRef
-from osintel.retention import _erase
-from search_api.alerts.service import AlertService
+from osintel.service.retention import _erase
+from alerts.service import AlertService
 
 LiveServer = Any  # tests/ui/conftest.py: the running app, its URL, keys, documents and index
 Ready = Callable[[Page], None]

@@ -1,0 +1,126 @@
+"""The enrichment worker of ``osintel run``: a thread that keeps draining the outbox.
+
+It loops :func:`osintel.service.pipeline.drain_outbox` with one enricher (models loaded once by the
+caller) and one index object (shared with the API, because the embedded index allows a single
+writer per directory). When the outbox is empty it sleeps ``worker.poll_seconds``. It never dies
+silently: an error is logged with its traceback and counted, and the loop retries after a back-off
+that doubles up to ``worker.max_backoff_seconds``; meanwhile the outbox visibly grows
+(``GET /health``), and :meth:`EnrichmentWorker.status` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from osintel.service.pipeline import SupportsEnrich, SupportsUpsert, drain_outbox
+from osintel.records import Document, utcnow
+from osintel.settings import Settings
+from osintel.store import ControlStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStatus:
+    """Counters an operator greps for: ``worker/indexed``, ``worker/errors``..."""
+
+    running: bool = False
+    drains: int = 0
+    indexed: int = 0
+    failed: int = 0
+    errors: int = 0
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    last_error_at: str | None = None
+    last_indexed_at: str | None = None
+
+
+class EnrichmentWorker:
+    """Drain the outbox in a background thread until :meth:`stop`."""
+
+    def __init__(self, settings: Settings, store: ControlStore, enricher: SupportsEnrich,
+                 index: SupportsUpsert, *, poll_seconds: float | None = None,
+                 after_batch: Callable[[Sequence[Document]], None] | None = None) -> None:
+        self.store = store
+        self.after_batch = after_batch  # the alert stage's hook, see drain_outbox
+        self.enricher = enricher
+        self.index = index
+        self.batch_size = settings.nlp.batch_size
+        self.poll_seconds = settings.worker.poll_seconds if poll_seconds is None else poll_seconds
+        self.backoff_seconds = settings.worker.error_backoff_seconds
+        self.max_backoff_seconds = settings.worker.max_backoff_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._status = WorkerStatus()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="osintel-enrichment", daemon=True)
+        self._status.running = True
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Drain now instead of after the poll interval (e.g. after a crawl finished)."""
+        self._wake.set()
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop after the current batch; waits up to ``timeout`` seconds."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("enrichment worker still busy after %ss; leaving it (its leases expire)", timeout)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return asdict(self._status)
+
+    def _loop(self) -> None:
+        log.info("enrichment worker started (poll every %ss)", self.poll_seconds)
+        try:
+            while not self._stop.is_set():
+                delay = self._drain_once()
+                self._wake.wait(delay)
+                self._wake.clear()
+        finally:
+            with self._lock:
+                self._status.running = False
+            log.info("enrichment worker stopped")
+
+    def _drain_once(self) -> float:
+        """One drain; returns how long to sleep before the next."""
+        try:
+            report = drain_outbox(self.store, self.enricher, self.index, batch_size=self.batch_size,
+                                  after_batch=self.after_batch)
+        except Exception as exc:  # noqa: BLE001 - the worker must survive anything and say so
+            with self._lock:
+                st = self._status
+                st.errors += 1
+                st.consecutive_errors += 1
+                st.last_error = f"{type(exc).__name__}: {exc}"
+                st.last_error_at = utcnow().isoformat()
+                delay = min(self.backoff_seconds * 2 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
+                errors = st.errors
+            log.exception("enrichment worker: drain failed (error %d); retrying in %.1fs", errors, delay,
+                          extra={"worker_errors": errors})
+            return delay
+        with self._lock:
+            st = self._status
+            st.drains += 1
+            st.consecutive_errors = 0
+            st.indexed += report.indexed
+            st.failed += report.failed
+            if report.indexed:
+                st.last_indexed_at = utcnow().isoformat()
+        if report.indexed or report.failed:
+            log.info("enrichment worker: indexed %d, failed %d", report.indexed, report.failed,
+                     extra={"worker_indexed": report.indexed, "worker_failed": report.failed})
+            return 0.0  # more may have arrived meanwhile
+        return self.poll_seconds
