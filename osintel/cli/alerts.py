@@ -15,7 +15,7 @@ from osintel import audit
 from osintel.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel alerts ...`` to the parser."""
     alerts = sub.add_parser("alerts", help="watchlists and emerging-method alerts")
     cmds = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--owner", default="cli", help="owner name recorded with the rule")
     p.add_argument("--disabled", action="store_true", help="store it disabled (backtest first)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_add)
+    p.set_defaults(handler=_add, data_dir_use="create")
 
     p = cmds.add_parser("list", parents=[common], help="list alert rules")
     p.add_argument("--json", action="store_true")

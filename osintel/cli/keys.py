@@ -49,7 +49,7 @@ def _revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel keys``."""
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
     actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--role", required=True, choices=apikeys.ROLES)
     p.add_argument("--name", required=True, help="who or what holds the key")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_create)
+    p.set_defaults(handler=_create, data_dir_use="create")
     p = actions.add_parser("list", parents=[common], help="list keys (never their secrets)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_list)

@@ -73,7 +73,7 @@ def crawl(
     progress(f"crawling {len(selected)} source(s): {', '.join(selected)}")
 
     def report(result: Any) -> None:
-        counts = _crawl_counts(result.stats)
+        counts = crawl_counts(result.stats)
         progress(f"crawled {result.source_id}: {result.status}, new={counts['items/new']}"
                  f" seen={counts['items/seen']} failed={counts['items/failed']}")
 
@@ -519,7 +519,7 @@ def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[Any, d
                      + ", ".join(f"{r.source_id}={r.status}" for r in failed))
         enrich(settings, progress=progress)
         summary = stats(settings)
-        summary["crawl"] = {r.source_id: {"status": r.status, **_crawl_counts(r.stats)} for r in results}
+        summary["crawl"] = {r.source_id: {"status": r.status, **crawl_counts(r.stats)} for r in results}
         summary["queries"] = {}
         for query in DEMO_QUERIES:
             res = search(settings, query, limit=3, purpose="osintel demo: summary searches")
@@ -541,6 +541,6 @@ def demo_key(settings: Settings) -> str:
         return apikeys.create_key(store, role="analyst", name="demo analyst", actor="cli:demo")[1]
 
 
-def _crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
+def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
     keys = ("items/new", "items/seen", "items/duplicate", "items/failed", "ssrf/blocked")
     return {k: stats.get(k, 0) for k in keys}
