@@ -7,6 +7,9 @@ Public interface (what ``search_api`` and the CLI may import):
 - :func:`~indexer.query.parse_query`, :func:`~indexer.query.check_query` and the AST node
   types (incl. :class:`~indexer.base.GeoDistance`/:class:`~indexer.base.GeoBox`), for stored
   queries (alerts);
+- :func:`~indexer.query.normalize` and :func:`~indexer.query.normalize_entity_value`, how a
+  field's value is written in the index (phones in E.164, handles without ``@``...);
+- :data:`~indexer.base.SORT_ALIASES`, old sort names still accepted;
 - :data:`~indexer.base.FACET_FIELDS`, :data:`~indexer.base.ENTITY_FACET_PREFIX` and
   :data:`~indexer.base.HISTOGRAM_INTERVALS`, what ``search(facets=, histogram=)`` accepts.
 """
@@ -19,6 +22,7 @@ from indexer.base import (
     ENTITY_FACET_PREFIX,
     FACET_FIELDS,
     HISTOGRAM_INTERVALS,
+    SORT_ALIASES,
     SORT_ORDERS,
     And,
     GeoBox,
@@ -35,7 +39,15 @@ from indexer.base import (
     SearchResult,
     Term,
 )
-from indexer.query import FIELDS, MAX_CLAUSES, MAX_QUERY_LENGTH, check_query, parse_query
+from indexer.query import (
+    FIELDS,
+    MAX_CLAUSES,
+    MAX_QUERY_LENGTH,
+    check_query,
+    normalize,
+    normalize_entity_value,
+    parse_query,
+)
 from osintel.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -52,6 +64,7 @@ __all__ = [
     "HISTOGRAM_INTERVALS",
     "MAX_CLAUSES",
     "MAX_QUERY_LENGTH",
+    "SORT_ALIASES",
     "SORT_ORDERS",
     "And",
     "GeoBox",
@@ -67,6 +80,8 @@ __all__ = [
     "Range",
     "SearchResult",
     "Term",
+    "normalize",
+    "normalize_entity_value",
     "check_query",
     "open_index",
     "parse_query",

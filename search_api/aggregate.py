@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Any
 
-from indexer import Node
-from indexer.base import GeoBox, GeoDistance
+from indexer import GeoBox, GeoDistance, Node
 from osintel.records import Document
 
 

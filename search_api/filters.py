@@ -15,9 +15,21 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from indexer import FIELDS, And, MatchAll, Node, Or, Prefix, Range, Term, parse_query
-from indexer.base import GeoBox, GeoDistance
-from indexer.query import normalize, normalize_entity_value
+from indexer import (
+    FIELDS,
+    And,
+    GeoBox,
+    GeoDistance,
+    MatchAll,
+    Node,
+    Or,
+    Prefix,
+    Range,
+    Term,
+    normalize,
+    normalize_entity_value,
+    parse_query,
+)
 from osintel.errors import QueryError
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")

@@ -92,3 +92,38 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad.write_text("import os\nfrom nlp.enricher import Enricher\ndef f():\n    import scrapy\n")
     assert ("nlp", True, 2) in _imports(bad)
     assert ("scrapy", False, 4) in _imports(bad)
+
+
+def _full_imports(path: Path) -> list[tuple[str, int]]:
+    """Every absolute import's full dotted module name in ``path``, with its line."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+    return found
+
+
+@pytest.mark.parametrize("package", ["search_api", "alerts", "exports"])
+def test_exploitation_stages_use_only_the_indexers_public_interface(package: str) -> None:
+    """``indexer/__init__.py`` is the indexer's public interface; its modules are its own business."""
+    problems = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in _modules(package)
+        for name, line in _full_imports(path)
+        if name.startswith("indexer.")
+    ]
+    assert not problems, "import these from `indexer` (add them to its public interface if needed):\n" + "\n".join(problems)
+
+
+def test_nlp_and_indexer_know_nothing_of_each_other() -> None:
+    problems = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for a, b in (("nlp", "indexer"), ("indexer", "nlp"))
+        for path in _modules(a)
+        for name, line in _full_imports(path)
+        if name.split(".")[0] == b
+    ]
+    assert not problems, "\n".join(problems)

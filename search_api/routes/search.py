@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS, SORT_ALIASES
+from indexer import ENTITY_FACET_PREFIX, FACET_FIELDS, SORT_ALIASES
 from osintel import audit
 from osintel.errors import QueryError
 from search_api.auth import Principal, require

@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from indexer.query import FIELDS
+from indexer import FIELDS
 from search_api.auth import Principal, public, require
 from search_api.policy import allowed
 from search_api.ui.security import SecurityHeadersMiddleware
