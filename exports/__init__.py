@@ -1,5 +1,5 @@
 """Feeds to other intelligence systems: STIX 2.1, MISP (event JSON and feed), NDJSON, CSV. The
-TAXII 2.1 read API that serves the STIX objects over HTTP lives in :mod:`search_api.taxii`.
+TAXII 2.1 read API that serves the STIX objects over HTTP lives in :mod:`search_api.routes.taxii`.
 
 Public interface:
 

@@ -23,9 +23,8 @@ from osintel.errors import (
 from osintel.settings import Settings
 from osintel.store import ControlStore
 from search_api.auth import RateLimiter, require
-from search_api import taxii
 from search_api.routes import audit as audit_routes
-from search_api.routes import documents, entities, health, keys, search, session, sources, trends
+from search_api.routes import documents, entities, health, keys, search, session, sources, taxii, trends
 from search_api.routes import exports as export_routes
 from search_api.routes import alerts as alert_routes
 from search_api.routes import map as map_routes

@@ -15,7 +15,7 @@ from taxii2client.v21 import Server, as_pages
 
 from osintel import apikeys, audit
 from search_api.app import create_app
-from search_api.taxii import COLLECTION_ID, TAXII_MEDIA_TYPE
+from search_api.routes.taxii import COLLECTION_ID, TAXII_MEDIA_TYPE
 
 from .conftest import C_MARKER, C_WALLET
 
