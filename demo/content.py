@@ -21,7 +21,7 @@ import yaml
 
 from demo import identifiers
 
-#: Every criminal-method id a template may declare (the ids of ``config/methods.yaml``).
+#: Every criminal-method id a template may declare (the ids of ``osintel/config/methods.yaml``).
 METHOD_IDS = frozenset({
     "drugs.county_lines", "drugs.cuckooing", "drugs.darkweb_market", "drugs.postal_supply",
     "drugs.cannabis_cultivation", "drugs.container_importation", "drugs.rip_on_rip_off",

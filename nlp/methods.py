@@ -1,4 +1,4 @@
-"""Criminal-method (modus operandi) detection from the taxonomy in ``config/methods.yaml``.
+"""Criminal-method (modus operandi) detection from the taxonomy in ``osintel/config/methods.yaml``.
 
 The taxonomy is data: an analyst adds a method by adding an entry to the YAML file (parsed and
 validated by :mod:`nlp.method_config`). Each entry has an ``id`` (``<category>.<name>``),

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import osintel
 from demo import DemoSite, demo_sources_config
 from osintel.settings import CONFIG_DIR, load_settings
 
-REPO = CONFIG_DIR.parent
+#: The directory this test imported the packages from (a checkout, a worktree).
+REPO = Path(osintel.__file__).resolve().parent.parent
 OSINTEL = [sys.executable, "-m", "osintel"]
 
 
