@@ -15,7 +15,7 @@ from osintel import audit
 from osintel.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel alerts ...`` to the parser."""
     alerts = sub.add_parser("alerts", help="watchlists and emerging-method alerts")
     cmds = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")

@@ -38,7 +38,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel audit``."""
     group = sub.add_parser("audit", help="verify or export the oversight (audit) record")
     actions = group.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

@@ -29,7 +29,7 @@ def _handler(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel deadletters``."""
     parser = sub.add_parser(
         "deadletters", parents=[common], help="documents the search index refused, with the reason",

@@ -57,7 +57,7 @@ def _handle(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel export``."""
     p = sub.add_parser("export", parents=[common], help="export documents a query selects (STIX, MISP, NDJSON, CSV)")
     # Not argparse choices: the exporter registry is the one list of formats (checked at run time).

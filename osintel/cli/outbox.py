@@ -56,7 +56,7 @@ def _release(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel outbox status`` and ``osintel outbox release``."""
     parser = sub.add_parser("outbox", help="who holds outbox leases (status) and giving them back (release)")
     group = parser.add_subparsers(dest="outbox_command", required=True, metavar="OUTBOX_COMMAND")

@@ -180,7 +180,7 @@ def _handler(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if summary["rejected"] else 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel reindex``."""
     parser = sub.add_parser(
         "reindex", parents=[common], help="rebuild a search index from the store of record (resumable)",

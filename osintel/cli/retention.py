@@ -71,7 +71,7 @@ def _release(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     """Add ``osintel retention``."""
     group = sub.add_parser("retention", help="retention review: erase expired items, legal holds")
     actions = group.add_subparsers(dest="retention_command", required=True, metavar="ACTION")
