@@ -20,13 +20,14 @@ import tantivy
 
 from indexer.base import And, GeoBox, GeoDistance, Node, Not, Or
 from indexer.query_geo import point_matches
-from indexer.tantivy_query import CoarseGeo, IdHashSet, TantivyCompiler
+from indexer.tantivy_query import CoarseGeo, IdHashSet, TantivyCompiler, internal
 from indexer.tantivy_schema import (
     GEO_COUNT,
     GEO_SLOTS,
     GEO_STORED,
     ID_HASH,
     geo_slot_fields,
+    match_count,
 )
 from osintel.errors import IndexBackendError, QueryError
 
@@ -49,11 +50,11 @@ def has_geo(node: Node) -> bool:
     return False
 
 
-def _replace(node: Node, swap: Callable[[GeoNode, bool], object], positive: bool = True) -> Node:
+def _replace(node: Node, swap: Callable[[GeoNode, bool], Node], positive: bool = True) -> Node:
     """``node`` with each geo node ``g`` replaced by ``swap(g, positive)``, where ``positive``
     says whether ``g`` sits under an even number of NOTs."""
     if isinstance(node, (GeoDistance, GeoBox)):
-        return swap(node, positive)  # type: ignore[return-value]
+        return swap(node, positive)
     if isinstance(node, And):
         return And(tuple(_replace(c, swap, positive) for c in node.clauses))
     if isinstance(node, Or):
@@ -63,10 +64,10 @@ def _replace(node: Node, swap: Callable[[GeoNode, bool], object], positive: bool
     return node
 
 
-def _coarse(geo: GeoNode, positive: bool) -> object:
+def _coarse(geo: GeoNode, positive: bool) -> Node:
     # The coarse query must be a superset of the exact one: a geo filter becomes its box, but a
     # negated one becomes "nothing", since NOT box would drop documents in the box's corners.
-    return CoarseGeo(geo) if positive else IdHashSet(frozenset())
+    return internal(CoarseGeo(geo)) if positive else internal(IdHashSet(frozenset()))
 
 
 def _geo_nodes(node: Node) -> list[GeoNode]:
@@ -98,12 +99,12 @@ def resolve_geo(searcher: tantivy.Searcher, compiler: TantivyCompiler, node: Nod
         # (documents of the candidates that failed the exact check) is usually the cheap one.
         # Outside the candidates, the rest of the query (or the box) already excludes a document.
         if not rejected:
-            resolved[geo] = CoarseGeo(geo)  # type: ignore[assignment]
+            resolved[geo] = internal(CoarseGeo(geo))
         elif len(rejected) < len(matched):
-            box_minus_rejects = (CoarseGeo(geo), Not(IdHashSet(rejected)))
-            resolved[geo] = And(box_minus_rejects)  # type: ignore[arg-type]
+            box_minus_rejects = (internal(CoarseGeo(geo)), Not(internal(IdHashSet(rejected))))
+            resolved[geo] = And(box_minus_rejects)
         else:
-            resolved[geo] = IdHashSet(matched)  # type: ignore[assignment]
+            resolved[geo] = internal(IdHashSet(matched))
     return _replace(node, lambda geo, _: resolved[geo])
 
 
@@ -112,7 +113,7 @@ def _exact_check(
 ) -> tuple[frozenset[int], frozenset[int]]:
     """Id hashes of the candidates that match ``geo`` exactly, and of those that do not."""
     try:
-        total = int(searcher.search(candidates, 1, count=True).count or 0)
+        total = match_count(searcher.search(candidates, 1, count=True))
         if total == 0:
             return frozenset(), frozenset()
         if total > MAX_GEO_CANDIDATES:
@@ -137,18 +138,21 @@ def _exact_check(
     overflow = 0
     for row, (address, count) in enumerate(zip(addresses, counts)):
         points = [
-            (lats[row], lons[row])
-            for lats, lons in columns[: min(count, GEO_SLOTS)]
-            if lats[row] is not None and lons[row] is not None
+            (float(lat), float(lon))
+            for lat, lon in ((lats[row], lons[row]) for lats, lons in columns[: min(count, GEO_SLOTS)])
+            if lat is not None and lon is not None
         ]
         if count > GEO_SLOTS:
             overflow += 1
             stored = searcher.doc(address).get_first(GEO_STORED)
-            points = [tuple(p) for p in json.loads(stored)] if stored else points
+            points = [(float(lat), float(lon)) for lat, lon in json.loads(stored)] if stored else points
+        id_hash = hashes[row]
+        if id_hash is None:
+            raise IndexBackendError(f"geo filtering failed: document {address} has no {ID_HASH}")
         if any(point_matches(geo, lat, lon) for lat, lon in points):
-            matched.add(int(hashes[row]))
+            matched.add(int(id_hash))
         else:
-            rejected.add(int(hashes[row]))
+            rejected.add(int(id_hash))
     logger.debug(
         "geo filter %s: %s candidates, %s exact matches, %s read from stored locations",
         geo, total, len(matched), overflow,

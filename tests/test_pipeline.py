@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ class FlakyIndex:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> ControlStore:
+def store(tmp_path: Path) -> Iterator[ControlStore]:
     s = ControlStore(tmp_path / "c.sqlite3")
     for n in range(10):
         s.add_collected(Document(url=f"https://e.com/{n}", source=SRC, text=f"cocaine seizure {n}"), content_sha256=str(n))

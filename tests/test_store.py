@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ def _doc(n: int, text: str | None = None) -> Document:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> ControlStore:
+def store(tmp_path: Path) -> Iterator[ControlStore]:
     s = ControlStore(tmp_path / "c.sqlite3")
     yield s
     s.close()
@@ -153,7 +154,9 @@ def test_a_regrade_made_while_the_worker_holds_the_document_survives_the_ack(sto
     enriched = item.document.model_copy(update={"language": "en"})  # the worker's copy: old grading
     store.ack([item.seq], [enriched])
     stored = store.get_document(item.document.id)
-    assert stored is not None and stored.grading.code == "1AC" and stored.language == "en"
+    assert stored is not None and stored.grading is not None and stored.grading.code == "1AC"
+    assert stored.language == "en"
     # Back in the outbox, so the index and the relevance score catch up with the new grading.
     [again] = store.lease(10)
-    assert again.document.id == item.document.id and again.document.grading.code == "1AC"
+    assert again.document.id == item.document.id
+    assert again.document.grading is not None and again.document.grading.code == "1AC"

@@ -453,7 +453,12 @@ def run_service(
             # Installed before uvicorn's, which restores and re-raises them when it stops: the
             # re-raised SIGTERM must reach this handler, not the default one that kills at once.
             previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-            cleanup.append(lambda: [signal.signal(sig, h) for sig, h in previous.items()] and None)
+
+            def restore_signals() -> None:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+            cleanup.append(restore_signals)
         if api:
             import uvicorn
 

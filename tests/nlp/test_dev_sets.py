@@ -139,7 +139,7 @@ VALIDATORS = {
 
 
 def test_domain_identifiers_are_valid_by_their_checksums_and_number_plans(entities: list[dict[str, Any]]) -> None:
-    checked = Counter()
+    checked: Counter[str] = Counter()
     for item in entities:
         for e in item["entities"]:
             if e["label"] in VALIDATORS:
