@@ -31,61 +31,6 @@ from osintel.errors import NotFoundError
 from osintel.records import utcnow
 from osintel.store import ControlStore
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_rules (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    owner_id TEXT,
-    owner_name TEXT,
-    spec TEXT NOT NULL,
-    enabled INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL,
-    active_since TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_marks (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_evaluated (
-    doc_id TEXT NOT NULL,
-    enriched_at TEXT NOT NULL,
-    PRIMARY KEY (doc_id, enriched_at)
-);
-CREATE TABLE IF NOT EXISTS alert_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rule_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    story TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'duplicate', 'dead', 'cancelled')),
-    detail TEXT NOT NULL,
-    message_id INTEGER,
-    created_at TEXT NOT NULL,
-    UNIQUE (rule_id, doc_id)
-);
-CREATE INDEX IF NOT EXISTS alert_events_story ON alert_events(rule_id, story);
-CREATE INDEX IF NOT EXISTS alert_events_queue ON alert_events(status, message_id);
-CREATE TABLE IF NOT EXISTS alert_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rule_id TEXT NOT NULL,
-    sink TEXT NOT NULL,
-    target TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS alert_messages_due ON alert_messages(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS alert_messages_rule ON alert_messages(rule_id, created_at);
--- The sweep reads documents by the time they were indexed.
-CREATE INDEX IF NOT EXISTS documents_enriched_at ON documents(enriched_at);
-"""
 
 
 def _iso(value: datetime) -> str:
@@ -142,14 +87,10 @@ class MessageRow:
 
 
 class AlertStore:
-    """Alert tables in a :class:`~osintel.store.ControlStore` (created on first use)."""
+    """Alert tables in a :class:`~osintel.store.ControlStore` (created by :mod:`osintel.schema`)."""
 
     def __init__(self, store: ControlStore) -> None:
         self.store = store
-        with store._tx() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
 
     # -- rules --------------------------------------------------------------------------------
 

@@ -30,24 +30,6 @@ if TYPE_CHECKING:
 ROLES: tuple[str, ...] = ("analyst", "supervisor", "auditor", "partner", "admin")
 _PREFIX = "ok_"
 
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    secret_sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS ui_sessions (
-    token_sha256 TEXT PRIMARY KEY,
-    key_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-"""
-
 
 @dataclass(frozen=True)
 class ApiKey:

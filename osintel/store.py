@@ -2,7 +2,8 @@
 
 It holds the documents themselves, the outbox between collection and enrichment/indexing, crawl
 runs with their stats, and the seen-URL and content-hash tables that make crawling incremental.
-Evidence-grade writes use ``synchronous=FULL``.
+Evidence-grade writes use ``synchronous=FULL``. Its tables, and those of the modules that keep
+their state beside the documents, are created by the migrations of :mod:`osintel.schema`.
 
 Several processes use one store (a crawl child process writes documents while the enrichment
 worker drains the outbox), so every connection sets a busy timeout; inside one process a lock
@@ -21,89 +22,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from osintel import apikeys, audit
-
-from osintel.service import procs, retention, sealing
+from osintel import audit, schema
+from osintel.service import procs
 from osintel.errors import StoreError
 from osintel.records import Document, utcnow
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,
-    source_id TEXT NOT NULL,
-    canonical_url TEXT NOT NULL,
-    content_sha256 TEXT,
-    collected_at TEXT NOT NULL,
-    enriched_at TEXT,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
--- The order standing feeds (TAXII) serve documents in.
-CREATE INDEX IF NOT EXISTS documents_enriched ON documents(enriched_at, id);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    leased_until TEXT,
-    lease_owner TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, seq);
-CREATE TABLE IF NOT EXISTS crawl_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source_id TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',
-    stats TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    owners TEXT
-);
-CREATE INDEX IF NOT EXISTS crawl_runs_source ON crawl_runs(source_id, id);
-CREATE TABLE IF NOT EXISTS seen_urls (
-    url TEXT PRIMARY KEY,
-    source_id TEXT NOT NULL,
-    doc_id TEXT,
-    content_sha256 TEXT,
-    first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    source_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (source_id, key)
-);
-CREATE TABLE IF NOT EXISTS content_hashes (
-    sha256 TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    first_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS minhash (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL UNIQUE,
-    cluster_id TEXT NOT NULL,
-    signature BLOB NOT NULL,
-    facts BLOB NOT NULL,
-    scheme TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-
-#: Columns added after version 1: (table, column, declaration). See :func:`_migrate`.
-_ADDED_COLUMNS = (
-    ("outbox", "lease_owner", "TEXT"),  # osintel.service.procs.ProcessId.token of the lease holder
-    ("crawl_runs", "owners", "TEXT"),  # JSON list of the processes running the crawl
-)
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -132,7 +58,11 @@ def _iso(value: datetime) -> str:
 
 
 class ControlStore:
-    """The SQLite control store. Open with ``ControlStore(path)``; close with :meth:`close`."""
+    """The SQLite control store. Open with ``ControlStore(path)``; close with :meth:`close`.
+
+    Opening applies the migrations the store lacks (:mod:`osintel.schema`); a store written by a
+    newer release is refused rather than written with an older schema.
+    """
 
     def __init__(self, path: str | Path, *, max_attempts: int = 5) -> None:
         self.path = Path(path)
@@ -148,15 +78,13 @@ class ControlStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_SCHEMA)
-            # The oversight record and the credentials live beside the documents they concern.
-            self._db.executescript(audit.SCHEMA + apikeys.SCHEMA + retention.SCHEMA + sealing.SCHEMA)
-            _migrate(self._db)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open control store {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+        except StoreError:
+            self._db.close()
+            raise
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -179,6 +107,37 @@ class ControlStore:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise StoreError(f"control store query failed: {exc}") from exc
+
+    def schema_version(self) -> int:
+        """The last migration applied to the store (0: none yet)."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"):
+            return 0
+        rows = self._query("SELECT value FROM meta WHERE key = 'schema_version'")
+        try:
+            return int(rows[0]["value"]) if rows else 0
+        except ValueError:
+            raise StoreError(f"control store {self.path}: unreadable schema version {rows[0]['value']!r}") from None
+
+    def _migrate(self) -> None:
+        if self.schema_version() == SCHEMA_VERSION:
+            return
+        with self._tx() as db:
+            current = self.schema_version()  # again under the write lock: another process may have migrated
+            if current > SCHEMA_VERSION:
+                raise StoreError(f"control store {self.path} has schema version {current}, newer than this"
+                                 f" release knows ({SCHEMA_VERSION}): upgrade osintel to open it")
+            if current <= schema.LEGACY_VERSION:
+                current = 0  # tables made outside the list: replay its idempotent start
+            for migration in schema.MIGRATIONS:
+                if migration.version > current:
+                    log.info("control store %s: migration %d (%s)", self.path, migration.version, migration.name)
+                    for step in migration.steps:
+                        if isinstance(step, schema.AddColumn):
+                            _add_column(db, step)
+                        else:
+                            db.execute(step)
+            db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
+                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
     # -- incremental crawling -----------------------------------------------------------------
 
@@ -540,19 +499,10 @@ def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str,
     )
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns a store created by an older version lacks (idempotent, race-safe)."""
-    for table, column, decl in _ADDED_COLUMNS:
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column in have:
-            continue
-        try:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc):  # another process added it first
-                raise
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
-               (str(SCHEMA_VERSION), SCHEMA_VERSION))
+def _add_column(db: sqlite3.Connection, step: schema.AddColumn) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless a store from before the migration list has it already."""
+    if step.column not in {row[1] for row in db.execute(f"PRAGMA table_info({step.table})")}:
+        db.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.declaration}")
 
 
 def _keep_regrade(db: sqlite3.Connection, doc: Document, now: str) -> Document:

@@ -12,7 +12,6 @@ This module owns the ``dead_letters`` table in the control store.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,18 +20,6 @@ from osintel.store import ControlStore
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    outbox_seq INTEGER,
-    created_at TEXT NOT NULL,
-    requeued_at TEXT
-);
-CREATE INDEX IF NOT EXISTS dead_letters_open ON dead_letters(requeued_at, id);
-"""
 MAX_REASON_CHARS = 4000
 
 
@@ -46,13 +33,6 @@ class DeadLetter:
     reason: str
     outbox_seq: int | None
     created_at: str
-
-
-def _ensure(db: sqlite3.Connection) -> None:
-    # Inside the caller's transaction (executescript would commit it first).
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
 
 
 def record(
@@ -69,7 +49,6 @@ def record(
     seqs = seqs or {}
     now = utcnow().isoformat()
     with store._tx() as db:
-        _ensure(db)
         for doc_id, reason in reasons.items():
             seq = seqs.get(doc_id)
             db.execute(
@@ -89,7 +68,6 @@ def record(
 def list_letters(store: ControlStore, *, limit: int = 100, include_requeued: bool = False) -> list[DeadLetter]:
     """The newest dead letters first (only those not requeued, unless asked)."""
     with store._tx() as db:
-        _ensure(db)
         where = "" if include_requeued else "WHERE requeued_at IS NULL"
         rows = db.execute(
             f"SELECT id, doc_id, stage, reason, outbox_seq, created_at FROM dead_letters {where} "  # noqa: S608
@@ -102,7 +80,6 @@ def list_letters(store: ControlStore, *, limit: int = 100, include_requeued: boo
 def count_open(store: ControlStore) -> int:
     """Dead letters not requeued yet."""
     with store._tx() as db:
-        _ensure(db)
         return int(db.execute("SELECT COUNT(*) FROM dead_letters WHERE requeued_at IS NULL").fetchone()[0])
 
 
@@ -111,7 +88,6 @@ def requeue(store: ControlStore, ids: list[int] | None = None) -> int:
     to ``pending`` with their attempts reset; returns how many letters were requeued."""
     now = utcnow().isoformat()
     with store._tx() as db:
-        _ensure(db)
         rows = db.execute("SELECT id, outbox_seq FROM dead_letters WHERE requeued_at IS NULL").fetchall()
         chosen = [r for r in rows if ids is None or r[0] in set(ids)]
         for letter_id, seq in chosen:

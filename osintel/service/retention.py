@@ -38,24 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS retention_holds (
-    doc_id TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    set_by TEXT NOT NULL,
-    set_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS erased_captures (
-    warc_file TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    erased_at TEXT NOT NULL,
-    audit_seq INTEGER NOT NULL,
-    PRIMARY KEY (warc_file, record_id)
-);
-"""
-
 
 #: Tables of other components keyed by ``doc_id`` that erasure also clears.
 _DOC_TABLES: tuple[str, ...] = ("alert_evaluated", "alert_events", "dead_letters")

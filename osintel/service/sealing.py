@@ -31,19 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sealed_warcs (
-    file TEXT PRIMARY KEY,
-    run_id INTEGER,
-    sealed_at TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    complete_bytes INTEGER NOT NULL,
-    reason TEXT NOT NULL
-);
-"""
-
 _CHUNK = 1 << 20
 
 
