@@ -1,22 +1,48 @@
-"""Every table of the control store: the numbered migrations that create them, and their owners.
+"""The control store's tables: the numbered migrations that create them, their owners, and the
+unit-of-work interface (:class:`Database`, :class:`Transaction`) the owners use.
 
-This is the one way tables come into being. :class:`osintel.store.ControlStore` applies the
-migrations above the store's ``meta.schema_version`` when it opens it, in one transaction, and
-records the new version there. A change to the schema is a new :class:`Migration` at the end of
-:data:`MIGRATIONS`; released migrations are never edited.
+This is the one way tables come into being: :class:`osintel.store.ControlStore` applies the
+migrations above ``meta.schema_version`` on open, in one transaction, and records the new version.
+A schema change is a new :class:`Migration` at the end of :data:`MIGRATIONS`; released ones never
+change. Releases before this list recorded versions 1 and 2 without creating every table through
+them, so a store at :data:`LEGACY_VERSION` or below replays the list from the start: migrations 1
+to 3 are idempotent (``IF NOT EXISTS``, :class:`AddColumn`) for that reason.
 
-Versions 1 and 2 were recorded by releases that created tables outside this list (and did not bump
-the version each time), so a store at version :data:`LEGACY_VERSION` or below replays the list from
-the start: migrations 1 to 3 are idempotent (``IF NOT EXISTS``, :class:`AddColumn`) for that reason.
-
-:data:`TABLES` names the module that owns each table. Only the owner writes SQL that names it; any
-other module calls the owner's functions or the store's named methods
-(``tests/test_store_boundaries.py`` enforces it).
+Each table has one owner, the only module whose SQL names it: the store (documents, outbox, runs,
+seen URLs, cursors, content hashes, fingerprints), :mod:`osintel.audit`, :mod:`osintel.apikeys`, the
+service's retention, sealing and dead-letter modules, and ``alerts.state``. Others call the owner's
+functions or the store's named methods (map and test: ``tests/test_store_boundaries.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: A result row: columns by name (``row["id"]``) and by position (``row[0]``).
+Row = Any
+
+
+class Transaction(Protocol):
+    """An open write transaction; used after its ``with`` block it raises StoreError."""
+
+    @property
+    def open(self) -> bool: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...  # rows changed
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int: ...
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...  # the new row's id
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class Database(Protocol):
+    """What a table's owner uses of the store: write transactions (``BEGIN`` … ``COMMIT``, rolled
+    back if the block raises) and single queries."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
 
 @dataclass(frozen=True)
@@ -37,43 +63,10 @@ class Migration:
     steps: tuple[str | AddColumn, ...]
 
 
-@dataclass(frozen=True)
-class Table:
-    """Who owns a table (a module name), and whether its rows go when their document is erased."""
-
-    owner: str
-    erased_with_document: bool = False
-
-
-STORE, AUDIT, KEYS = "osintel.store", "osintel.audit", "osintel.apikeys"
-RETENTION, SEALING, DEAD_LETTERS = "osintel.service.retention", "osintel.service.sealing", "osintel.service.deadletter"
-ALERTS = "alerts.state"
-
-#: table -> owner. ``erased_with_document`` tables have a ``doc_id`` column (the store's
-#: ``documents`` itself is keyed by ``id``); retention's erasure removes those rows with the document.
-TABLES: dict[str, Table] = {
-    "meta": Table(STORE),
-    "documents": Table(STORE),
-    "outbox": Table(STORE, erased_with_document=True),
-    "crawl_runs": Table(STORE),
-    "seen_urls": Table(STORE, erased_with_document=True),
-    "cursors": Table(STORE),
-    "content_hashes": Table(STORE, erased_with_document=True),
-    "minhash": Table(STORE, erased_with_document=True),
-    "audit_log": Table(AUDIT),
-    "api_keys": Table(KEYS),
-    "ui_sessions": Table(KEYS),
-    "retention_holds": Table(RETENTION, erased_with_document=True),
-    "erased_captures": Table(RETENTION),
-    "sealed_warcs": Table(SEALING),
-    "dead_letters": Table(DEAD_LETTERS, erased_with_document=True),
-    "alert_rules": Table(ALERTS),
-    "alert_marks": Table(ALERTS),
-    "alert_evaluated": Table(ALERTS, erased_with_document=True),
-    # An alert already delivered stays in alert_messages: it records a disclosure that happened.
-    "alert_events": Table(ALERTS, erased_with_document=True),
-    "alert_messages": Table(ALERTS),
-}
+#: Tables whose rows (by ``doc_id``) go with their document when retention erases it. Alert
+#: messages stay: one already delivered records a disclosure that happened.
+ERASED_WITH_DOCUMENT = ("outbox", "content_hashes", "minhash", "seen_urls", "retention_holds", "alert_evaluated",
+                        "alert_events", "dead_letters")
 
 _BASE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",

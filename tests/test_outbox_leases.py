@@ -133,7 +133,7 @@ def test_a_dead_holders_leases_are_released_by_the_next_writing_command(data_dir
     assert status["leased"] == 0 and status["available"] == DOCS and status["holders"] == []
     with ControlStore(data_dir / "osintel.sqlite3") as store:
         # The dead worker's attempt is not counted against the documents.
-        assert {r["attempts"] for r in store._query("SELECT attempts FROM outbox")} == {0}
+        assert {r["attempts"] for r in store.read("SELECT attempts FROM outbox")} == {0}
     [release] = [e for e in _audit(data_dir) if e.get("kind") == "outbox.release"]
     assert release["forced"] is False and release["liveness"] == "dead"
 
@@ -152,8 +152,8 @@ def test_enrich_fails_when_documents_sit_under_a_lease_it_cannot_check(data_dir:
     # lease is the state a worker there writes, set directly.
     with ControlStore(data_dir / "osintel.sqlite3") as store:
         store.lease(100)
-        with store._tx() as db:
-            db.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")
+        with store.transaction() as tx:
+            tx.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")
     enrich = _cli(data_dir, "enrich", "--json")
     assert enrich.returncode == 1
     report = json.loads(enrich.stdout)

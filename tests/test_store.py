@@ -23,8 +23,8 @@ def store(tmp_path: Path) -> ControlStore:
 
 
 def test_store_uses_wal_and_full_sync(store: ControlStore) -> None:
-    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert store.read("PRAGMA journal_mode")[0][0] == "wal"
+    assert store.read("PRAGMA synchronous")[0][0] == 2  # FULL
 
 
 def test_add_collected_refuses_same_id_and_same_content(store: ControlStore) -> None:
@@ -62,7 +62,7 @@ def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path) -> None
         store.release(seqs, "boom")
     assert store.outbox_counts() == {"pending": 0, "done": 0, "failed": 1}
     assert store.lease(5) == []
-    row = store._db.execute("SELECT last_error FROM outbox").fetchone()
+    [row] = store.read("SELECT last_error FROM outbox")
     assert row[0] == "boom"
 
 
@@ -110,10 +110,10 @@ def test_unwritable_store_is_a_store_error(tmp_path: Path) -> None:
 
 def test_a_failed_transaction_rolls_back(store: ControlStore) -> None:
     with pytest.raises(StoreError):
-        with store._tx() as db:
-            db.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
-            db.execute("INSERT INTO meta(key, value) VALUES ('x', '2')")  # primary key clash
-    assert store._db.execute("SELECT COUNT(*) FROM meta WHERE key = 'x'").fetchone()[0] == 0
+        with store.transaction() as tx:
+            tx.execute("INSERT INTO meta(key, value) VALUES ('x', '1')")
+            tx.execute("INSERT INTO meta(key, value) VALUES ('x', '2')")  # primary key clash
+    assert store.read("SELECT COUNT(*) FROM meta WHERE key = 'x'")[0][0] == 0
 
 
 def test_cursors_persist_per_source_and_key(tmp_path: Path) -> None:
@@ -136,10 +136,10 @@ def test_a_document_and_its_seen_urls_are_written_together(store: ControlStore) 
     assert store.is_seen_url(_doc(2).canonical_url)
     # A failing transaction writes neither.
     with pytest.raises(StoreError):
-        with store._tx() as db:
+        with store.transaction() as tx:
             from osintel.store import _record_seen
-            _record_seen(db, ["https://example.com/x"], source_id="s1", doc_id=None, content_sha256=None)
-            db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', 'clash')")
+            _record_seen(tx, ["https://example.com/x"], source_id="s1", doc_id=None, content_sha256=None)
+            tx.execute("INSERT INTO meta(key, value) VALUES ('schema_version', 'clash')")
     assert not store.is_seen_url("https://example.com/x")
 
 

@@ -68,7 +68,7 @@ def test_a_store_made_by_an_earlier_release_upgrades_in_place_with_nothing_lost(
         assert store.schema_version() == schema.SCHEMA_VERSION
         # Every row is still there, column for column (new columns come after the old ones).
         for table, rows in before.items():
-            now = [tuple(r)[: len(rows[0])] for r in store._query(f"SELECT * FROM {table}")]
+            now = [tuple(r)[: len(rows[0])] for r in store.read(f"SELECT * FROM {table}")]
             assert now == [tuple(r) for r in rows], table
         # The new columns and tables exist, and the old rows work with the new code.
         assert {"lease_owner"} <= _columns(path, "outbox") and {"owners"} <= _columns(path, "crawl_runs")
@@ -109,15 +109,12 @@ def test_a_new_store_and_an_upgraded_one_have_the_same_tables_and_columns(tmp_pa
             return {n: _columns(path, n) for n in names}
 
     assert shape(tmp_path / "old.sqlite3") == shape(tmp_path / "new.sqlite3")
-    assert set(schema.TABLES) == {n for n, cols in shape(tmp_path / "new.sqlite3").items() if cols and
-                                  not n.startswith(("documents_", "outbox_", "crawl_runs_", "dead_letters_",
-                                                    "alert_events_", "alert_messages_"))}
 
 
 def test_migrations_are_numbered_in_order_and_recorded(tmp_path: Path) -> None:
     assert [m.version for m in schema.MIGRATIONS] == list(range(1, len(schema.MIGRATIONS) + 1))
     with ControlStore(tmp_path / "c.sqlite3") as store:
-        assert store._query("SELECT value FROM meta WHERE key = 'schema_version'")[0]["value"] == str(
+        assert store.read("SELECT value FROM meta WHERE key = 'schema_version'")[0]["value"] == str(
             schema.SCHEMA_VERSION)
     with ControlStore(tmp_path / "c.sqlite3") as store:  # reopening applies nothing twice
         assert store.schema_version() == schema.SCHEMA_VERSION
