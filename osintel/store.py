@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from osintel import audit, schema
-from osintel.service import procs
 from osintel.errors import NotFoundError, StoreError
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
@@ -478,17 +477,16 @@ class ControlStore:
 
     # -- outbox -------------------------------------------------------------------------------
 
-    def lease(self, limit: int, *, lease_seconds: float = 300.0) -> list[OutboxItem]:
-        """Lease up to ``limit`` pending rows for processing, in this process's name.
+    def lease(self, limit: int, *, owner: str, lease_seconds: float = 300.0) -> list[OutboxItem]:
+        """Lease up to ``limit`` pending rows for processing, in the name of ``owner``.
 
         A lease that is not acked before it expires (the worker died) makes the row available
-        again, so nothing is lost; processing must therefore be idempotent. The holder is recorded
-        (:mod:`osintel.service.procs`), so a dead holder's leases can be released at once
-        (:mod:`osintel.service.leases`) and :meth:`ack` / :meth:`release` only touch rows still held by
-        this process (or by no one).
+        again, so nothing is lost; processing must therefore be idempotent. ``owner`` is the
+        holder's identity (``osintel.service.procs.current().token``), recorded so a dead holder's
+        leases can be released at once (:mod:`osintel.service.leases`); :meth:`ack` and
+        :meth:`release` only touch rows still held by the ``owner`` they are given (or by no one).
         """
         now = utcnow()
-        owner = procs.current().token
         until = _iso(now + timedelta(seconds=lease_seconds))
         with self.transaction() as tx:
             rows = tx.fetch_all(
@@ -504,14 +502,13 @@ class ControlStore:
             )
         return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
 
-    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = ()) -> None:
+    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = (), *, owner: str) -> None:
         """Mark rows done and store their enriched documents, in one transaction.
 
         Call only after the search index has acknowledged the documents. A row whose lease an
         operator has since handed to another process is left to that process.
         """
         now = _iso(utcnow())
-        owner = procs.current().token
         with self.transaction() as tx:
             tx.executemany(
                 "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
@@ -523,7 +520,7 @@ class ControlStore:
                 tx.execute("UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?",
                            (doc.to_json(), now, doc.id))
 
-    def release(self, seqs: Sequence[int], error: str, *, count_attempt: bool = True) -> None:
+    def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
         """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
 
         ``count_attempt=False`` is for system-wide faults (the index is down): the documents are
@@ -532,7 +529,6 @@ class ControlStore:
         """
         now = _iso(utcnow())
         refund = 0 if count_attempt else 1
-        owner = procs.current().token
         with self.transaction() as tx:
             tx.executemany(
                 """UPDATE outbox SET leased_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?,
@@ -582,10 +578,10 @@ class ControlStore:
 
     # -- crawl runs ---------------------------------------------------------------------------
 
-    def start_run(self, source_id: str) -> int:
-        """A new ``running`` row owned by this process (a child is added with
-        :func:`osintel.service.recovery.add_run_owner`), logged as ``crawl.start``."""
-        owners = json.dumps([procs.current().to_dict()])
+    def start_run(self, source_id: str, *, owner: dict[str, Any]) -> int:
+        """A new ``running`` row owned by ``owner`` (``procs.current().to_dict()``; a child is added
+        with :func:`osintel.service.recovery.add_run_owner`), logged as ``crawl.start``."""
+        owners = json.dumps([owner])
         with self.transaction() as tx:
             run_id = tx.insert("INSERT INTO crawl_runs(source_id, started_at, owners) VALUES (?, ?, ?)",
                                (source_id, _iso(utcnow()), owners))

@@ -21,13 +21,15 @@ from osintel.service import procs
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 OSINTEL = [sys.executable, "-m", "osintel"]
 DOCS = 6
 HOLDER = """
 import sys, time
+from osintel.service import procs
 from osintel.store import ControlStore
 store = ControlStore(sys.argv[1])
-print(len(store.lease(100)), flush=True)
+print(len(store.lease(100, owner=procs.current().token)), flush=True)
 time.sleep(600)
 """
 
@@ -151,7 +153,7 @@ def test_enrich_fails_when_documents_sit_under_a_lease_it_cannot_check(data_dir:
     # A worker on another host (a shared data directory) cannot be checked from here: its
     # lease is the state a worker there writes, set directly.
     with ControlStore(data_dir / "osintel.sqlite3") as store:
-        store.lease(100)
+        store.lease(100, owner=OWNER)
         with store.transaction() as tx:
             tx.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")
     enrich = _cli(data_dir, "enrich", "--json")

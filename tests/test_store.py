@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from osintel.service import procs
 from osintel.errors import StoreError
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 SRC = SourceRef(id="s1", name="S1")
 
@@ -38,19 +41,19 @@ def test_add_collected_refuses_same_id_and_same_content(store: ControlStore) -> 
 def test_lease_ack_cycle_stores_enriched_document(store: ControlStore) -> None:
     for n in range(3):
         store.add_collected(_doc(n), content_sha256=f"h{n}")
-    items = store.lease(2)
+    items = store.lease(2, owner=OWNER)
     assert [i.document.id for i in items] == [_doc(0).id, _doc(1).id]
-    assert store.lease(10)[0].document.id == _doc(2).id  # leased rows are not handed out twice
+    assert store.lease(10, owner=OWNER)[0].document.id == _doc(2).id  # leased rows are not handed out twice
     enriched = items[0].document.model_copy(update={"language": "en"})
-    store.ack([items[0].seq], [enriched])
+    store.ack([items[0].seq], [enriched], owner=OWNER)
     assert store.get_document(enriched.id).language == "en"  # type: ignore[union-attr]
     assert store.outbox_counts() == {"pending": 2, "done": 1, "failed": 0}
 
 
 def test_expired_lease_makes_rows_available_again(store: ControlStore) -> None:
     store.add_collected(_doc(1), content_sha256="h1")
-    assert len(store.lease(5, lease_seconds=-1)) == 1  # lease already expired: the worker "died"
-    again = store.lease(5)
+    assert len(store.lease(5, lease_seconds=-1, owner=OWNER)) == 1  # lease already expired: the worker "died"
+    again = store.lease(5, owner=OWNER)
     assert len(again) == 1 and again[0].attempts == 2
 
 
@@ -58,10 +61,10 @@ def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path) -> None
     store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2)
     store.add_collected(_doc(1), content_sha256="h1")
     for _ in range(2):
-        seqs = [i.seq for i in store.lease(5)]
-        store.release(seqs, "boom")
+        seqs = [i.seq for i in store.lease(5, owner=OWNER)]
+        store.release(seqs, "boom", owner=OWNER)
     assert store.outbox_counts() == {"pending": 0, "done": 0, "failed": 1}
-    assert store.lease(5) == []
+    assert store.lease(5, owner=OWNER) == []
     [row] = store.read("SELECT last_error FROM outbox")
     assert row[0] == "boom"
 
@@ -72,28 +75,28 @@ def test_seen_urls_and_runs(store: ControlStore) -> None:
     assert store.is_seen_url("https://example.com/a")
     assert store.seen_urls("s1") == {"https://example.com/a"}
     assert store.seen_urls() == {"https://example.com/a", "https://example.com/b"}
-    run = store.start_run("s1")
+    run = store.start_run("s1", owner=procs.current().to_dict())
     store.finish_run(run, status="finished", stats={"items/new": 3})
     assert store.runs(source_id="s1")[0]["stats"] == {"items/new": 3}
 
 
 def test_stats_counts_labels_methods_and_languages(store: ControlStore) -> None:
     store.add_collected(_doc(1), content_sha256="h1")
-    item = store.lease(1)[0]
+    item = store.lease(1, owner=OWNER)[0]
     enriched = Document.model_validate({
         **item.document.model_dump(), "language": "fr",
         "entities": [{"text": "x", "label": "PHONE", "start": 0, "end": 1, "extractor": "t"}],
         "methods": [{"id": "oic.small_boat", "label": "Small boat", "category": "oic", "confidence": 0.8,
                      "evidence": "x", "matched_by": "pattern:fr"}],
     })
-    store.ack([item.seq], [enriched])
+    store.ack([item.seq], [enriched], owner=OWNER)
     store.add_collected(_doc(2), content_sha256="h2")
-    item = store.lease(1)[0]
+    item = store.lease(1, owner=OWNER)[0]
     placed = Document.model_validate({**item.document.model_dump(), "language": "fr", "locations": [
         {"name": "Asia", "kind": "continent", "mention": "Asia", "start": 0, "end": 4},
         {"name": "Calais", "kind": "city", "country_code": "FR", "mention": "Calais", "start": 5, "end": 11},
     ]})
-    store.ack([item.seq], [placed])
+    store.ack([item.seq], [placed], owner=OWNER)
     stats = store.stats()
     assert stats["locations_by_country"] == {"FR": 1}  # a continent is no country (it was "??")
     assert stats["by_language"] == {"fr": 2}
@@ -148,12 +151,12 @@ def test_a_regrade_made_while_the_worker_holds_the_document_survives_the_ack(sto
     from osintel.records import Grading
 
     store.add_collected(_doc(1), content_sha256="h1")
-    [item] = store.lease(10)
+    [item] = store.lease(10, owner=OWNER)
     regrade(store, item.document.id, Grading.parse("1AC"), actor="test", reason="corroborated")
     enriched = item.document.model_copy(update={"language": "en"})  # the worker's copy: old grading
-    store.ack([item.seq], [enriched])
+    store.ack([item.seq], [enriched], owner=OWNER)
     stored = store.get_document(item.document.id)
     assert stored is not None and stored.grading.code == "1AC" and stored.language == "en"
     # Back in the outbox, so the index and the relevance score catch up with the new grading.
-    [again] = store.lease(10)
+    [again] = store.lease(10, owner=OWNER)
     assert again.document.id == item.document.id and again.document.grading.code == "1AC"

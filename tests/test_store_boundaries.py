@@ -1,4 +1,4 @@
-"""The control store's boundary: who may name which table in SQL, and no private access.
+"""The control store's boundary: who may name which table in SQL, no private access, no import circle.
 
 :data:`OWNERS` is the table -> owner map. A table's owner is the only module whose SQL names it;
 every other module calls the owner's functions or the store's named methods. Two tables are
@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+
+import pytest
 
 from osintel import schema
 from osintel.store import ControlStore
@@ -121,3 +123,95 @@ def f(store):
 '''
     assert sql_tables(source) == {"documents", "alert_events"}
     assert private_access(source) == [("_query", 5)]
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_imports(path: Path, *, typing: bool) -> set[str]:
+    """First-party ``osintel`` modules ``path`` imports at module level (not inside functions);
+    with ``typing``, those under ``if TYPE_CHECKING:`` too (mypy follows them: a circle there is a
+    circle of the design, even if it costs nothing at run time)."""
+    found: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.body if typing else node.orelse)
+                continue
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("osintel"))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("osintel"):
+                for alias in node.names:  # ``from osintel import audit`` imports the module osintel.audit
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if (ROOT / (sub.replace(".", "/") + ".py")).exists() else str(node.module))
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                        ast.ClassDef)):
+                    visit([n for n in inner if isinstance(n, ast.stmt)] if field != "handlers"
+                          else [s for h in inner for s in h.body])
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return found
+
+
+def _graph(*, typing: bool) -> dict[str, set[str]]:
+    return {_module_name(p): module_imports(p, typing=typing) - {_module_name(p)} for p in _files("osintel")}
+
+
+def _kernel(name: str) -> bool:
+    return not name.startswith(("osintel.cli", "osintel.service"))
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle, each once, as the list of modules around it."""
+    found: list[list[str]] = []
+
+    def walk(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycle = path[path.index(nxt):]
+                if min(cycle) == cycle[0] and cycle not in found:
+                    found.append(cycle)
+            elif nxt in graph:
+                walk(nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        walk(start, [start])
+    return found
+
+
+def test_no_import_circle_runs_through_the_kernel() -> None:
+    graph = _graph(typing=True)
+    bad = [c for c in cycles(graph) if any(_kernel(m) for m in c)
+           or {"osintel.service.retention"} & set(c)]
+    assert not bad, "import circles: " + "; ".join(" -> ".join([*c, c[0]]) for c in bad)
+
+
+def test_the_kernel_imports_nothing_from_the_service_layer_at_module_level() -> None:
+    graph = _graph(typing=False)
+    bad = sorted(f"{m} imports {i}" for m, deps in graph.items() if _kernel(m)
+                 for i in deps if i.startswith("osintel.service"))
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("graph, expected", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+    ({"a": {"b"}, "b": set()}, []),
+])
+def test_the_cycle_finder_finds_circles(graph: dict[str, set[str]], expected: list[list[str]]) -> None:
+    assert cycles(graph) == expected
+
+
+def test_imports_in_functions_never_count_and_typing_ones_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("from typing import TYPE_CHECKING\nfrom osintel import audit\nif TYPE_CHECKING:\n"
+                    "    from osintel.store import ControlStore\ndef f():\n    import osintel.settings\n")
+    assert module_imports(path, typing=False) == {"osintel.audit"}
+    assert module_imports(path, typing=True) == {"osintel.audit", "osintel.store"}

@@ -15,9 +15,11 @@ import pytest
 from osintel import audit, schema
 from osintel.errors import StoreError
 from osintel.records import Document, SourceRef
-from osintel.service import deadletter
+from osintel.service import deadletter, procs
 from osintel.store import ControlStore
 from alerts.state import AlertStore
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "store"
 DOC = Document(url="https://example.com/a", source=SourceRef(id="s1", name="S1"), title="t", text="text a",
@@ -74,12 +76,12 @@ def test_a_store_made_by_an_earlier_release_upgrades_in_place_with_nothing_lost(
         assert {"lease_owner"} <= _columns(path, "outbox") and {"owners"} <= _columns(path, "crawl_runs")
         assert store.get_document(DOC.id) == DOC
         assert store.get_cursor("s1", "k") == "42"
-        [item] = store.lease(5)
-        store.ack([item.seq], [item.document.model_copy(update={"language": "en"})])
+        [item] = store.lease(5, owner=OWNER)
+        store.ack([item.seq], [item.document.model_copy(update={"language": "en"})], owner=OWNER)
         assert store.outbox_counts() == {"pending": 0, "done": 1, "failed": 0}
         assert [d.doc_id for d in deadletter.list_letters(store)] == [DOC.id]
         assert AlertStore(store).get_rule("r1") is not None
-        run = store.start_run("s1")
+        run = store.start_run("s1", owner=procs.current().to_dict())
         assert store.get_run(run)["owners"]  # type: ignore[index]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from osintel.service import procs
 from osintel import audit
 from osintel.cli import run as main
 from osintel.errors import StoreError
@@ -108,7 +109,7 @@ def test_cli_verify_and_export_which_is_itself_logged(settings: Any, store: Cont
 
 
 def test_crawl_runs_are_collection_events(store: ControlStore) -> None:
-    run_id = store.start_run("news")
+    run_id = store.start_run("news", owner=procs.current().to_dict())
     store.finish_run(run_id, status="ok", stats={"items_new": 3, "note": "x"})
     start, finish = audit.events(store)
     assert start.action == finish.action == "collection"
