@@ -1,25 +1,19 @@
-"""The control store's tables: the numbered migrations that create them, their owners, and the
-unit-of-work interface (:class:`Database`, :class:`Transaction`) the owners use.
+"""The control store's tables: the numbered migrations that create them, and the unit-of-work
+interface (:class:`Database`, :class:`Transaction`) through which each table's owner uses them.
 
-This is the one way tables come into being: :class:`osintel.store.ControlStore` applies the
-migrations above ``meta.schema_version`` on open, in one transaction, and records the new version.
-A schema change is a new :class:`Migration` at the end of :data:`MIGRATIONS`; released ones never
-change. Releases before this list recorded versions 1 and 2 without creating every table through
-them, so a store at :data:`LEGACY_VERSION` or below replays the list from the start: migrations 1
-to 3 are idempotent (``IF NOT EXISTS``, :class:`AddColumn`) for that reason.
-
-Each table has one owner, the only module whose SQL names it: the store (documents, outbox, runs,
-seen URLs, cursors, content hashes, fingerprints), :mod:`osintel.audit`, :mod:`osintel.apikeys`, the
-service's retention, sealing and dead-letter modules, and ``alerts.state``. Others call the owner's
-functions or the store's named methods (map and test: ``tests/test_store_boundaries.py``).
+The one way tables come into being: :class:`osintel.store.ControlStore` applies the migrations above
+``meta.schema_version`` on open, in one transaction, and records the new version. A schema change is
+a new :class:`Migration` at the end of :data:`MIGRATIONS`. Releases before this list recorded
+versions 1 and 2 without creating every table through it, so a store at :data:`LEGACY_VERSION` or
+below replays it from the start (migrations 1 to 3 are idempotent for that). Only a table's owner
+names it in SQL (the table -> owner map and its test: ``tests/test_store_boundaries.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 #: A result row: columns by name (``row["id"]``) and by position (``row[0]``).
 Row = Any
@@ -45,8 +39,7 @@ class Database(Protocol):
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
 
-@dataclass(frozen=True)
-class AddColumn:
+class AddColumn(NamedTuple):
     """Add ``column`` to ``table`` unless it is there already."""
 
     table: str
@@ -54,8 +47,7 @@ class AddColumn:
     declaration: str
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):
     """One schema step: SQL statements (one per string) and :class:`AddColumn` steps, in order."""
 
     version: int
@@ -152,6 +144,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "documents, outbox, runs, incremental crawling, fingerprints, audit, keys, retention", _BASE),
     Migration(2, "lease and crawl-run owners, sealed WARC files", _OWNERS),
     Migration(3, "dead letters and alert state", _ADOPTED),
+    Migration(4, "documents.grading: the grading code, so the outbox ack compares it without parsing the body", (
+        AddColumn("documents", "grading", "TEXT"),
+        "UPDATE documents SET grading = json_extract(body, '$.grading.source')"
+        " || json_extract(body, '$.grading.intelligence') || json_extract(body, '$.grading.handling')",
+    )),
 )
 
 #: The version a store is at once every migration has been applied.

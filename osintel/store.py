@@ -9,10 +9,9 @@ Several processes use one store (a crawl child process writes documents while th
 worker drains the outbox), so every connection sets a busy timeout; inside one process a lock
 keeps a single writer.
 
-The public interface is the named methods below. A module that owns tables of its own (the audit
-log, API keys, retention, sealing, dead letters, alert state: see :mod:`osintel.schema`) writes its
-SQL through :meth:`ControlStore.transaction` and :meth:`ControlStore.read`; the methods taking a
-:class:`Transaction` change the store's tables in the same transaction as the caller's.
+The public interface is the named methods below. A module owning tables of its own (audit log, API
+keys, retention, sealing, dead letters, alert state) writes its SQL through :meth:`~ControlStore.transaction`
+and :meth:`~ControlStore.read`; methods taking a :class:`Transaction` join the caller's transaction.
 """
 
 from __future__ import annotations
@@ -91,8 +90,7 @@ class MinHashRow:
 
 @dataclass(frozen=True)
 class DocumentRef:
-    """A stored document's id, source and times (ISO strings; ``review_at`` an explicit
-    ``retention_review_at``), without its body."""
+    """A stored document's id, source and times (ISO; ``review_at``: ``retention_review_at``), no body."""
 
     id: str
     source_id: str
@@ -112,6 +110,10 @@ def _ref(row: Row) -> DocumentRef:
     return DocumentRef(row["id"], row["source_id"], row["collected_at"], row["enriched_at"], row["review"])
 
 
+def _code(doc: Document) -> str | None:
+    return doc.grading.code if doc.grading is not None else None
+
+
 def _run(row: Row) -> dict[str, Any]:
     item = dict(row)
     item["stats"] = json.loads(item["stats"] or "{}")
@@ -119,11 +121,8 @@ def _run(row: Row) -> dict[str, Any]:
 
 
 class ControlStore:
-    """The SQLite control store. Open with ``ControlStore(path)``; close with :meth:`close`.
-
-    Opening applies the migrations a store lacks (:mod:`osintel.schema`); a store written by a
-    newer release is refused rather than written with an older schema.
-    """
+    """The SQLite control store. Open with ``ControlStore(path)`` (applying the migrations it lacks;
+    a store from a newer release is refused); close with :meth:`close`."""
 
     def __init__(self, path: str | Path, *, max_attempts: int = 5) -> None:
         self.path = Path(path)
@@ -306,8 +305,9 @@ class ControlStore:
                     "extra": {**doc.extra, "previous_captures": previous},
                 })
                 tx.execute(
-                    "UPDATE documents SET body = ?, content_sha256 = ?, collected_at = ?, enriched_at = NULL"
-                    " WHERE id = ?", (doc.to_json(), content_sha256, _iso(doc.collected_at), doc.id),
+                    "UPDATE documents SET body = ?, grading = ?, content_sha256 = ?, collected_at = ?,"
+                    " enriched_at = NULL WHERE id = ?",
+                    (doc.to_json(), _code(doc), content_sha256, _iso(doc.collected_at), doc.id),
                 )
             else:
                 _insert_document(tx, doc, content_sha256)
@@ -328,28 +328,20 @@ class ControlStore:
     def iter_documents(self, *, batch_size: int = 500) -> Iterator[Document]:
         """Every stored document, in id order, read in batches."""
         last = ""
-        while True:
-            rows = self.read(
-                "SELECT id, body FROM documents WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)
-            )
-            if not rows:
-                return
-            for row in rows:
-                yield Document.from_json(row["body"])
-            last = rows[-1]["id"]
+        while batch := self.documents_page(after_id=last, limit=batch_size):
+            yield from batch
+            last = batch[-1].id
 
-    def enriched_documents(self, *, after_id: str = "", limit: int = 500) -> list[Document]:
-        """Up to ``limit`` enriched documents with an id above ``after_id``, in id order."""
-        rows = self.read("SELECT body FROM documents WHERE id > ? AND enriched_at IS NOT NULL ORDER BY id LIMIT ?",
-                         (after_id, limit))
+    def documents_page(self, *, after_id: str = "", limit: int = 500, enriched: bool = False) -> list[Document]:
+        """Up to ``limit`` documents (only enriched ones with ``enriched``) with an id above ``after_id``."""
+        only = " AND enriched_at IS NOT NULL" if enriched else ""
+        rows = self.read(f"SELECT body FROM documents WHERE id > ?{only} ORDER BY id LIMIT ?", (after_id, limit))
         return [Document.from_json(row["body"]) for row in rows]
 
     def count_enriched(self, *, through_id: str | None = None) -> int:
         """Enriched documents (with an id up to ``through_id`` when given)."""
-        sql = "SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL"
-        if through_id is None:
-            return int(self.read(sql)[0]["n"])
-        return int(self.read(sql + " AND id <= ?", (through_id,))[0]["n"])
+        extra, params = ("", ()) if through_id is None else (" AND id <= ?", (through_id,))
+        return int(self.read("SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL" + extra, params)[0][0])
 
     def documents_enriched_after(
         self, after: tuple[str, str] | None = None, *, limit: int = 100
@@ -448,8 +440,8 @@ class ControlStore:
             if audit_event is not None:
                 audit.record(tx, **audit_event)
             for doc in docs:
-                tx.execute("UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), now, doc.id))
+                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
+                           (doc.to_json(), _code(doc), now, doc.id))
 
     def set_grading(self, tx: Transaction, doc_id: str, grading: Grading) -> tuple[Grading | None, Document]:
         """Change a document's grading inside ``tx``; returns the old grading and the updated
@@ -459,7 +451,7 @@ class ControlStore:
             raise NotFoundError(f"no document with id {doc_id!r}")
         doc = Document.from_json(row["body"])
         before, doc = doc.grading, doc.model_copy(update={"grading": grading})
-        tx.execute("UPDATE documents SET body = ? WHERE id = ?", (doc.to_json(), doc_id))
+        tx.execute("UPDATE documents SET body = ?, grading = ? WHERE id = ?", (doc.to_json(), grading.code, doc_id))
         return before, doc
 
     def erase_document(self, tx: Transaction, doc_id: str) -> list[Any] | None:
@@ -517,8 +509,8 @@ class ControlStore:
             )
             for doc in documents:
                 doc = _keep_regrade(tx, doc, now)
-                tx.execute("UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), now, doc.id))
+                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
+                           (doc.to_json(), _code(doc), now, doc.id))
 
     def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
         """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
@@ -616,9 +608,9 @@ class ControlStore:
 
 
 def _insert_document(tx: Transaction, doc: Document, content_sha256: str) -> None:
-    tx.execute("INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, body)"
-               " VALUES (?, ?, ?, ?, ?, ?)",
-               (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at), doc.to_json()))
+    tx.execute("INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, grading, body)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)", (doc.id, doc.source.id, doc.canonical_url, content_sha256,
+                                                 _iso(doc.collected_at), _code(doc), doc.to_json()))
 
 
 def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id: str | None,
@@ -647,11 +639,8 @@ def _keep_regrade(tx: Transaction, doc: Document, now: str) -> Document:
     stored grading is kept and the document goes back into the outbox, so the index (and the
     relevance score, which depends on the grading) catch up on the next drain.
     """
-    row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc.id,))
-    if row is None:
-        return doc
-    stored = Document.from_json(row["body"]).grading
-    if stored == doc.grading:
+    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?", (doc.id,))  # not the body: no parse
+    if row is None or row["grading"] in (None, _code(doc)):
         return doc
     tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
-    return doc.model_copy(update={"grading": stored})
+    return doc.model_copy(update={"grading": Grading.parse(row["grading"])})

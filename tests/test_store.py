@@ -160,3 +160,26 @@ def test_a_regrade_made_while_the_worker_holds_the_document_survives_the_ack(sto
     # Back in the outbox, so the index and the relevance score catch up with the new grading.
     [again] = store.lease(10, owner=OWNER)
     assert again.document.id == item.document.id and again.document.grading.code == "1AC"
+
+
+def test_the_grading_column_the_ack_compares_follows_every_write_of_a_document(store: ControlStore) -> None:
+    from osintel.grading import regrade
+    from osintel.records import Grading
+
+    def column_and_body() -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in store.read(
+            "SELECT grading, json_extract(body, '$.grading.source') || json_extract(body, '$.grading.intelligence')"
+            " || json_extract(body, '$.grading.handling') FROM documents ORDER BY id")]
+
+    graded = SourceRef(id="s2", name="S2", grading=Grading.parse("3EC"))
+    store.add_collected(Document(url="https://example.com/g", source=graded, text="g"), content_sha256="hg")
+    store.add_collected(_doc(1), content_sha256="h1")
+    assert sorted(column_and_body()) == [("2CP", "2CP"), ("3EC", "3EC")]
+    [first, second] = store.lease(10, owner=OWNER)
+    regrade(store, first.document.id, Grading.parse("1AC"), actor="test", reason="corroborated")
+    regraded_by_worker = second.document.model_copy(update={"grading": Grading.parse("1BP")})
+    store.ack([first.seq, second.seq], [first.document, regraded_by_worker], owner=OWNER)
+    store.save_documents([second.document.model_copy(update={"grading": Grading.parse("2DC")})])
+    store.recapture_document(_doc(1), content_sha256="h1-again")
+    rows = column_and_body()
+    assert all(column == body for column, body in rows) and {c for c, _ in rows} == {"1AC", "2DC"}

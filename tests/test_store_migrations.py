@@ -75,6 +75,7 @@ def test_a_store_made_by_an_earlier_release_upgrades_in_place_with_nothing_lost(
         # The new columns and tables exist, and the old rows work with the new code.
         assert {"lease_owner"} <= _columns(path, "outbox") and {"owners"} <= _columns(path, "crawl_runs")
         assert store.get_document(DOC.id) == DOC
+        assert store.read("SELECT grading FROM documents")[0][0] == "1AC"  # backfilled from the body
         assert store.get_cursor("s1", "k") == "42"
         [item] = store.lease(5, owner=OWNER)
         store.ack([item.seq], [item.document.model_copy(update={"language": "en"})], owner=OWNER)

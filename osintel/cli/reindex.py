@@ -39,7 +39,7 @@ _CHECKPOINT_SOURCE = "_reindex"
 
 def _enriched_after(store: ControlStore, last: str, batch_size: int) -> Iterator[list[Document]]:
     """Enriched documents with an id above ``last``, in id order, a batch at a time."""
-    while batch := store.enriched_documents(after_id=last, limit=batch_size):
+    while batch := store.documents_page(after_id=last, limit=batch_size, enriched=True):
         yield batch
         last = batch[-1].id
 
