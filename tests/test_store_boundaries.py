@@ -14,8 +14,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 from osintel import schema
 from osintel.store import ControlStore
 
@@ -88,7 +86,20 @@ def test_every_table_of_a_new_store_has_an_owner(tmp_path: Path) -> None:
     assert set(schema.ERASED_WITH_DOCUMENT) <= set(OWNERS)
 
 
+_PLANTED = '''
+"""SELECT * FROM documents (a docstring is prose)."""
+def f(store):
+    """UPDATE outbox"""
+    store._query("SELECT body FROM documents WHERE id = ?", ("x",))
+    self._lock.acquire()
+    with store.transaction() as tx:
+        tx.execute(f"DELETE FROM alert_events WHERE doc_id = {1}")
+    log.info("documents and outbox are words here")
+'''
+
+
 def test_only_a_tables_owner_names_it_in_sql() -> None:
+    assert sql_tables(_PLANTED) == {"documents", "alert_events"}  # the checker sees SQL, not prose
     problems = []
     for path in _files(*PACKAGES):
         rel = path.relative_to(ROOT).as_posix()
@@ -101,6 +112,7 @@ def test_only_a_tables_owner_names_it_in_sql() -> None:
 
 
 def test_nothing_outside_the_store_touches_its_internals() -> None:
+    assert private_access(_PLANTED) == [("_query", 5)]  # the checker sees a call on another object, not on self
     problems = [
         f"{path.relative_to(ROOT)}:{line} uses .{attr}"
         for path in _files(*PACKAGES, "tests", "bench", "tools")
@@ -108,21 +120,6 @@ def test_nothing_outside_the_store_touches_its_internals() -> None:
         for attr, line in private_access(path.read_text(encoding="utf-8"))
     ]
     assert not problems, "store internals used outside osintel/store.py:\n" + "\n".join(problems)
-
-
-def test_the_checkers_see_a_foreign_table_and_a_private_call() -> None:
-    source = '''
-"""SELECT * FROM documents (a docstring is prose)."""
-def f(store):
-    """UPDATE outbox"""
-    store._query("SELECT body FROM documents WHERE id = ?", ("x",))
-    self._lock.acquire()
-    with store.transaction() as tx:
-        tx.execute(f"DELETE FROM alert_events WHERE doc_id = {1}")
-    log.info("documents and outbox are words here")
-'''
-    assert sql_tables(source) == {"documents", "alert_events"}
-    assert private_access(source) == [("_query", 5)]
 
 
 # -- imports ---------------------------------------------------------------------------------
@@ -187,7 +184,14 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_no_import_circle_runs_through_the_kernel() -> None:
+def test_no_import_circle_runs_through_the_kernel(tmp_path: Path) -> None:
+    # The walker sees typing-only imports (not imports inside functions), the finder sees a circle.
+    planted = tmp_path / "m.py"
+    planted.write_text("from typing import TYPE_CHECKING\nfrom osintel import audit\nif TYPE_CHECKING:\n"
+                       "    from osintel.store import ControlStore\ndef f():\n    import osintel.settings\n")
+    assert module_imports(planted, typing=True) == {"osintel.audit", "osintel.store"}
+    assert module_imports(planted, typing=False) == {"osintel.audit"}
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     graph = _graph(typing=True)
     bad = [c for c in cycles(graph) if any(_kernel(m) for m in c)
            or {"osintel.service.retention"} & set(c)]
@@ -199,19 +203,3 @@ def test_the_kernel_imports_nothing_from_the_service_layer_at_module_level() -> 
     bad = sorted(f"{m} imports {i}" for m, deps in graph.items() if _kernel(m)
                  for i in deps if i.startswith("osintel.service"))
     assert not bad, "\n".join(bad)
-
-
-@pytest.mark.parametrize("graph, expected", [
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
-    ({"a": {"b"}, "b": set()}, []),
-])
-def test_the_cycle_finder_finds_circles(graph: dict[str, set[str]], expected: list[list[str]]) -> None:
-    assert cycles(graph) == expected
-
-
-def test_imports_in_functions_never_count_and_typing_ones_only_when_asked(tmp_path: Path) -> None:
-    path = tmp_path / "m.py"
-    path.write_text("from typing import TYPE_CHECKING\nfrom osintel import audit\nif TYPE_CHECKING:\n"
-                    "    from osintel.store import ControlStore\ndef f():\n    import osintel.settings\n")
-    assert module_imports(path, typing=False) == {"osintel.audit"}
-    assert module_imports(path, typing=True) == {"osintel.audit", "osintel.store"}
