@@ -90,7 +90,7 @@ def run_crawl(
         runs: list[tuple[Source, int]] = []
         order: list[tuple[str, int]] = []
         for source in selected:
-            run_id = store.start_run(source.id)
+            run_id = store.start_run(source.id, owner=procs.current().to_dict())
             order.append((source.id, run_id))
             if authorisation_expired(source):
                 log.warning("skipping %s: authorisation expired on %s", source.id,

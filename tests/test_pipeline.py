@@ -95,7 +95,7 @@ def test_one_poisonous_document_is_parked_and_the_rest_of_its_batch_is_indexed(t
     assert index.count() == 5
     assert store.outbox_counts() == {"pending": 0, "done": 5, "failed": 1}
     assert report.failed == 2  # leased twice, then parked with its error
-    row = store._db.execute("SELECT doc_id, last_error FROM outbox WHERE state = 'failed'").fetchone()
+    [row] = store.read("SELECT doc_id, last_error FROM outbox WHERE state = 'failed'")
     assert row[0] == Document(url="https://e.com/3", source=SRC).id and "model crashed" in row[1]
     index.close()
     store.close()

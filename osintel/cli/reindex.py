@@ -39,26 +39,22 @@ _CHECKPOINT_SOURCE = "_reindex"
 
 def _enriched_after(store: ControlStore, last: str, batch_size: int) -> Iterator[list[Document]]:
     """Enriched documents with an id above ``last``, in id order, a batch at a time."""
-    while True:
-        rows = store._query(
-            "SELECT id, body FROM documents WHERE id > ? AND enriched_at IS NOT NULL ORDER BY id LIMIT ?",
-            (last, batch_size),
-        )
-        if not rows:
-            return
-        yield [Document.from_json(row["body"]) for row in rows]
-        last = rows[-1]["id"]
+    while batch := store.documents_page(after_id=last, limit=batch_size, enriched=True):
+        yield batch
+        last = batch[-1].id
 
 
 def _catch_up(
     store: ControlStore, upsert: Callable[[list[Document]], None], *, since: str, batch_size: int
 ) -> int:
-    """Upsert again every document enriched at or after ``since`` (ISO time); returns how many."""
-    rows = store._query("SELECT body FROM documents WHERE enriched_at >= ? ORDER BY id", (since,))
-    docs = [Document.from_json(row["body"]) for row in rows]
-    for i in range(0, len(docs), batch_size):
-        upsert(docs[i : i + batch_size])
-    return len(docs)
+    """Upsert again every document enriched at or after ``since`` (ISO time) and up to now (later
+    ones the worker writes through the new alias itself); returns how many."""
+    count, after, until = 0, (since, ""), utcnow().isoformat()
+    while batch := [(at, doc) for at, doc in store.documents_enriched_after(after, limit=batch_size) if at <= until]:
+        upsert([doc for _, doc in batch])
+        count += len(batch)
+        after = (batch[-1][0], batch[-1][1].id)
+    return count
 
 
 def reindex(
@@ -75,13 +71,11 @@ def reindex(
         raise ConfigError(f"unknown reindex target {to!r}; expected one of {', '.join(TARGETS)}")
     say = progress or (lambda message: None)
     with ControlStore(settings.store_path) as store:
-        total = int(store._query("SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL")[0]["n"])
+        total = store.count_enriched()
         target, upsert, finish, close = _open_target(settings, to, say)
         key = f"{to}:{target}"
         last = "" if restart else (store.get_cursor(_CHECKPOINT_SOURCE, key) or "")
-        done = 0 if not last else int(
-            store._query("SELECT COUNT(*) AS n FROM documents WHERE id <= ? AND enriched_at IS NOT NULL", (last,))[0]["n"]
-        )
+        done = store.count_enriched(through_id=last) if last else 0
         if last:
             say(f"reindex: resuming {target} after {done} documents (checkpoint {last})")
         written = rejected = 0

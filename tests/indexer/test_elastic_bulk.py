@@ -168,7 +168,7 @@ def test_drain_acks_only_acknowledged_documents_and_dead_letters_rejected_ones(
         # Acknowledged documents were stored enriched; the throttled one is pending, no attempt lost.
         created = store.get_document(ids["created"])
         assert created is not None and created.language == "en"
-        row = store._query("SELECT attempts, last_error FROM outbox o WHERE doc_id = ?", (ids["throttled"],))[0]
+        row = store.read("SELECT attempts, last_error FROM outbox o WHERE doc_id = ?", (ids["throttled"],))[0]
         assert row["attempts"] == 0 and "429" in row["last_error"]
 
         server.script[ids["throttled"]] = [201]
