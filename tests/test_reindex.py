@@ -11,7 +11,7 @@ import pytest
 
 from indexer.tantivy_index import TantivyIndex
 from osintel.service import procs
-from osintel.cli.reindex import reindex
+from osintel.service.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore

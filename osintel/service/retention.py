@@ -33,6 +33,7 @@ from osintel.errors import NotFoundError
 from osintel.records import utc, utcnow
 
 if TYPE_CHECKING:
+    from indexer import Index
     from osintel.sources import SourceConfig
     from osintel.store import ControlStore
 
@@ -125,7 +126,7 @@ def due(store: ControlStore, sources: SourceConfig | None, *, default_days: int,
     return out, report
 
 
-def run(store: ControlStore, index: Any, sources: SourceConfig | None, *, default_days: int, actor: str,
+def run(store: ControlStore, index: Index, sources: SourceConfig | None, *, default_days: int, actor: str,
         now: datetime | None = None, dry_run: bool = False, batch_size: int = 100,
         purpose: str | None = None) -> RetentionReport:
     """Erase expired, unheld documents from the index, the control store and the WARC index."""

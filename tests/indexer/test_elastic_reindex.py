@@ -11,7 +11,7 @@ from indexer import open_index
 from indexer.elastic import ElasticIndex, ElasticOptions
 from indexer.es_mapping import MAPPING_VERSION
 from osintel.service import procs
-from osintel.cli.reindex import reindex
+from osintel.service.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
