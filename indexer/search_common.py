@@ -19,13 +19,14 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Literal
 
 from indexer.base import And, Node, Or, Phrase, Term, canonical_sort
 from indexer.query import DEFAULT_PHONE_REGION, FIELDS, normalize, normalize_entity_value
 from osintel.errors import QueryError
-from osintel.records import Document
+from osintel.records import Document, Entity
 
 #: ``score``: (-score, id); ``id``: id; ``up``: (published, id); ``down``: (-published, id);
 #: ``rel``: (-relevance, id).
@@ -62,6 +63,22 @@ KEYWORD_FIELDS: tuple[str, ...] = (
 )
 
 
+#: An E.164 number as ``phonenumbers`` formats one: the form the extractor stores in
+#: ``Entity.normalized`` and the form :func:`~indexer.query.normalize_phone` returns for it.
+_E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def enriched_e164(entity: Entity) -> str | None:
+    """The E.164 value enrichment stored for a PHONE entity (read with the document's own region:
+    "06 12 34 56 78" on a French page is +33612345678), or None. Re-reading the text with the
+    index's default region would file the number under another country's too, and parsing it
+    again is the costliest part of mapping a document."""
+    value = entity.normalized
+    if entity.label.upper() == "PHONE" and value and _E164_RE.fullmatch(value):
+        return value
+    return None
+
+
 def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> dict[str, set[str]]:
     """Every keyword-field value of ``doc``, normalised as the query parser normalises input.
 
@@ -79,14 +96,12 @@ def keyword_values(doc: Document, *, canonical: Callable[[str, str], str]) -> di
     for entity in doc.entities:
         label = entity.label.upper()
         values["label"].add(label)
-        # A phone the extractor put in E.164 was read with the document's region ("06 12 34 56
-        # 78" in a French page is +33612345678): reading its text again with the index's default
-        # region would file it under another country's number too.
-        e164 = entity.normalized if label == "PHONE" and (entity.normalized or "").startswith("+") else None
+        e164 = enriched_e164(entity)
         for raw in (entity.text, entity.normalized):
             if not raw or not raw.strip():
                 continue
-            value = canonical(label, e164 or raw)
+            # Normalised once, at enrichment: an E.164 value is already canonical (no re-parse).
+            value = e164 or canonical(label, raw)
             values["entity"].update({normalize("entity", raw), value.casefold()})
             values["entity_typed"].add(f"{label}|{value}")
     for method in doc.methods:
@@ -193,7 +208,10 @@ def entity_facet_values(
         raw = entity.normalized if entity.normalized and entity.normalized.strip() else entity.text
         if raw and raw.strip():
             label = entity.label.upper()
-            if canonical is not None:
+            e164 = enriched_e164(entity)
+            if e164 is not None:
+                value = e164
+            elif canonical is not None:
                 value = canonical(label, raw)
             else:
                 value = normalize_entity_value(label, raw, phone_region=phone_region)
