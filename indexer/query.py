@@ -218,6 +218,11 @@ def parse_query(
         # luqum builds the degree of "a~." with Decimal("."), which raises.
         position = next((m.start() for m in _DEGREE_RE.finditer(text) if not _is_number(m[1])), 0)
         raise QueryError("syntax error: ~ takes a number, such as ~2", query=text, position=position) from None
+    except ValueError:
+        # ... and the slop of '"a b"~1.5' with int("1.5"), which raises: a phrase takes whole words.
+        position = next((m.start() for m in _DEGREE_RE.finditer(text) if not m[1].isdigit()), 0)
+        raise QueryError('syntax error: ~ after a phrase takes a whole number of words, such as "a b"~2',
+                         query=text, position=position) from None
     node = _Converter(text, phone_region).convert(luqum_tree, None)
     try:
         return check_query(node, max_clauses=max_clauses)

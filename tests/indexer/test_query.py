@@ -318,3 +318,14 @@ def test_deeply_nested_query_text_is_a_query_error() -> None:
     with pytest.raises(QueryError, match="nested") as caught:
         parse_query("NOT (" * 100 + "a" + ")" * 100)
     assert caught.value.position == 0
+
+
+@pytest.mark.parametrize(("query", "position"), [('"a b"~.', 5), ('"a b"~1.5', 5), ('x AND "a b"~.5', 11)])
+def test_a_phrase_slop_that_is_not_a_whole_number_is_a_query_error_at_the_tilde(query: str, position: int) -> None:
+    with pytest.raises(QueryError, match="whole number of words") as caught:
+        parse_query(query)
+    assert caught.value.position == position
+
+
+def test_a_whole_number_phrase_slop_still_parses() -> None:
+    assert parse_query('"a b"~3') == Phrase(field=None, text="a b", slop=3)
