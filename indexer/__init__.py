@@ -3,6 +3,8 @@
 Public interface (what ``search_api`` and the CLI may import):
 
 - :func:`open_index` — the configured backend for a :class:`~osintel.settings.Settings`;
+- :func:`prepare_batch` — documents mapped for that backend without opening it (workers map in
+  parallel, the one writer calls :meth:`~indexer.base.Index.write`);
 - :class:`~indexer.base.Index`, :class:`~indexer.base.SearchResult`, :class:`~indexer.base.Hit`;
 - :func:`~indexer.query.parse_query`, :func:`~indexer.query.check_query` and the AST node
   types (incl. :class:`~indexer.base.GeoDistance`/:class:`~indexer.base.GeoBox`), for stored
@@ -16,6 +18,7 @@ Public interface (what ``search_api`` and the CLI may import):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from indexer.base import (
@@ -34,6 +37,7 @@ from indexer.base import (
     Not,
     Or,
     Phrase,
+    PreparedBatch,
     Prefix,
     Range,
     SearchResult,
@@ -51,6 +55,7 @@ from indexer.query import (
 from osintel.errors import ConfigError
 
 if TYPE_CHECKING:
+    from osintel.records import Document
     from osintel.settings import Settings
 
 #: Backends :func:`open_index` knows, by ``settings.index.backend``.
@@ -76,6 +81,7 @@ __all__ = [
     "Not",
     "Or",
     "Phrase",
+    "PreparedBatch",
     "Prefix",
     "Range",
     "SearchResult",
@@ -84,6 +90,7 @@ __all__ = [
     "normalize_entity_value",
     "check_query",
     "open_index",
+    "prepare_batch",
     "parse_query",
 ]
 
@@ -112,6 +119,26 @@ def open_index(settings: Settings) -> Index:
             max_page_size=settings.index.max_page_size,
             phone_region=settings.nlp.phone_default_region,
         )
+    raise ConfigError(
+        f"unknown index backend {settings.index.backend!r}; expected one of {', '.join(BACKENDS)}"
+    )
+
+
+def prepare_batch(settings: Settings, docs: Sequence[Document]) -> PreparedBatch:
+    """``docs`` mapped onto the fields of the backend in ``settings.index`` (no index is opened).
+
+    Equal to what that backend's ``upsert`` maps; pass it to :meth:`~indexer.base.Index.write`.
+    """
+    backend = settings.index.backend.strip().lower()
+    region = settings.nlp.phone_default_region
+    if backend == "tantivy":
+        from indexer.tantivy_schema import prepare as prepare_tantivy
+
+        return prepare_tantivy(docs, phone_region=region)
+    if backend == "elasticsearch":
+        from indexer.es_mapping import prepare as prepare_es
+
+        return prepare_es(docs, phone_region=region)
     raise ConfigError(
         f"unknown index backend {settings.index.backend!r}; expected one of {', '.join(BACKENDS)}"
     )

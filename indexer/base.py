@@ -188,6 +188,20 @@ class SearchResult:
     stories_exact: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """Documents already mapped onto one backend's fields, ready for :meth:`Index.write`.
+
+    Mapping (normalising keyword values, serialising the record) is pure CPU work that needs no
+    writer, so enrichment workers do it in parallel (:func:`indexer.prepare_batch`) and the one
+    index writer only writes. Picklable. A repeated id: the last one wins.
+    """
+
+    backend: str
+    ids: tuple[str, ...]
+    payload: tuple[object, ...]
+
+
 # --- the protocol ---------------------------------------------------------------------------
 
 
@@ -202,6 +216,11 @@ class Index(Protocol):
 
     def upsert(self, docs: Sequence[Document]) -> None:
         """Insert or replace ``docs`` by id; committed (durable, searchable) on return."""
+        ...
+
+    def write(self, batch: PreparedBatch) -> None:
+        """:meth:`upsert` of documents mapped by :func:`indexer.prepare_batch` (same guarantees).
+        Raises :class:`~osintel.errors.IndexBackendError` for a batch mapped for another backend."""
         ...
 
     def delete(self, ids: Sequence[str]) -> None:

@@ -25,13 +25,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
-from indexer.base import Node, SearchResult, SortOrder
+from indexer.base import Node, PreparedBatch, SearchResult, SortOrder
 from indexer.es_bulk import BulkOutcome, bulk_write
-from indexer.es_mapping import MAPPING_VERSION, from_source, index_body, to_source, version_of
+from indexer.es_mapping import BACKEND, MAPPING_VERSION, from_source, index_body, prepare
 from indexer.es_search import SearchRequest, run_search
 from indexer.query import DEFAULT_PHONE_REGION
 from osintel.errors import ConfigError, IndexBackendError, PartialIndexError
@@ -282,20 +282,26 @@ class ElasticIndex:
         (``rejected`` for good, ``retryable`` later); the others are indexed. Raises
         :class:`IndexBackendError` when the cluster cannot be reached at all.
         """
-        if not docs:
+        if docs:
+            self.write(prepare(docs, phone_region=self.phone_region), index=index)
+
+    def write(self, batch: PreparedBatch, *, index: str | None = None) -> None:
+        """:meth:`upsert` of documents :func:`~indexer.es_mapping.prepare` mapped."""
+        if batch.backend != BACKEND:
+            raise IndexBackendError(f"a batch mapped for {batch.backend} cannot be written to Elasticsearch")
+        if not batch.ids:
             return
-        latest = {doc.id: doc for doc in docs}
-        actions = [
-            {
+        actions = []
+        for doc_id, item in zip(batch.ids, batch.payload, strict=True):
+            version, source = cast("tuple[int, dict[str, Any]]", item)
+            actions.append({
                 "_op_type": "index",
                 "_index": index or self.write_alias,
                 "_id": doc_id,
-                "version": version_of(doc),
+                "version": version,
                 "version_type": "external_gte",
-                "_source": to_source(doc, phone_region=self.phone_region),
-            }
-            for doc_id, doc in latest.items()
-        ]
+                "_source": source,
+            })
         self._finish(self._write(actions), len(actions), "indexing")
 
     def delete(self, ids: Sequence[str]) -> None:

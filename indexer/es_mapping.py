@@ -34,17 +34,22 @@ built by ``osintel reindex`` and the aliases swapped to it.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from indexer.analysis import MAX_WORD_BYTES
+from indexer.base import PreparedBatch
 from indexer.query import DEFAULT_PHONE_REGION, normalize, normalize_entity_value
 # One definition of "the facet value of an entity" for both backends.
 from indexer.search_common import ENTITY_FACET_FIELD, KEYWORD_FIELDS, entity_facet_values, relevance_key
 from indexer.search_common import keyword_values as _keyword_values
 from osintel.errors import IndexBackendError
 from osintel.records import Document
+
+#: The name :class:`~indexer.base.PreparedBatch` carries for this backend.
+BACKEND = "elasticsearch"
 
 #: Version of the index layout; part of the concrete index name (``<prefix>-documents-v<N>``).
 #: 2: ``crimetype`` (crime types and their groups). 3: words up to 255 characters are indexed
@@ -221,3 +226,14 @@ def version_of(doc: Document) -> int:
     """External version for a write: the capture time in ms. A re-capture supersedes the older
     one; re-enriching the same capture (same version, ``external_gte``) replaces it."""
     return int(doc.collected_at.timestamp() * 1000)
+
+
+def prepare(docs: Sequence[Document], *, phone_region: str = DEFAULT_PHONE_REGION) -> PreparedBatch:
+    """``docs`` mapped for :meth:`~indexer.elastic.ElasticIndex.write`: (version, ``_source``) per
+    id (last of an id wins); the target index is chosen when written."""
+    latest = {doc.id: doc for doc in docs}
+    return PreparedBatch(
+        backend=BACKEND,
+        ids=tuple(latest),
+        payload=tuple((version_of(doc), to_source(doc, phone_region=phone_region)) for doc in latest.values()),
+    )

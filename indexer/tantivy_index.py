@@ -15,10 +15,11 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 import tantivy
 
-from indexer.base import Hit, Node, SearchResult, SortOrder, canonical_sort
+from indexer.base import Hit, Node, PreparedBatch, SearchResult, SortOrder, canonical_sort
 from indexer.query import DEFAULT_PHONE_REGION, check_query, parse_query
 from indexer.search_common import (
     check_story_window,
@@ -32,7 +33,7 @@ from indexer.tantivy_facets import aggregate, check_facets, check_interval
 from indexer.tantivy_geo import resolve_geo
 from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
 from indexer.tantivy_query import TantivyCompiler
-from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, match_count, text_analyzer, to_tantivy
+from indexer.tantivy_schema import BACKEND, TEXT_ANALYZER, build_schema, match_count, prepare, text_analyzer
 from osintel.errors import IndexBackendError, QueryError
 from osintel.records import Document
 
@@ -129,27 +130,29 @@ class TantivyIndex:
 
     def upsert(self, docs: Sequence[Document]) -> None:
         """Insert or replace ``docs`` by id, then commit. A repeated id in a batch: last wins."""
-        if not docs:
+        if docs:
+            self.write(prepare(docs, phone_region=self.phone_region))
+
+    def write(self, batch: PreparedBatch) -> None:
+        """Write documents :func:`~indexer.tantivy_schema.prepare` mapped (by id), then commit."""
+        if batch.backend != BACKEND:
+            raise IndexBackendError(f"a batch mapped for {batch.backend} cannot be written to the embedded index")
+        if not batch.ids:
             return
-        latest = {doc.id: doc for doc in docs}
-        prepared = [
-            (doc_id, to_tantivy(doc, phone_region=self.phone_region))
-            for doc_id, doc in latest.items()
-        ]
         with self._write_lock:
             self._check_open()
             writer = self._get_writer()
             try:
-                for doc_id, tantivy_doc in prepared:
+                for doc_id, tantivy_doc in zip(batch.ids, batch.payload, strict=True):
                     writer.delete_documents_by_term("id", doc_id)
-                    writer.add_document(tantivy_doc)
+                    writer.add_document(cast(tantivy.Document, tantivy_doc))
                 writer.commit()
             except Exception as exc:
                 self._rollback(writer)
-                message = f"indexing {len(prepared)} documents failed: {exc}"
+                message = f"indexing {len(batch.ids)} documents failed: {exc}"
                 raise IndexBackendError(message) from exc
         self._index.reload()
-        logger.debug("indexed %s documents", len(prepared), extra={"index_path": str(self.path)})
+        logger.debug("indexed %s documents", len(batch.ids), extra={"index_path": str(self.path)})
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove documents by id, then commit. Unknown ids are ignored."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 
 import tantivy
 
 from indexer.analysis import MAX_WORD_BYTES
+from indexer.base import PreparedBatch
 from indexer.query import DEFAULT_PHONE_REGION, normalize_entity_value
 from indexer.search_common import (
     ENTITY_FACET_FIELD,
@@ -23,6 +25,9 @@ from indexer.search_common import (
     relevance_key,
 )
 from osintel.records import Document
+
+#: The name :class:`~indexer.base.PreparedBatch` carries for this backend.
+BACKEND = "tantivy"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -172,6 +177,16 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
     out.add_unsigned(STORY_KEY, id_hash(doc.story_id))
     out.add_bytes("json", doc.to_json().encode("utf-8"))
     return out
+
+
+def prepare(docs: Sequence[Document], *, phone_region: str = DEFAULT_PHONE_REGION) -> PreparedBatch:
+    """``docs`` mapped for :meth:`~indexer.tantivy_index.TantivyIndex.write` (last of an id wins)."""
+    latest = {doc.id: doc for doc in docs}
+    return PreparedBatch(
+        backend=BACKEND,
+        ids=tuple(latest),
+        payload=tuple(to_tantivy(doc, phone_region=phone_region) for doc in latest.values()),
+    )
 
 
 def match_count(result: tantivy.SearchResult) -> int:
