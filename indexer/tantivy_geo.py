@@ -1,27 +1,37 @@
-"""Geo filters on the embedded index: a coarse range, then the exact check.
+"""Geo filters on the embedded index: cell terms in the engine, the exact check at the edge.
 
-Tantivy has no geo queries. Every location's latitude and longitude are indexed as multi-valued
-fast fields, so a box around the filter (:func:`indexer.query_geo.bounding_ranges`) is a pair of
-range queries. That box is a superset: a circle's corners lie outside it, and with several
-locations one location's latitude can pair with another's longitude. Each candidate is then
-checked exactly, location by location (a document matches if ANY of its locations does), from
-per-slot fast fields (stored JSON only past :data:`~indexer.tantivy_schema.GEO_SLOTS`
-locations). The geo node is replaced by the set of matching id hashes and the whole query runs
-inside tantivy, so totals, facets, histograms and paging stay exact.
+Every location is indexed as one cell term per level of a quadtree (:mod:`indexer.geo_cells`).
+A geo filter is covered by cells (:func:`cover`): cells wholly inside the circle or box match
+without any check; cells that straddle its edge are refined into their children, most populated
+first (the engine's document frequency of each cell), and cells no document uses are dropped,
+until the edge cells hold few documents, reach the finest level, or :data:`MAX_COVER_CELLS` is
+reached. Only documents in the remaining edge cells (and not also in an inside cell) are checked
+exactly, location by location (a document matches if ANY of its locations does), from per-slot
+fast fields (stored JSON only past :data:`~indexer.tantivy_schema.GEO_SLOTS` locations).
+
+The geo node is then replaced by an exact node the engine evaluates: the inside cells, plus
+the edge documents that passed (or the edge cells minus those that failed, if fewer), as a
+constant-score filter. The whole query runs inside tantivy, so totals, facets, histograms and
+paging stay exact, and relevance scores do not depend on which way a document matched.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
 import tantivy
 
 from indexer.base import And, GeoBox, GeoDistance, Node, Not, Or
+from indexer.geo_cells import EDGE, INSIDE, MAX_LEVEL, CellClassifier, cell_parts, children, top_cells
 from indexer.query_geo import point_matches
-from indexer.tantivy_query import CoarseGeo, IdHashSet, TantivyCompiler
+from indexer.tantivy_query import CellSet, ConstScore, IdHashSet, TantivyCompiler
 from indexer.tantivy_schema import (
+    GEO_CELL,
     GEO_COUNT,
     GEO_SLOTS,
     GEO_STORED,
@@ -34,8 +44,24 @@ logger = logging.getLogger(__name__)
 
 #: Most candidate documents one geo filter may check exactly; past it the query must narrow.
 MAX_GEO_CANDIDATES = 500_000
+#: Most cell terms one geo filter's cover may hold (a term lookup each; measured cheap).
+MAX_COVER_CELLS = 1024
+#: Edge cells holding at most this many documents are checked rather than refined further.
+REFINE_MIN_DOCS = 16
 
 GeoNode = GeoDistance | GeoBox
+
+
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """The cells of one geo filter: ``inside`` ones match whole, ``edge`` ones need the check."""
+
+    inside: frozenset[int]
+    edge: frozenset[int]
+
+    @property
+    def cells(self) -> frozenset[int]:
+        return self.inside | self.edge
 
 
 def has_geo(node: Node) -> bool:
@@ -49,11 +75,16 @@ def has_geo(node: Node) -> bool:
     return False
 
 
-def _replace(node: Node, swap: Callable[[GeoNode, bool], object], positive: bool = True) -> Node:
+def _internal(node: object) -> Node:
+    # The compiler's internal nodes (CellSet, IdHashSet, ConstScore) travel inside the AST.
+    return cast(Node, node)
+
+
+def _replace(node: Node, swap: Callable[[GeoNode, bool], Node], positive: bool = True) -> Node:
     """``node`` with each geo node ``g`` replaced by ``swap(g, positive)``, where ``positive``
     says whether ``g`` sits under an even number of NOTs."""
     if isinstance(node, (GeoDistance, GeoBox)):
-        return swap(node, positive)  # type: ignore[return-value]
+        return swap(node, positive)
     if isinstance(node, And):
         return And(tuple(_replace(c, swap, positive) for c in node.clauses))
     if isinstance(node, Or):
@@ -61,12 +92,6 @@ def _replace(node: Node, swap: Callable[[GeoNode, bool], object], positive: bool
     if isinstance(node, Not):
         return Not(_replace(node.clause, swap, not positive))
     return node
-
-
-def _coarse(geo: GeoNode, positive: bool) -> object:
-    # The coarse query must be a superset of the exact one: a geo filter becomes its box, but a
-    # negated one becomes "nothing", since NOT box would drop documents in the box's corners.
-    return CoarseGeo(geo) if positive else IdHashSet(frozenset())
 
 
 def _geo_nodes(node: Node) -> list[GeoNode]:
@@ -79,31 +104,84 @@ def _geo_nodes(node: Node) -> list[GeoNode]:
     return []
 
 
+def cover(searcher: tantivy.Searcher, geo: GeoNode) -> Cover:
+    """The cells of ``geo`` that hold documents in ``searcher`` (see the module docstring)."""
+    classifier = CellClassifier(geo)
+    inside: list[int] = []
+    edge: list[int] = []
+    partial: list[tuple[int, int]] = []  # (-documents, cell): a heap, most populated first
+
+    def visit(cell: int) -> None:
+        state = classifier.classify(cell)
+        if state != INSIDE and state != EDGE:
+            return
+        documents = int(searcher.doc_freq(GEO_CELL, cell))
+        if documents == 0:
+            return
+        if state == INSIDE:
+            inside.append(cell)
+        elif cell_parts(cell)[0] >= MAX_LEVEL:
+            edge.append(cell)
+        else:
+            heapq.heappush(partial, (-documents, cell))
+
+    try:
+        for cell in top_cells():
+            visit(cell)
+        while partial and -partial[0][0] > REFINE_MIN_DOCS:
+            if len(inside) + len(edge) + len(partial) + 15 > MAX_COVER_CELLS:
+                break
+            _, cell = heapq.heappop(partial)
+            for child in children(cell):
+                visit(child)
+    except ValueError as exc:
+        raise IndexBackendError(f"geo filtering failed: {exc}") from exc
+    edge.extend(cell for _, cell in partial)
+    return Cover(frozenset(inside), frozenset(edge))
+
+
 def resolve_geo(searcher: tantivy.Searcher, compiler: TantivyCompiler, node: Node) -> Node:
     """``node`` with every geo filter replaced by the exact set of documents it matches.
 
     A geo filter that must hold for the whole query (the query itself, or a clause of its
-    top-level AND) only checks documents that pass the rest of the query's coarse form; one
-    nested under OR/NOT checks everything in its own box.
+    top-level AND) only checks edge documents that pass the rest of the query (with other geo
+    filters at their covers); one nested under OR/NOT checks all of its edge documents.
     """
     if not has_geo(node):
         return node
     top_level = set(node.clauses) if isinstance(node, And) else {node}
-    coarse_whole = compiler.compile(_replace(node, _coarse))
+    geos = list(dict.fromkeys(_geo_nodes(node)))
+    covers = {geo: cover(searcher, geo) for geo in geos}
     resolved: dict[GeoNode, Node] = {}
-    for geo in dict.fromkeys(_geo_nodes(node)):
-        candidates = coarse_whole if geo in top_level else compiler.coarse_geo(geo)
-        matched, rejected = _exact_check(searcher, candidates, geo)
-        # Whichever set is smaller: a box mostly holds matches, so "box minus the rejects"
-        # (documents of the candidates that failed the exact check) is usually the cheap one.
-        # Outside the candidates, the rest of the query (or the box) already excludes a document.
-        if not rejected:
-            resolved[geo] = CoarseGeo(geo)  # type: ignore[assignment]
-        elif len(rejected) < len(matched):
-            box_minus_rejects = (CoarseGeo(geo), Not(IdHashSet(rejected)))
-            resolved[geo] = And(box_minus_rejects)  # type: ignore[arg-type]
+    for geo in geos:
+        cells = covers[geo]
+        edge_only = And((_internal(CellSet(cells.edge)), Not(_internal(CellSet(cells.inside)))))
+        if not cells.edge:
+            matched: frozenset[int] = frozenset()
+            rejected: frozenset[int] = frozenset()
         else:
-            resolved[geo] = IdHashSet(matched)  # type: ignore[assignment]
+            if geo in top_level:
+
+                def superset(other: GeoNode, positive: bool, geo: GeoNode = geo) -> Node:
+                    if other == geo:
+                        return edge_only
+                    # A superset of the exact filter: its cover, but a negated one becomes
+                    # "nothing", since NOT cover would drop documents at its edge.
+                    return _internal(CellSet(covers[other].cells if positive else frozenset()))
+
+                candidates = compiler.compile(_replace(node, superset))
+            else:
+                candidates = compiler.compile(edge_only)
+            matched, rejected = _exact_check(searcher, candidates, geo)
+        # Outside the candidates, the rest of the query (or the cover) already excludes a
+        # document; of the two exact forms, the one with fewer id hashes is the cheaper.
+        if not rejected:
+            exact: object = CellSet(cells.cells)
+        elif len(rejected) < len(matched):
+            exact = And((_internal(CellSet(cells.cells)), Not(_internal(IdHashSet(rejected)))))
+        else:
+            exact = Or((_internal(CellSet(cells.inside)), _internal(IdHashSet(matched))))
+        resolved[geo] = _internal(ConstScore(_internal(exact)))
     return _replace(node, lambda geo, _: resolved[geo])
 
 
@@ -112,7 +190,8 @@ def _exact_check(
 ) -> tuple[frozenset[int], frozenset[int]]:
     """Id hashes of the candidates that match ``geo`` exactly, and of those that do not."""
     try:
-        total = int(searcher.search(candidates, 1, count=True).count or 0)
+        # ``count`` is missing from tantivy's type stubs, not from the result.
+        total = int(getattr(searcher.search(candidates, 1, count=True), "count", 0) or 0)
         if total == 0:
             return frozenset(), frozenset()
         if total > MAX_GEO_CANDIDATES:
@@ -132,25 +211,35 @@ def _exact_check(
         ]
     except ValueError as exc:
         raise IndexBackendError(f"geo filtering failed: {exc}") from exc
+    seen: dict[tuple[float, float], bool] = {}  # documents share places: check each point once
+
+    def matches(lat: float, lon: float) -> bool:
+        known = seen.get((lat, lon))
+        if known is None:
+            known = seen[lat, lon] = point_matches(geo, lat, lon)
+        return known
+
     matched: set[int] = set()
     rejected: set[int] = set()
     overflow = 0
     for row, (address, count) in enumerate(zip(addresses, counts)):
-        points = [
-            (lats[row], lons[row])
-            for lats, lons in columns[: min(count, GEO_SLOTS)]
-            if lats[row] is not None and lons[row] is not None
-        ]
+        points: list[tuple[float, float]] = []
+        for lats, lons in columns[: min(count, GEO_SLOTS)]:
+            lat, lon = lats[row], lons[row]
+            if lat is not None and lon is not None:
+                points.append((float(lat), float(lon)))
         if count > GEO_SLOTS:
             overflow += 1
             stored = searcher.doc(address).get_first(GEO_STORED)
-            points = [tuple(p) for p in json.loads(stored)] if stored else points
-        if any(point_matches(geo, lat, lon) for lat, lon in points):
-            matched.add(int(hashes[row]))
+            if stored:
+                points = [(float(lat), float(lon)) for lat, lon in json.loads(str(stored))]
+        doc_hash = int(hashes[row] or 0)
+        if any(matches(lat, lon) for lat, lon in points):
+            matched.add(doc_hash)
         else:
-            rejected.add(int(hashes[row]))
+            rejected.add(doc_hash)
     logger.debug(
-        "geo filter %s: %s candidates, %s exact matches, %s read from stored locations",
+        "geo filter %s: %s edge candidates, %s exact matches, %s read from stored locations",
         geo, total, len(matched), overflow,
     )
     return frozenset(matched), frozenset(rejected)
