@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -132,28 +130,7 @@ def test_geo_filters_match_a_brute_force_check_of_every_location(
         assert _ids(index, And((geo, Not(other)))) == near - _brute(docs, other), (geo, other)
 
 
-class _SearchCalls:
-    """Counts calls of ``tantivy.Searcher.search`` made by this thread (a profile hook: the
-    real searcher runs untouched; a wrapper object cannot stand in for it, as the snippet
-    generator accepts only a real ``tantivy.Searcher``)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def _hook(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event == "c_call" and getattr(arg, "__qualname__", "") == "Searcher.search":
-            if isinstance(getattr(arg, "__self__", None), tantivy.Searcher):
-                self.count += 1
-
-    def __enter__(self) -> _SearchCalls:
-        sys.setprofile(self._hook)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        sys.setprofile(None)
-
-
-def test_documents_well_inside_a_circle_need_no_exact_check(tmp_path: Path) -> None:
+def test_documents_well_inside_a_circle_need_no_exact_check(tmp_path: Path, search_calls: Any) -> None:
     london = Location(name="London", lat=51.5074, lon=-0.1278, mention="London")
     paris = Location(name="Paris", lat=48.8566, lon=2.3522, mention="Paris")
     docs = [
@@ -164,11 +141,11 @@ def test_documents_well_inside_a_circle_need_no_exact_check(tmp_path: Path) -> N
     with TantivyIndex(tmp_path, writer_heap_bytes=20_000_000) as index:
         index.upsert(docs)
         near = GeoDistance(51.51, -0.13, 50.0)
-        with _SearchCalls() as calls:
+        with search_calls:
             result = index.search(near, limit=5)
         assert result.total == 80
         # One engine search for the page; no candidate count or fetch for an exact check.
-        assert calls.count == 1
+        assert search_calls.count == 1
 
 
 def _schema_before_geo_cells() -> tantivy.Schema:
