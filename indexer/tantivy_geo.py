@@ -44,20 +44,26 @@ logger = logging.getLogger(__name__)
 
 #: Most candidate documents one geo filter may check exactly; past it the query must narrow.
 MAX_GEO_CANDIDATES = 500_000
-#: Most cell terms one geo filter's cover may hold (a term lookup each; measured cheap).
-MAX_COVER_CELLS = 1024
-#: Edge cells holding at most this many documents are checked rather than refined further.
-REFINE_MIN_DOCS = 16
+#: Most cell terms one geo filter's cover may hold. Refining a cell looks up its 16 children
+#: (a few microseconds each), so it pays only where the cell holds more documents than
+#: :data:`REFINE_MIN_DOCS` to check exactly.
+MAX_COVER_CELLS = 512
+REFINE_MIN_DOCS = 32
+#: Edge documents up to this many are fetched for the exact check without counting them first.
+_FETCH_WITHOUT_COUNT = 10_000
 
 GeoNode = GeoDistance | GeoBox
 
 
 @dataclass(frozen=True, slots=True)
 class Cover:
-    """The cells of one geo filter: ``inside`` ones match whole, ``edge`` ones need the check."""
+    """The cells of one geo filter: ``inside`` ones match whole, ``edge`` ones need the check;
+    ``edge_documents`` bounds the documents located in edge cells (the sum of their document
+    frequencies)."""
 
     inside: frozenset[int]
     edge: frozenset[int]
+    edge_documents: int = 0
 
     @property
     def cells(self) -> frozenset[int]:
@@ -110,8 +116,10 @@ def cover(searcher: tantivy.Searcher, geo: GeoNode) -> Cover:
     inside: list[int] = []
     edge: list[int] = []
     partial: list[tuple[int, int]] = []  # (-documents, cell): a heap, most populated first
+    edge_documents = 0
 
     def visit(cell: int) -> None:
+        nonlocal edge_documents
         state = classifier.classify(cell)
         if state != INSIDE and state != EDGE:
             return
@@ -122,6 +130,7 @@ def cover(searcher: tantivy.Searcher, geo: GeoNode) -> Cover:
             inside.append(cell)
         elif cell_parts(cell)[0] >= MAX_LEVEL:
             edge.append(cell)
+            edge_documents += documents
         else:
             heapq.heappush(partial, (-documents, cell))
 
@@ -137,7 +146,8 @@ def cover(searcher: tantivy.Searcher, geo: GeoNode) -> Cover:
     except ValueError as exc:
         raise IndexBackendError(f"geo filtering failed: {exc}") from exc
     edge.extend(cell for _, cell in partial)
-    return Cover(frozenset(inside), frozenset(edge))
+    edge_documents += sum(-negated for negated, _ in partial)
+    return Cover(frozenset(inside), frozenset(edge), edge_documents)
 
 
 def resolve_geo(searcher: tantivy.Searcher, compiler: TantivyCompiler, node: Node) -> Node:
@@ -172,7 +182,7 @@ def resolve_geo(searcher: tantivy.Searcher, compiler: TantivyCompiler, node: Nod
                 candidates = compiler.compile(_replace(node, superset))
             else:
                 candidates = compiler.compile(edge_only)
-            matched, rejected = _exact_check(searcher, candidates, geo)
+            matched, rejected = _exact_check(searcher, candidates, geo, cells.edge_documents)
         # Outside the candidates, the rest of the query (or the cover) already excludes a
         # document; of the two exact forms, the one with fewer id hashes is the cheaper.
         if not rejected:
@@ -186,21 +196,24 @@ def resolve_geo(searcher: tantivy.Searcher, compiler: TantivyCompiler, node: Nod
 
 
 def _exact_check(
-    searcher: tantivy.Searcher, candidates: tantivy.Query, geo: GeoNode
+    searcher: tantivy.Searcher, candidates: tantivy.Query, geo: GeoNode, bound: int
 ) -> tuple[frozenset[int], frozenset[int]]:
-    """Id hashes of the candidates that match ``geo`` exactly, and of those that do not."""
+    """Id hashes of the candidates that match ``geo`` exactly, and of those that do not;
+    ``bound`` is at least the number of candidates."""
     try:
-        # ``count`` is missing from tantivy's type stubs, not from the result.
-        total = int(getattr(searcher.search(candidates, 1, count=True), "count", 0) or 0)
-        if total == 0:
+        limit = bound
+        if bound > min(_FETCH_WITHOUT_COUNT, MAX_GEO_CANDIDATES):
+            # ``count`` is missing from tantivy's type stubs, not from the result.
+            limit = int(getattr(searcher.search(candidates, 1, count=True), "count", 0) or 0)
+            if limit > MAX_GEO_CANDIDATES:
+                raise QueryError(
+                    f"the geo filter has {limit} candidate documents to check (limit "
+                    f"{MAX_GEO_CANDIDATES}); narrow the area or add other terms"
+                )
+        if limit <= 0:
             return frozenset(), frozenset()
-        if total > MAX_GEO_CANDIDATES:
-            raise QueryError(
-                f"the geo filter has {total} candidate documents to check (limit "
-                f"{MAX_GEO_CANDIDATES}); narrow the area or add other terms"
-            )
         # Ordering by a fast field skips scoring, which the candidates do not need.
-        hits = searcher.search(candidates, total, count=False, order_by_field=ID_HASH).hits
+        hits = searcher.search(candidates, limit, count=False, order_by_field=ID_HASH).hits
         addresses = [address for _, address in hits]
         counts = [int(n or 0) for n in searcher.fast_field_values(GEO_COUNT, addresses)]
         hashes = searcher.fast_field_values(ID_HASH, addresses)
@@ -240,6 +253,6 @@ def _exact_check(
             rejected.add(doc_hash)
     logger.debug(
         "geo filter %s: %s edge candidates, %s exact matches, %s read from stored locations",
-        geo, total, len(matched), overflow,
+        geo, len(addresses), len(matched), overflow,
     )
     return frozenset(matched), frozenset(rejected)

@@ -107,7 +107,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TantivyInd
 
 @pytest.mark.parametrize(
     ("refine_min_docs", "max_cells"),
-    [(16, 1024), (0, 100_000), (0, 24)],
+    [(tantivy_geo.REFINE_MIN_DOCS, tantivy_geo.MAX_COVER_CELLS), (0, 100_000), (0, 24)],
     ids=["default", "refined-to-the-finest-cells", "coarse-cover"],
 )
 def test_geo_filters_match_a_brute_force_check_of_every_location(
