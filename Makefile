@@ -25,7 +25,9 @@ $(STAMP): pyproject.toml Makefile
 demo: install
 	$(BIN)/osintel demo
 
+# Types first (the [tool.mypy] section of pyproject.toml): any error fails the run before pytest.
 test: install chromium
+	$(BIN)/python -m mypy
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
 
 # tests/ui drive the Debian chromium headless (Playwright never downloads a browser here).

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from indexer import And, Node, Range
+from indexer import And, Index, Node, Range
 from alerts.state import AlertStore
 from osintel.records import utcnow
 from osintel.settings import AlertSettings
@@ -24,7 +24,7 @@ from alerts.rules import Rule
 MAX_BACKTEST_HITS = 10_000
 
 
-def backtest_watchlist(index: Any, rule: Rule, *, days: int | None = None, examples: int = 20,
+def backtest_watchlist(index: Index, rule: Rule, *, days: int | None = None, examples: int = 20,
                        page_size: int = 500) -> dict[str, Any]:
     """Matches of ``rule`` among stored documents (collected in the last ``days`` days, or all)."""
     node: Node = rule.node()

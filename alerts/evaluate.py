@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from indexer import MAX_CLAUSES, And, Hit, Node, Not, Or, Term
+from indexer import MAX_CLAUSES, And, Hit, Index, Node, Not, Or, Term
 from alerts.state import AlertStore, NewEvent, PendingDoc, lookback
 from osintel.errors import AlertError
 from osintel.records import Document, utcnow
@@ -78,7 +78,7 @@ def _leaves(node: Node) -> int:
 class WatchlistEvaluator:
     """Evaluates watchlists against newly indexed documents (see the module docstring)."""
 
-    def __init__(self, alerts: AlertStore, index: Any, settings: AlertSettings, *, page_size: int = 500) -> None:
+    def __init__(self, alerts: AlertStore, index: Index, settings: AlertSettings, *, page_size: int = 500) -> None:
         self.alerts = alerts
         self.index = index
         self.settings = settings

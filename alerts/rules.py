@@ -6,7 +6,7 @@ one delivery. An **emerging** rule watches method counts (optionally only method
 and new phrases, and delivers what :mod:`alerts.emerging` finds.
 
 Rules are stored as JSON in ``alert_rules`` (:mod:`alerts.state`) and may be seeded from
-``config/watchlists.yaml``. Secrets never live in a rule: webhook signing keys and SMTP passwords
+``osintel/config/watchlists.yaml``. Secrets never live in a rule: webhook signing keys and SMTP passwords
 come from the ``[alerts]`` settings.
 """
 
@@ -163,7 +163,7 @@ def save_rule(alerts: AlertStore, rule: Rule, *, if_missing: bool = False) -> bo
 
 
 def load_rules_file(path: Path) -> list[Rule]:
-    """Rules from a YAML file with a top-level ``watchlists:`` list (see config/watchlists.yaml)."""
+    """Rules from a YAML file with a top-level ``watchlists:`` list (see osintel/config/watchlists.yaml)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:

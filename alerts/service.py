@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from alerts.state import AlertStore, NewEvent
+from indexer import Index
 from osintel.errors import AlertError, OsintelError
 from osintel.records import Document, utcnow
 from osintel.settings import Settings
@@ -50,7 +50,7 @@ class AlertStatus:
 class AlertService:
     """Alert evaluation and delivery for one data directory."""
 
-    def __init__(self, settings: Settings, store: ControlStore, index: Any) -> None:
+    def __init__(self, settings: Settings, store: ControlStore, index: Index) -> None:
         self.settings = settings
         self.cfg = settings.alerts
         self.alerts = AlertStore(store)

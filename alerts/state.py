@@ -21,7 +21,6 @@ makes an old document that arrives late alert like any other.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,63 +28,9 @@ from typing import Any
 
 from osintel.errors import NotFoundError
 from osintel.records import utcnow
+from osintel.schema import Row, Transaction
 from osintel.store import ControlStore
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alert_rules (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    owner_id TEXT,
-    owner_name TEXT,
-    spec TEXT NOT NULL,
-    enabled INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL,
-    active_since TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_marks (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_evaluated (
-    doc_id TEXT NOT NULL,
-    enriched_at TEXT NOT NULL,
-    PRIMARY KEY (doc_id, enriched_at)
-);
-CREATE TABLE IF NOT EXISTS alert_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rule_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    story TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'duplicate', 'dead', 'cancelled')),
-    detail TEXT NOT NULL,
-    message_id INTEGER,
-    created_at TEXT NOT NULL,
-    UNIQUE (rule_id, doc_id)
-);
-CREATE INDEX IF NOT EXISTS alert_events_story ON alert_events(rule_id, story);
-CREATE INDEX IF NOT EXISTS alert_events_queue ON alert_events(status, message_id);
-CREATE TABLE IF NOT EXISTS alert_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    rule_id TEXT NOT NULL,
-    sink TEXT NOT NULL,
-    target TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS alert_messages_due ON alert_messages(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS alert_messages_rule ON alert_messages(rule_id, created_at);
--- The sweep reads documents by the time they were indexed.
-CREATE INDEX IF NOT EXISTS documents_enriched_at ON documents(enriched_at);
-"""
 
 
 def _iso(value: datetime) -> str:
@@ -142,14 +87,10 @@ class MessageRow:
 
 
 class AlertStore:
-    """Alert tables in a :class:`~osintel.store.ControlStore` (created on first use)."""
+    """Alert tables in a :class:`~osintel.store.ControlStore` (created by :mod:`osintel.schema`)."""
 
     def __init__(self, store: ControlStore) -> None:
         self.store = store
-        with store._tx() as db:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
 
     # -- rules --------------------------------------------------------------------------------
 
@@ -160,39 +101,39 @@ class AlertStore:
         written."""
         now = _iso(utcnow())
         verb = "INSERT OR IGNORE" if if_missing else "INSERT OR REPLACE"
-        with self.store._tx() as db:
-            cur = db.execute(
+        with self.store.transaction() as tx:
+            written = tx.execute(
                 f"{verb} INTO alert_rules(id, name, kind, owner_id, owner_name, spec, enabled, created_at,"
                 " active_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (rule_id, name, kind, owner_id, owner_name, json.dumps(spec, sort_keys=True), int(enabled),
                  now, now, now),
             )
-            return cur.rowcount > 0
+            return written > 0
 
     def set_enabled(self, rule_id: str, enabled: bool) -> None:
         """Enable or disable a rule; re-enabling does not alert on what was indexed meanwhile."""
         now = _iso(utcnow())
-        with self.store._tx() as db:
-            cur = db.execute(
+        with self.store.transaction() as tx:
+            changed = tx.execute(
                 "UPDATE alert_rules SET enabled = ?, updated_at = ?,"
                 " active_since = CASE WHEN ? AND enabled = 0 THEN ? ELSE active_since END WHERE id = ?",
                 (int(enabled), now, int(enabled), now, rule_id),
             )
-            if cur.rowcount == 0:
+            if changed == 0:
                 raise NotFoundError(f"no alert rule {rule_id!r}")
 
     def remove_rule(self, rule_id: str) -> None:
         """Delete a rule; its history stays, its undelivered alerts are cancelled."""
-        with self.store._tx() as db:
-            if db.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)).rowcount == 0:
+        with self.store.transaction() as tx:
+            if tx.execute("DELETE FROM alert_rules WHERE id = ?", (rule_id,)) == 0:
                 raise NotFoundError(f"no alert rule {rule_id!r}")
-            db.execute("UPDATE alert_events SET status = 'cancelled' WHERE rule_id = ? AND status = 'queued'",
+            tx.execute("UPDATE alert_events SET status = 'cancelled' WHERE rule_id = ? AND status = 'queued'",
                        (rule_id,))
-            db.execute("UPDATE alert_messages SET state = 'dead', last_error = 'rule removed'"
+            tx.execute("UPDATE alert_messages SET state = 'dead', last_error = 'rule removed'"
                        " WHERE rule_id = ? AND state = 'pending'", (rule_id,))
 
     def get_rule(self, rule_id: str) -> RuleRow | None:
-        rows = self.store._query("SELECT * FROM alert_rules WHERE id = ?", (rule_id,))
+        rows = self.store.read("SELECT * FROM alert_rules WHERE id = ?", (rule_id,))
         return _rule(rows[0]) if rows else None
 
     def rules(self, *, kind: str | None = None, owner_id: str | None = None,
@@ -206,28 +147,35 @@ class AlertStore:
             params.append(owner_id)
         if enabled_only:
             sql += " AND enabled = 1"
-        return [_rule(r) for r in self.store._query(sql + " ORDER BY created_at, id", params)]
+        return [_rule(r) for r in self.store.read(sql + " ORDER BY created_at, id", params)]
 
     # -- high-water marks ---------------------------------------------------------------------
 
     def get_mark(self, name: str) -> str | None:
-        rows = self.store._query("SELECT value FROM alert_marks WHERE name = ?", (name,))
+        rows = self.store.read("SELECT value FROM alert_marks WHERE name = ?", (name,))
         return str(rows[0]["value"]) if rows else None
 
     def set_mark(self, name: str, value: str) -> None:
-        with self.store._tx() as db:
-            _set_mark(db, name, value)
+        with self.store.transaction() as tx:
+            _set_mark(tx, name, value)
 
     def pending_documents(self, *, since: str, limit: int) -> list[PendingDoc]:
         """Documents indexed at or after ``since`` and not yet evaluated, oldest first."""
-        rows = self.store._query(
-            """SELECT d.id, d.enriched_at, d.collected_at FROM documents d
-               WHERE d.enriched_at >= ? AND NOT EXISTS (
-                 SELECT 1 FROM alert_evaluated e WHERE e.doc_id = d.id AND e.enriched_at = d.enriched_at)
-               ORDER BY d.enriched_at, d.id LIMIT ?""",
-            (since, limit),
-        )
-        return [PendingDoc(r["id"], r["enriched_at"], r["collected_at"]) for r in rows]
+        out: list[PendingDoc] = []
+        after: tuple[str, str] | None = None
+        while len(out) < limit:
+            page = self.store.enriched_refs(since, after=after, limit=limit)
+            if not page:
+                break
+            done = {(r["doc_id"], r["enriched_at"]) for r in self.store.read(
+                "SELECT doc_id, enriched_at FROM alert_evaluated WHERE enriched_at >= ? AND enriched_at <= ?",
+                (page[0].enriched_at, page[-1].enriched_at))}
+            out.extend(PendingDoc(ref.id, str(ref.enriched_at), ref.collected_at) for ref in page
+                       if (ref.id, ref.enriched_at) not in done)
+            if len(page) < limit:
+                break
+            after = (str(page[-1].enriched_at), page[-1].id)
+        return out[:limit]
 
     def record_evaluation(self, mark: str, docs: Sequence[PendingDoc], events: Sequence[NewEvent], *,
                           prune_before: str) -> list[int]:
@@ -237,49 +185,49 @@ class AlertStore:
         already alerted on is recorded as ``duplicate``. Returns the ids of new ``queued`` events.
         """
         queued: list[int] = []
-        with self.store._tx() as db:
+        with self.store.transaction() as tx:
             for event in events:
-                queued_id = _insert_event(db, event)
+                queued_id = _insert_event(tx, event)
                 if queued_id is not None:
                     queued.append(queued_id)
-            db.executemany("INSERT OR IGNORE INTO alert_evaluated(doc_id, enriched_at) VALUES (?, ?)",
+            tx.executemany("INSERT OR IGNORE INTO alert_evaluated(doc_id, enriched_at) VALUES (?, ?)",
                            [(d.doc_id, d.enriched_at) for d in docs])
             if docs:
                 newest = max(d.enriched_at for d in docs)
-                current = db.execute("SELECT value FROM alert_marks WHERE name = ?", (mark,)).fetchone()
+                current = tx.fetch_one("SELECT value FROM alert_marks WHERE name = ?", (mark,))
                 if current is None or current["value"] < newest:
-                    _set_mark(db, mark, newest)
-            db.execute("DELETE FROM alert_evaluated WHERE enriched_at < ?", (prune_before,))
+                    _set_mark(tx, mark, newest)
+            tx.execute("DELETE FROM alert_evaluated WHERE enriched_at < ?", (prune_before,))
         return queued
 
     # -- events -------------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[NewEvent]) -> list[int]:
         """Record alerts outside a sweep (emerging methods); returns the new ``queued`` ids."""
-        with self.store._tx() as db:
-            return [i for i in (_insert_event(db, e) for e in events) if i is not None]
+        with self.store.transaction() as tx:
+            return [i for i in (_insert_event(tx, e) for e in events) if i is not None]
 
     def story_alerted_since(self, rule_id: str, story: str, since: str) -> bool:
         """True when ``rule_id`` recorded an alert for ``story`` at or after ``since``."""
-        return bool(self.store._query(
+        return bool(self.store.read(
             "SELECT 1 FROM alert_events WHERE rule_id = ? AND story = ? AND created_at >= ? LIMIT 1",
             (rule_id, story, since)))
 
     def history(self, *, rule_ids: Sequence[str] | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Recent alert events, newest first (optionally of some rules only)."""
-        sql, params = "SELECT * FROM alert_events", []
+        sql, params = "SELECT * FROM alert_events", list[Any]()
         if rule_ids is not None:
             if not rule_ids:
                 return []
             sql += f" WHERE rule_id IN ({','.join('?' * len(rule_ids))})"
             params.extend(rule_ids)
-        rows = self.store._query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+        rows = self.store.read(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
         return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
 
     def queued_events(self) -> dict[str, list[dict[str, Any]]]:
         """Events waiting to be put into a message, by rule, oldest first."""
         out: dict[str, list[dict[str, Any]]] = {}
-        for r in self.store._query(
+        for r in self.store.read(
             "SELECT * FROM alert_events WHERE status = 'queued' AND message_id IS NULL ORDER BY id"
         ):
             out.setdefault(r["rule_id"], []).append({**dict(r), "detail": json.loads(r["detail"])})
@@ -290,52 +238,52 @@ class AlertStore:
     def add_message(self, *, rule_id: str, sink: str, target: str, payload: dict[str, Any],
                     event_ids: Sequence[int], now: datetime) -> int:
         """Queue one message for ``event_ids`` (attaching them to it), due now."""
-        with self.store._tx() as db:
-            cur = db.execute(
+        with self.store.transaction() as tx:
+            message_id = tx.insert(
                 "INSERT INTO alert_messages(rule_id, sink, target, payload, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (rule_id, sink, target, json.dumps(payload, default=str), _iso(now), _iso(now)),
             )
-            message_id = int(cur.lastrowid or 0)
-            db.executemany("UPDATE alert_events SET message_id = ? WHERE id = ? AND message_id IS NULL",
+            tx.executemany("UPDATE alert_events SET message_id = ? WHERE id = ? AND message_id IS NULL",
                            [(message_id, e) for e in event_ids])
             return message_id
 
     def messages_since(self, rule_id: str, since: datetime) -> tuple[int, str | None]:
         """(messages created for ``rule_id`` since ``since``, creation time of its newest)."""
-        rows = self.store._query(
+        rows = self.store.read(
             "SELECT COUNT(*) AS n, (SELECT MAX(created_at) FROM alert_messages WHERE rule_id = ?) AS last"
             " FROM alert_messages WHERE rule_id = ? AND created_at >= ?", (rule_id, rule_id, _iso(since)))
         return int(rows[0]["n"]), rows[0]["last"]
 
     def due_messages(self, now: datetime, *, limit: int = 100) -> list[MessageRow]:
-        rows = self.store._query(
+        rows = self.store.read(
             "SELECT * FROM alert_messages WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (_iso(now), limit))
         return [_message(r) for r in rows]
 
     def next_due(self) -> str | None:
         """When the earliest pending message is due (None when nothing is pending)."""
-        rows = self.store._query("SELECT MIN(next_attempt_at) AS t FROM alert_messages WHERE state = 'pending'")
-        return rows[0]["t"]
+        rows = self.store.read("SELECT MIN(next_attempt_at) AS t FROM alert_messages WHERE state = 'pending'")
+        due: str | None = rows[0]["t"]
+        return due
 
     def message_sent(self, message_id: int, now: datetime) -> None:
-        with self.store._tx() as db:
-            db.execute("UPDATE alert_messages SET state = 'sent', attempts = attempts + 1, sent_at = ?,"
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE alert_messages SET state = 'sent', attempts = attempts + 1, sent_at = ?,"
                        " last_error = NULL WHERE id = ?", (_iso(now), message_id))
-            db.execute("UPDATE alert_events SET status = 'sent' WHERE message_id = ? AND status = 'queued'",
+            tx.execute("UPDATE alert_events SET status = 'sent' WHERE message_id = ? AND status = 'queued'",
                        (message_id,))
 
     def message_failed(self, message_id: int, error: str, *, retry_at: datetime | None) -> None:
         """Count a failed attempt; ``retry_at=None`` moves the message to the dead-letter queue."""
-        with self.store._tx() as db:
+        with self.store.transaction() as tx:
             if retry_at is None:
-                db.execute("UPDATE alert_messages SET state = 'dead', attempts = attempts + 1, last_error = ?"
+                tx.execute("UPDATE alert_messages SET state = 'dead', attempts = attempts + 1, last_error = ?"
                            " WHERE id = ?", (error[:2000], message_id))
-                db.execute("UPDATE alert_events SET status = 'dead' WHERE message_id = ? AND status = 'queued'",
+                tx.execute("UPDATE alert_events SET status = 'dead' WHERE message_id = ? AND status = 'queued'",
                            (message_id,))
             else:
-                db.execute("UPDATE alert_messages SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                tx.execute("UPDATE alert_messages SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
                            " WHERE id = ?", (error[:2000], _iso(retry_at), message_id))
 
     def messages(self, *, state: str | None = None, limit: int = 100) -> list[MessageRow]:
@@ -344,36 +292,22 @@ class AlertStore:
         if state:
             sql += " WHERE state = ?"
             params.append(state)
-        return [_message(r) for r in self.store._query(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])]
+        return [_message(r) for r in self.store.read(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])]
 
     # -- history for emerging-method detection ----------------------------------------------
 
     def method_rows(self, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
-        """One row per (document, method hit) published (else collected) within the days
-        ``first_day``..``last_day`` (ISO dates, inclusive): day, story (near-duplicate cluster),
-        source, method id, evidence sentence and the document's country codes."""
-        rows = self.store._query(
-            """SELECT day, story, source_id, method, evidence, countries FROM (
-                 SELECT substr(COALESCE(json_extract(d.body, '$.published_at'), d.collected_at), 1, 10) AS day,
-                        COALESCE(json_extract(d.body, '$.cluster_id'), d.id) AS story, d.source_id,
-                        json_extract(m.value, '$.id') AS method, json_extract(m.value, '$.evidence') AS evidence,
-                        (SELECT json_group_array(DISTINCT json_extract(l.value, '$.country_code'))
-                           FROM json_each(d.body, '$.locations') AS l
-                          WHERE json_extract(l.value, '$.country_code') IS NOT NULL) AS countries
-                   FROM documents d, json_each(d.body, '$.methods') AS m
-                  WHERE d.enriched_at IS NOT NULL)
-               WHERE day >= ? AND day <= ?""",
-            (first_day, last_day),
-        )
-        return [{**dict(r), "countries": json.loads(r["countries"] or "[]")} for r in rows]
+        """One row per (document, method hit) within the days ``first_day``..``last_day``: see
+        :meth:`osintel.store.ControlStore.method_hits`."""
+        return self.store.method_hits(first_day=first_day, last_day=last_day)
 
     def retry_dead(self, message_id: int, now: datetime) -> None:
         """Put a dead-lettered message back in the queue (an operator fixed the receiver)."""
-        with self.store._tx() as db:
-            if db.execute("UPDATE alert_messages SET state = 'pending', attempts = 0, next_attempt_at = ?"
-                          " WHERE id = ? AND state = 'dead'", (_iso(now), message_id)).rowcount == 0:
+        with self.store.transaction() as tx:
+            if tx.execute("UPDATE alert_messages SET state = 'pending', attempts = 0, next_attempt_at = ?"
+                          " WHERE id = ? AND state = 'dead'", (_iso(now), message_id)) == 0:
                 raise NotFoundError(f"no dead-lettered alert message {message_id}")
-            db.execute("UPDATE alert_events SET status = 'queued' WHERE message_id = ? AND status = 'dead'",
+            tx.execute("UPDATE alert_events SET status = 'queued' WHERE message_id = ? AND status = 'dead'",
                        (message_id,))
 
 
@@ -382,37 +316,36 @@ def lookback(mark: str, seconds: float) -> str:
     return _iso(datetime.fromisoformat(mark) - timedelta(seconds=seconds))
 
 
-def _insert_event(db: sqlite3.Connection, event: NewEvent) -> int | None:
-    if db.execute("SELECT 1 FROM alert_events WHERE rule_id = ? AND doc_id = ?",
-                  (event.rule_id, event.doc_id)).fetchone():
+def _insert_event(tx: Transaction, event: NewEvent) -> int | None:
+    if tx.fetch_one("SELECT 1 FROM alert_events WHERE rule_id = ? AND doc_id = ?", (event.rule_id, event.doc_id)):
         return None
-    earlier = db.execute(
+    earlier = tx.fetch_one(
         "SELECT doc_id FROM alert_events WHERE rule_id = ? AND story = ? AND status != 'duplicate' LIMIT 1",
-        (event.rule_id, event.story)).fetchone()
+        (event.rule_id, event.story))
     status = "duplicate" if earlier else "queued"
     detail = dict(event.detail)
     if earlier:
         detail["duplicate_of_alerted"] = earlier["doc_id"]
-    cur = db.execute(
+    event_id = tx.insert(
         "INSERT INTO alert_events(rule_id, doc_id, story, kind, status, detail, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (event.rule_id, event.doc_id, event.story, event.kind, status, json.dumps(detail, default=str),
          _iso(utcnow())),
     )
-    return int(cur.lastrowid or 0) if status == "queued" else None
+    return event_id if status == "queued" else None
 
 
-def _set_mark(db: sqlite3.Connection, name: str, value: str) -> None:
-    db.execute("INSERT INTO alert_marks(name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name)"
+def _set_mark(tx: Transaction, name: str, value: str) -> None:
+    tx.execute("INSERT INTO alert_marks(name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name)"
                " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                (name, value, _iso(utcnow())))
 
 
-def _rule(row: sqlite3.Row) -> RuleRow:
+def _rule(row: Row) -> RuleRow:
     return RuleRow(row["id"], row["name"], row["kind"], row["owner_id"], row["owner_name"],
                    json.loads(row["spec"]), bool(row["enabled"]), row["created_at"], row["active_since"])
 
 
-def _message(row: sqlite3.Row) -> MessageRow:
+def _message(row: Row) -> MessageRow:
     return MessageRow(int(row["id"]), row["rule_id"], row["sink"], row["target"], json.loads(row["payload"]),
                       row["state"], int(row["attempts"]), row["last_error"])

@@ -20,7 +20,7 @@ is); how many crime-free texts got a label; classification time per text.
 press, police releases, court reports and social posts in English, French, Spanish, German,
 Italian, Dutch and Portuguese; a third of it is crime-free text that uses crime words in other
 senses ("robbed of a penalty", "killer app", "drug trial", "fire drill", "stole the show").
-Labels follow the scheme in ``config/crimetypes.yaml``: every offence the text reports as
+Labels follow the scheme in ``osintel/config/crimetypes.yaml``: every offence the text reports as
 committed, alleged, charged or tried (an acquittal too), at subgroup level; the Home Office
 principal-crime rule inside one incident (a fatal stabbing is homicide only; a shooting that
 injures is violence with injury; weapons are labelled for possession, carrying, supply, seizure

@@ -1,4 +1,4 @@
-"""A sources definition (the ``config/sources.yaml`` format) pointing at a running demo site."""
+"""A sources definition (``osintel/config/sources.yaml``'s format) pointing at a running demo site."""
 
 from __future__ import annotations
 

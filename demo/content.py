@@ -21,7 +21,7 @@ import yaml
 
 from demo import identifiers
 
-#: Every criminal-method id a template may declare (the ids of ``config/methods.yaml``).
+#: Every criminal-method id a template may declare (the ids of ``osintel/config/methods.yaml``).
 METHOD_IDS = frozenset({
     "drugs.county_lines", "drugs.cuckooing", "drugs.darkweb_market", "drugs.postal_supply",
     "drugs.cannabis_cultivation", "drugs.container_importation", "drugs.rip_on_rip_off",
@@ -105,7 +105,8 @@ def _data(name: str) -> Any:
 
 
 def _topics(lang: str) -> dict[str, Any]:
-    return _data(f"topics_{lang}")
+    topics: dict[str, Any] = _data(f"topics_{lang}")
+    return topics
 
 
 def slugify(text: str, *, max_length: int = 70) -> str:
@@ -117,7 +118,7 @@ def slugify(text: str, *, max_length: int = 70) -> str:
     return slug or "article"
 
 
-class _Slots(dict):
+class _Slots(dict[str, str]):
     """Template slot values, created on first use from the article's RNG and then reused."""
 
     def __init__(self, rng: random.Random, lang: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
@@ -114,7 +115,7 @@ def static_page(title: str, text: str, base: str, path: str) -> bytes:
                  main=f"<h1>{escape(title)}</h1>\n<p>{escape(text)}</p>")
 
 
-def rss2(feed: str, title: str, articles: list[DemoArticle], base: str, *, extra_links: list[tuple[str, str]] = ()) -> bytes:
+def rss2(feed: str, title: str, articles: list[DemoArticle], base: str, *, extra_links: Sequence[tuple[str, str]] = ()) -> bytes:
     """RSS 2.0 with ``dc:creator`` and per-item ``dc:language``. ``extra_links``: (title, path) items."""
     items = []
     for title_, path in extra_links:

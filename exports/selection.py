@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer import And, Not, parse_query
+from indexer import And, Index, Node, Not, parse_query
 from osintel.errors import DisseminationError, ExportError
 from osintel.records import Document
 from exports.common import grading_of
@@ -66,28 +66,29 @@ class Selection:
         return self.withheld_in_index + len(self.withheld)
 
 
-def _page_hits(index: Any, node: Any, *, page_size: int) -> Iterator[tuple[str, int]]:
+def _page_hits(index: Index, node: Node, *, page_size: int) -> Iterator[tuple[str, int]]:
     """Every hit id of ``node``, paging with the index's cursor (or offsets without one)."""
     cursor: str | None = None
     offset = 0
     seen = 0
     while True:
-        kwargs: dict[str, Any] = {"cursor": cursor} if cursor else {"offset": offset}
-        result = index.search(node, limit=page_size, sort="published", **kwargs)
+        if cursor:
+            result = index.search(node, limit=page_size, sort="published", cursor=cursor)
+        else:
+            result = index.search(node, limit=page_size, sort="published", offset=offset)
         for hit in result.hits:
             yield hit.id, result.total
         seen += len(result.hits)
         if not result.hits or seen >= result.total:
             return
-        next_cursor = getattr(result, "next_cursor", None)
-        if next_cursor:
-            cursor = next_cursor
+        if result.next_cursor:
+            cursor = result.next_cursor
         else:
             offset += len(result.hits)
 
 
 def select(
-    index: Any,
+    index: Index,
     store: Any,
     query: str,
     *,

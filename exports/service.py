@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexer import Index
 from osintel import audit
 from osintel.errors import ExportError
 from osintel.settings import Settings
@@ -85,7 +86,7 @@ def _discard(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def run_export(index: Any, store: Any, settings: Settings, request: ExportRequest, output: Path) -> ExportReport:
+def run_export(index: Index, store: Any, settings: Settings, request: ExportRequest, output: Path) -> ExportReport:
     """Export the documents ``request.query`` selects to ``output`` and audit the disclosure.
 
     Raises :class:`~osintel.errors.DisseminationError` when the caller may not have what it

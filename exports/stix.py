@@ -176,7 +176,8 @@ def bundle_objects(docs: Iterable[Document], context: ExportContext) -> Iterator
 
 def to_dict(obj: Any) -> dict[str, Any]:
     """A STIX object as plain JSON-able data."""
-    return json.loads(obj.serialize())
+    data: dict[str, Any] = json.loads(obj.serialize())
+    return data
 
 
 class StixExporter:

@@ -8,7 +8,7 @@ that uses it, with a fixed id, so a consumer learns the type from the bundle its
 are deterministic UUIDv5 over the id-contributing property, like the standard SCOs.
 
 Criminal methods are ``attack-pattern`` objects, not custom objects: the method id from
-``config/methods.yaml`` is the ``external_id`` of an external reference whose ``source_name``
+``osintel/config/methods.yaml`` is the ``external_id`` of an external reference whose ``source_name``
 is ``osintel-method-taxonomy``, and its category is a kill-chain phase of the kill chain
 ``osintel-crime-category``. Both are standard properties, so any STIX tool can filter on them.
 Crime types (Home Office offence groups) are report ``labels``: ``crime-type:theft.burglary``
@@ -40,7 +40,7 @@ METHOD_SOURCE = "osintel-method-taxonomy"
 #: Kill chain whose phases are the method categories (drugs, firearms, oic, ...).
 METHOD_KILL_CHAIN = "osintel-crime-category"
 #: Prefixes of the report labels that carry crime types (``crime-type:violence.homicide``) and
-#: their groups (``crime-group:violence``), from ``config/crimetypes.yaml``.
+#: their groups (``crime-group:violence``), from ``osintel/config/crimetypes.yaml``.
 CRIME_TYPE_LABEL = "crime-type"
 CRIME_GROUP_LABEL = "crime-group"
 SCHEMA_BASE = "https://github.com/osintel/osintel/blob/main/docs/stix"

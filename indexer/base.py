@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol, TypeAlias, runtime_checkable
+from types import TracebackType
+from typing import Literal, Protocol, Self, TypeAlias, runtime_checkable
 
 from osintel.errors import QueryError
 from osintel.records import Document
@@ -195,7 +196,8 @@ class Index(Protocol):
     """A search index of :class:`~osintel.records.Document` records.
 
     The index is derived data (the control store is the store of record), so it can always be
-    rebuilt. Writes are idempotent by ``Document.id`` and durable when the call returns.
+    rebuilt. Writes are idempotent by ``Document.id`` and durable when the call returns. An index
+    is a context manager that closes it on exit (``with open_index(settings) as index: ...``).
     """
 
     def upsert(self, docs: Sequence[Document]) -> None:
@@ -248,4 +250,13 @@ class Index(Protocol):
 
     def close(self) -> None:
         """Release the writer lock and any other resources. Idempotent."""
+        ...
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """:meth:`close` the index."""
         ...

@@ -22,10 +22,10 @@ builds the request and reads the response; :mod:`indexer.es_bulk` writes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from osintel.settings import Settings
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ class ElasticIndex:
         self.ensure_index()
         self._ready = True
 
-    def _guard(self, call: Any, what: str) -> Any:
+    def _guard(self, call: Callable[[], _T], what: str) -> _T:
         if self._closed:
             raise IndexBackendError(f"the Elasticsearch index {self.read_alias} is closed")
         try:

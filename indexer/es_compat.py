@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from elastic_transport import HttpHeaders, Urllib3HttpNode
+from elastic_transport.client_utils import DEFAULT, DefaultType
+
+if TYPE_CHECKING:
+    # The node's response type; elastic_transport exports it from this module only.
+    from elastic_transport._node import NodeApiResponse
 
 _VENDOR_RE = re.compile(r"application/vnd\.elasticsearch\+([a-z-]+)(;\s*compatible-with=\d+)?", re.I)
 
@@ -29,10 +34,12 @@ class OpenSearchNode(Urllib3HttpNode):
     """An HTTP node speaking plain JSON media types, for OpenSearch clusters."""
 
     def perform_request(self, method: str, target: str, body: bytes | None = None,
-                        headers: HttpHeaders | None = None, **kwargs: Any) -> Any:
+                        headers: HttpHeaders | None = None,
+                        request_timeout: DefaultType | float | None = DEFAULT) -> NodeApiResponse:
         if headers is not None:
             headers = HttpHeaders({key: plain_media_type(value) for key, value in headers.items()})
-        response = super().perform_request(method, target, body=body, headers=headers, **kwargs)
+        response = super().perform_request(method, target, body=body, headers=headers,
+                                           request_timeout=request_timeout)
         meta = response.meta
         if meta.headers.get("x-elastic-product") == "Elasticsearch":
             return response

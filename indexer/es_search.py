@@ -45,12 +45,13 @@ from indexer.base import (
     SortOrder,
     canonical_sort,
 )
-from indexer.es_mapping import ENTITY_FACET_FIELD, from_source
+from indexer.es_mapping import from_source
 from indexer.es_query import EsCompiler
 from indexer.query import DEFAULT_PHONE_REGION, check_query, parse_query
 # One definition of "the listing a cursor belongs to", of the orders and of collapse paging.
 from indexer.search_common import (
     CLUSTER_FIELD,
+    ENTITY_FACET_FIELD,
     check_story_window,
     decode_story_cursor,
     encode_story_cursor,

@@ -290,9 +290,9 @@ def _check_leaf(node: Node) -> None:
         if len(value) > MAX_QUERY_LENGTH:
             raise QueryError(f"a query value is longer than {MAX_QUERY_LENGTH} characters")
         if field is None or FIELDS[field].kind == "text":
-            problem = text_problem(value, prefix=isinstance(node, Prefix))
-            if problem:
-                raise QueryError(problem[1])
+            unsearchable = text_problem(value, prefix=isinstance(node, Prefix))
+            if unsearchable:
+                raise QueryError(unsearchable[1])
 
 
 def _bound_problem(field: str, kind: str, value: object) -> str | None:

@@ -29,7 +29,7 @@ import tantivy
 from indexer.query import normalize
 from indexer.search_common import CLUSTER_FIELD
 from indexer.tantivy_paging import Pager, Row
-from indexer.tantivy_schema import STORY_KEY
+from indexer.tantivy_schema import STORY_KEY, match_count
 from osintel.errors import IndexBackendError, QueryError
 
 #: Queries matching at most this many documents are collapsed from one full read (exact counts).
@@ -92,7 +92,7 @@ def count_copies(
         term = tantivy.Query.term_query(schema, CLUSTER_FIELD, normalize(CLUSTER_FIELD, story))
         both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, term)])
         try:
-            counts.append(max(int(searcher.search(both, 1, count=True).count or 0), 1))
+            counts.append(max(match_count(searcher.search(both, 1, count=True)), 1))
         except ValueError as exc:
             raise IndexBackendError(f"search failed: {exc}") from exc
     return counts

@@ -1,7 +1,7 @@
 """Facet counts and the ``published_at`` histogram on the embedded index (tantivy aggregations).
 
 Facets are ``terms`` aggregations over fast keyword fields; ``entity:<LABEL>`` counts the
-``LABEL|value`` terms of :data:`~indexer.tantivy_schema.ENTITY_FACET_FIELD` with that label.
+``LABEL|value`` terms of :data:`~indexer.search_common.ENTITY_FACET_FIELD` with that label.
 Values come back most frequent first, ties in value order (as Elasticsearch orders them).
 The histogram aggregates per UTC day and regroups days into ISO weeks (Monday) or months here,
 since tantivy only has fixed intervals; empty buckets between the first and last are filled in.
@@ -18,7 +18,7 @@ from typing import Any
 import tantivy
 
 from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS, HISTOGRAM_INTERVALS
-from indexer.tantivy_schema import ENTITY_FACET_FIELD
+from indexer.search_common import ENTITY_FACET_FIELD
 from osintel.errors import IndexBackendError, QueryError
 
 #: Largest ``facet_size`` a search may ask for.

@@ -32,7 +32,7 @@ from indexer.tantivy_facets import aggregate, check_facets, check_interval
 from indexer.tantivy_geo import resolve_geo
 from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
 from indexer.tantivy_query import TantivyCompiler
-from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, text_analyzer, to_tantivy
+from indexer.tantivy_schema import TEXT_ANALYZER, build_schema, match_count, text_analyzer, to_tantivy
 from osintel.errors import IndexBackendError, QueryError
 from osintel.records import Document
 
@@ -299,7 +299,7 @@ class TantivyIndex:
     @staticmethod
     def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
         try:
-            return int(searcher.search(query, 1, count=True).count or 0)
+            return match_count(searcher.search(query, 1, count=True))
         except ValueError as exc:
             raise IndexBackendError(f"search failed: {exc}") from exc
 

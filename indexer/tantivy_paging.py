@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import tantivy
 
 from indexer.search_common import Mode, fingerprint, is_scored, mode_for
-from indexer.tantivy_schema import ID_KEY, SORT_DOWN, SORT_REL, SORT_UP
+from indexer.tantivy_schema import ID_KEY, SORT_DOWN, SORT_REL, SORT_UP, match_count
 from osintel.errors import IndexBackendError, QueryError
 
 # fingerprint, is_scored and mode_for live in search_common; re-exported for existing imports.
@@ -111,17 +111,22 @@ def decode_cursor(text: str, print_: str, mode: Mode) -> Cursor:
     if data.get("q") != print_:
         raise QueryError("the cursor belongs to a different query or sort order")
     key, ikey, doc_id, depth = data.get("k"), data.get("ik"), data.get("id"), data.get("d")
-    key_ok = isinstance(key, float if mode == "score" else int) and not isinstance(key, bool)
-    if mode == "score" and isinstance(key, int) and not isinstance(key, bool):
-        key, key_ok = float(key), True
-    ints_ok = all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (ikey, depth))
-    if key_ok and mode == "score":
-        key_ok = math.isfinite(key)
-    elif key_ok:
+    malformed = QueryError("invalid cursor: malformed position")
+    if mode == "score":
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = float(key)
+        if not (isinstance(key, float) and math.isfinite(key)):
+            raise malformed
+    else:
         low, high = (0, 2**64 - 1) if mode == "id" else (-(2**63), 2**63 - 1)
-        key_ok = low <= key <= high
-    if not (key_ok and ints_ok and isinstance(doc_id, str) and ikey < 2**64 and depth < 2**31):
-        raise QueryError("invalid cursor: malformed position")
+        if not (isinstance(key, int) and not isinstance(key, bool) and low <= key <= high):
+            raise malformed
+    if not (isinstance(ikey, int) and not isinstance(ikey, bool) and 0 <= ikey < 2**64):
+        raise malformed
+    if not (isinstance(depth, int) and not isinstance(depth, bool) and 0 <= depth < 2**31):
+        raise malformed
+    if not isinstance(doc_id, str):
+        raise malformed
     return Cursor(key, ikey, doc_id, depth)
 
 
@@ -176,9 +181,9 @@ class Pager:
         limit = min(need + depth + TIE_MARGIN, MAX_SCORE_SCAN)
         while True:
             result = self.searcher.search(self.query, limit, count=True)
-            self.total = int(result.count or 0)
+            self.total = match_count(result)
             rows = [Row(-float(score), address) for score, address in result.hits]
-            full = int(result.count or 0) > len(rows)
+            full = match_count(result) > len(rows)
             self._fill_id_keys(rows)
             if full:
                 # The lowest score's group may continue past the fetched hits: not yet ordered.
@@ -206,11 +211,11 @@ class Pager:
                 query, limit, count=True, order_by_field=field, order=tantivy.Order.Asc
             )
             if after is None:
-                self.total = int(result.count or 0)
+                self.total = match_count(result)
             rows = [Row(key, address) for key, address in result.hits]
-            full = int(result.count or 0) > len(rows)
+            full = match_count(result) > len(rows)
             if full:
-                boundary = rows[-1].key
+                boundary = int(rows[-1].key)  # an integer fast field: its keys are ints
                 below = self._ordered([row for row in rows if row.key < boundary], field, after)
                 if len(below) >= need:
                     return below[:need]
@@ -247,7 +252,7 @@ class Pager:
         return rows
 
     def _all_equal(self, query: tantivy.Query, field: str) -> list[Row]:
-        total = int(self.searcher.search(query, 1, count=True).count or 0)
+        total = match_count(self.searcher.search(query, 1, count=True))
         return [Row(k, a) for k, a in self._search(query, max(total, 1), field)]
 
     # --- helpers ---

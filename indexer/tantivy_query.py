@@ -8,6 +8,7 @@ are analysed here with the same analyser the index uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import tantivy
 
@@ -60,6 +61,13 @@ class ConstScore:
     clause: Node
 
 
+
+def internal(node: IdHashSet | CoarseGeo) -> Node:
+    """``node`` as a leaf of a query AST for :class:`TantivyCompiler`. :data:`~indexer.base.Node`
+    lists only the public node types; these internal leaves never leave the tantivy backend."""
+    return cast("Node", node)
+
+
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
 _MUST_NOT = tantivy.Occur.MustNot
@@ -91,9 +99,10 @@ class TantivyCompiler:
             return self._and(node)
         if isinstance(node, Or):
             parts = [self._compile(c) for c in node.clauses]
-            if any(p is None for p in parts):
+            constrained = [p for p in parts if p is not None]
+            if len(constrained) < len(parts):
                 return None
-            return tantivy.Query.boolean_query([(_SHOULD, p) for p in parts])
+            return tantivy.Query.boolean_query([(_SHOULD, p) for p in constrained])
         if isinstance(node, Not):
             inner = self._compile(node.clause)
             if inner is None:
@@ -156,12 +165,13 @@ class TantivyCompiler:
         if not tokens:
             return None
         fields = TEXT_FIELDS if field is None else (field,)
+        words: list[str | tuple[int, str]] = list(tokens)
         queries = []
         for name in fields:
             if len(tokens) == 1:
                 queries.append(tantivy.Query.term_query(self.schema, name, tokens[0]))
             else:
-                queries.append(tantivy.Query.phrase_query(self.schema, name, tokens, slop))
+                queries.append(tantivy.Query.phrase_query(self.schema, name, words, slop))
         if len(queries) == 1:
             return queries[0]
         return tantivy.Query.boolean_query([(_SHOULD, q) for q in queries])

@@ -176,6 +176,11 @@ def to_tantivy(doc: Document, *, phone_region: str = DEFAULT_PHONE_REGION) -> ta
     return out
 
 
+def match_count(result: tantivy.SearchResult) -> int:
+    """How many documents matched a ``Searcher.search(..., count=True)`` (0 when not counted)."""
+    return int(result.count or 0)  # type: ignore[attr-defined]  # tantivy's .pyi omits SearchResult.count
+
+
 def geo_points(doc: Document) -> list[tuple[float, float]]:
     """The distinct geocoded points of ``doc``, in the order of its locations."""
     points = [

@@ -1,4 +1,4 @@
-"""Parsing and validation of the crime-type scheme file (``config/crimetypes.yaml``).
+"""Parsing and validation of the crime-type scheme file (``osintel/config/crimetypes.yaml``).
 
 Everything here turns YAML data into typed, compiled records and raises
 :class:`~osintel.errors.ConfigError` naming the entry on any problem. The file's header documents

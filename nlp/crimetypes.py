@@ -1,4 +1,4 @@
-"""Crime types: the offence groups a document reports, from the scheme in ``config/crimetypes.yaml``.
+"""Crime types: the offence groups a document reports, from ``osintel/config/crimetypes.yaml``.
 
 The scheme (Home Office notifiable-offence groups plus fraud and computer misuse; ids such as
 ``violence.homicide`` or ``theft.burglary``) is data, documented in the file's header and parsed by

@@ -111,7 +111,8 @@ class SentenceEncoder:
         torch.set_num_threads(num_threads or max(1, available_cores() // 2))
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a bar on stderr per load; osintel reports its own progress
+        # A bar on stderr per load; osintel reports its own progress. (transformers leaves it unannotated.)
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
             self.model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)

@@ -38,6 +38,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
+from spacy.vocab import Vocab
 
 from nlp import entity_context, geonames
 from nlp.regions import load_regions
@@ -197,7 +198,7 @@ def _shape_patterns() -> list[dict[str, object]]:
         {"ORTH": "Council"},
     ])
     # Companies with a legal suffix: "Bramley Trading Ltd", "Baltic Fresh Produce BV".
-    suffix = {"ORTH": {"IN": ["Ltd", "Ltd.", "Limited", "PLC", "plc", "LLP", "GmbH", "BV", "B.V.", "NV", "N.V.",
+    suffix: dict[str, object] = {"ORTH": {"IN": ["Ltd", "Ltd.", "Limited", "PLC", "plc", "LLP", "GmbH", "BV", "B.V.", "NV", "N.V.",
                               "SA", "S.A.", "SL", "S.L.", "SAS", "SARL", "Srl", "S.r.l.", "SpA", "S.p.A.", "Inc",
                               "Inc.", "LLC", "Corp", "Corp.", "AG", "KG", "Oy", "AB", "OÜ", "Sp. z o.o."]}}
     shapes.append([{"IS_TITLE": True, "OP": "+"}, suffix])
@@ -211,11 +212,11 @@ def add_org_ruler(nlp: Language, *, shapes: bool, before_ner: bool = True) -> No
         return
     # Before ner, listed names steer the English model around them; after it (trained pipelines),
     # they only fill gaps, so "BBC Symphony Orchestra" is not cut down to the listed "BBC".
-    if "ner" not in nlp.pipe_names:
-        where: dict[str, str] = {}
-    else:
-        where = {"before": "ner"} if before_ner else {"after": "ner"}
-    ruler = nlp.add_pipe("entity_ruler", name="osintel_org_ruler", config={"overwrite_ents": before_ner}, **where)
+    before = after = None
+    if "ner" in nlp.pipe_names:
+        before, after = ("ner", None) if before_ner else (None, "ner")
+    ruler = nlp.add_pipe("entity_ruler", name="osintel_org_ruler", config={"overwrite_ents": before_ner},
+                         before=before, after=after)
     ruler.add_patterns(_name_patterns() + (_shape_patterns() if shapes else []))  # type: ignore[attr-defined]
 
 
@@ -496,7 +497,7 @@ def _is_vehicle(doc: Doc, ent: Span) -> bool:
 _MATCHERS: dict[tuple[int, str], Matcher] = {}
 
 
-def _matcher(vocab, kind: str) -> Matcher:  # type: ignore[no-untyped-def]
+def _matcher(vocab: Vocab, kind: str) -> Matcher:
     key = (id(vocab), kind)
     if key not in _MATCHERS:
         matcher = Matcher(vocab)

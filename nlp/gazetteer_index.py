@@ -115,9 +115,9 @@ class PlaceIndex:
                 self.qualifiers.setdefault(fold(n), []).append(place)
                 self.add(n, place)
                 seen.add((fold(n), region.country_code))
-        for region in GB_REGIONS:  # context only: no coordinates are emitted for them
-            if (fold(region), "GB") not in seen:
-                self.add(region, Place(region, "region", "GB", None, None, None, None, 0))
+        for gb_region in GB_REGIONS:  # context only: no coordinates are emitted for them
+            if (fold(gb_region), "GB") not in seen:
+                self.add(gb_region, Place(gb_region, "region", "GB", None, None, None, None, 0))
         return seen
 
     def _add_countries(self, region_names: set[tuple[str, str]]) -> None:

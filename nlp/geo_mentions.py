@@ -321,7 +321,7 @@ class MentionFinder:
         abbr = self._abbr_re.match(text, gap.end())
         if abbr is not None:
             return abbr.start(), abbr.end(), [self.places.abbreviations[abbr.group(0)]]
-        words = []
+        words: list[re.Match[str]] = []
         for word in WORD_RE.finditer(text, gap.end(), min(len(text), gap.end() + 60)):
             if words and text[words[-1].end() : word.start()] not in (" ", "-"):
                 break

@@ -224,10 +224,19 @@ def _score(
     return score, -(place.geonames_id or 0)
 
 
+@dataclass
+class _Found:
+    """One place reported: its mentions across groups, and the best confidence among them."""
+
+    place: Place
+    mentions: list[Mention] = field(default_factory=list)
+    confidence: float = 0.0
+
+
 def _locations(
     groups: Sequence[_Group], choice: dict[str, Place], evidence: _Evidence, places: PlaceIndex
 ) -> list[Location]:
-    found: dict[tuple[str, str | None, str], dict] = {}
+    found: dict[tuple[str, str | None, str], _Found] = {}
     for g in groups:
         best = choice[g.key]
         if _small(g) and not _supported(best, g, evidence, _Evidence()):
@@ -246,17 +255,17 @@ def _locations(
         if not g.from_ner:
             confidence -= 0.1
         key = (best.name, best.country_code, best.kind)
-        entry = found.setdefault(key, {"place": best, "mentions": [], "confidence": 0.0})
-        entry["mentions"].extend(mentions)
-        entry["confidence"] = max(entry["confidence"], confidence)
+        entry = found.setdefault(key, _Found(best))
+        entry.mentions.extend(mentions)
+        entry.confidence = max(entry.confidence, confidence)
     out = []
     for entry in found.values():
-        best: Place = entry["place"]
-        ms = sorted(entry["mentions"], key=lambda m: m.start)
+        place = entry.place
+        ms = sorted(entry.mentions, key=lambda m: m.start)
         first = ms[0]
         out.append(Location(
-            name=best.name, kind=best.kind, country_code=best.country_code, admin1=best.admin1, lat=best.lat,
-            lon=best.lon, geonames_id=best.geonames_id, confidence=round(entry["confidence"], 2),
+            name=place.name, kind=place.kind, country_code=place.country_code, admin1=place.admin1, lat=place.lat,
+            lon=place.lon, geonames_id=place.geonames_id, confidence=round(entry.confidence, 2),
             mention=first.text, start=first.start, end=first.end,
             mentions=[MentionRecord(text=m.text, start=m.start, end=m.end) for m in ms],
         ))

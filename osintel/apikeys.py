@@ -30,24 +30,6 @@ if TYPE_CHECKING:
 ROLES: tuple[str, ...] = ("analyst", "supervisor", "auditor", "partner", "admin")
 _PREFIX = "ok_"
 
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    secret_sha256 TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-CREATE TABLE IF NOT EXISTS ui_sessions (
-    token_sha256 TEXT PRIMARY KEY,
-    key_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-"""
-
 
 @dataclass(frozen=True)
 class ApiKey:
@@ -77,12 +59,12 @@ def create_key(store: ControlStore, *, role: str, name: str, actor: str = "cli")
         raise ConfigError("a key needs a name (who or what holds it)")
     key_id = _PREFIX + secrets.token_hex(6)
     secret = f"{key_id}.{secrets.token_urlsafe(32)}"
-    with store._tx() as db:
-        db.execute(
+    with store.transaction() as tx:
+        tx.execute(
             "INSERT INTO api_keys(key_id, name, role, secret_sha256, created_at) VALUES (?, ?, ?, ?, ?)",
             (key_id, name, role, _digest(secret), utcnow().isoformat()),
         )
-        audit.record(db, actor=actor, action="alteration",
+        audit.record(tx, actor=actor, action="alteration",
                      detail={"kind": "key.create", "key_id": key_id, "name": name, "role": role})
     return key_id, secret
 
@@ -93,26 +75,26 @@ def _row_key(row: Any) -> ApiKey:
 
 def list_keys(store: ControlStore) -> list[ApiKey]:
     """Every key, newest first, revoked ones included."""
-    rows = store._query("SELECT key_id, name, role, created_at, revoked_at FROM api_keys"
+    rows = store.read("SELECT key_id, name, role, created_at, revoked_at FROM api_keys"
                         " ORDER BY created_at DESC, key_id")
     return [_row_key(r) for r in rows]
 
 
 def revoke_key(store: ControlStore, key_id: str, *, actor: str = "cli") -> ApiKey:
     """Revoke ``key_id`` (and end its UI sessions); raises NotFoundError for an unknown id."""
-    with store._tx() as db:
-        row = db.execute("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?",
-                         (key_id,)).fetchone()
+    with store.transaction() as tx:
+        row = tx.fetch_one("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?",
+                           (key_id,))
         if row is None:
             raise NotFoundError(f"no API key with id {key_id!r} (see `osintel keys list`)")
         if row["revoked_at"] is None:
             now = utcnow().isoformat()
-            db.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (now, key_id))
-            db.execute("DELETE FROM ui_sessions WHERE key_id = ?", (key_id,))
-            audit.record(db, actor=actor, action="alteration",
+            tx.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (now, key_id))
+            tx.execute("DELETE FROM ui_sessions WHERE key_id = ?", (key_id,))
+            audit.record(tx, actor=actor, action="alteration",
                          detail={"kind": "key.revoke", "key_id": key_id, "name": row["name"]})
-        row = db.execute("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?",
-                         (key_id,)).fetchone()
+        row = tx.fetch_one("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?",
+                           (key_id,))
     return _row_key(row)
 
 
@@ -121,7 +103,7 @@ def authenticate(store: ControlStore, secret: str) -> ApiKey | None:
     key_id, dot, _ = secret.partition(".")
     if not dot or not key_id.startswith(_PREFIX) or len(secret) > 200:
         return None
-    rows = store._query("SELECT key_id, name, role, created_at, revoked_at, secret_sha256 FROM api_keys"
+    rows = store.read("SELECT key_id, name, role, created_at, revoked_at, secret_sha256 FROM api_keys"
                         " WHERE key_id = ?", (key_id,))
     if not rows or rows[0]["revoked_at"] is not None:
         return None
@@ -137,10 +119,10 @@ def create_session(store: ControlStore, key: ApiKey, *, ttl_seconds: int) -> str
     """Open a UI session for ``key``; returns the random token to set as the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    with store._tx() as db:
+    with store.transaction() as tx:
         # Sweep expired sessions here so the table never grows without bound.
-        db.execute("DELETE FROM ui_sessions WHERE expires_at < ?", (now.isoformat(),))
-        db.execute(
+        tx.execute("DELETE FROM ui_sessions WHERE expires_at < ?", (now.isoformat(),))
+        tx.execute(
             "INSERT INTO ui_sessions(token_sha256, key_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
             (_digest(token), key.key_id, now.isoformat(), (now + timedelta(seconds=ttl_seconds)).isoformat()),
         )
@@ -151,7 +133,7 @@ def session_key(store: ControlStore, token: str) -> ApiKey | None:
     """The live key behind an unexpired session ``token``, or None."""
     if not token or len(token) > 200:
         return None
-    rows = store._query(
+    rows = store.read(
         "SELECT k.key_id, k.name, k.role, k.created_at, k.revoked_at FROM ui_sessions s"
         " JOIN api_keys k ON k.key_id = s.key_id"
         " WHERE s.token_sha256 = ? AND s.expires_at > ? AND k.revoked_at IS NULL",
@@ -162,5 +144,5 @@ def session_key(store: ControlStore, token: str) -> ApiKey | None:
 
 def end_session(store: ControlStore, token: str) -> None:
     """Forget the session ``token`` (logging out); unknown tokens are ignored."""
-    with store._tx() as db:
-        db.execute("DELETE FROM ui_sessions WHERE token_sha256 = ?", (_digest(token),))
+    with store.transaction() as tx:
+        tx.execute("DELETE FROM ui_sessions WHERE token_sha256 = ?", (_digest(token),))

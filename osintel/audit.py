@@ -12,9 +12,9 @@ bug in this application can edit it; the module has no function that would.
 
 Write an event in the same transaction as the change it records::
 
-    with store._tx() as db:
-        db.execute("UPDATE documents ...")
-        audit.record(db, actor="key:ab12", action="alteration", detail={"kind": "regrade", ...})
+    with store.transaction() as tx:
+        before, doc = store.set_grading(tx, doc_id, grading)
+        audit.record(tx, actor="key:ab12", action="alteration", detail={"kind": "regrade", ...})
 
 or, for events that change nothing else (a search), :func:`log_event` opens its own transaction.
 """
@@ -25,7 +25,6 @@ import getpass
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ from osintel.errors import StoreError
 from osintel.records import utcnow
 
 if TYPE_CHECKING:
-    from osintel.store import ControlStore
+    from osintel.schema import Database, Row, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +44,6 @@ ACTIONS: frozenset[str] = frozenset(
 )
 #: ``prev_hash`` of the first row.
 GENESIS = "0" * 64
-
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    seq INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    purpose TEXT,
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-"""
 
 
 @dataclass(frozen=True)
@@ -110,25 +91,25 @@ def _hash(seq: int, at: str, actor: str, action: str, detail_json: str, purpose:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def record(db: sqlite3.Connection, *, actor: str, action: str, detail: dict[str, Any],
+def record(tx: Transaction, *, actor: str, action: str, detail: dict[str, Any],
            purpose: str | None = None) -> int:
-    """Append one event using ``db``, a connection inside an open write transaction
-    (``with store._tx() as db:``), so it commits or rolls back with the change it records.
+    """Append one event inside ``tx``, an open write transaction (``with store.transaction() as
+    tx:``), so it commits or rolls back with the change it records.
 
     Returns the event's sequence number. Raises ``ValueError`` for an unknown ``action``.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}; expected one of {sorted(ACTIONS)}")
-    if not db.in_transaction:
+    if not tx.open:
         # Outside a transaction two writers could read the same tail and fork the chain.
-        raise StoreError("audit.record needs an open write transaction (use store._tx())")
-    row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        raise StoreError("audit.record needs an open write transaction (use store.transaction())")
+    row = tx.fetch_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(row[0]) + 1, str(row[1])) if row else (1, GENESIS)
     at = utcnow().isoformat()
     detail_json = _canonical_detail(detail)
     purpose = purpose.strip()[:500] if purpose and purpose.strip() else None
     digest = _hash(seq, at, actor, action, detail_json, purpose, prev)
-    db.execute(
+    tx.execute(
         "INSERT INTO audit_log(seq, at, actor, action, detail, purpose, prev_hash, hash)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, at, actor, action, detail_json, purpose, prev, digest),
@@ -144,14 +125,14 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
-def log_event(store: ControlStore, *, actor: str, action: str, detail: dict[str, Any],
+def log_event(store: Database, *, actor: str, action: str, detail: dict[str, Any],
               purpose: str | None = None) -> int:
     """Append one event in a transaction of its own (for events that change nothing else)."""
-    with store._tx() as db:
-        return record(db, actor=actor, action=action, detail=detail, purpose=purpose)
+    with store.transaction() as tx:
+        return record(tx, actor=actor, action=action, detail=detail, purpose=purpose)
 
 
-def _row_event(row: sqlite3.Row | tuple[Any, ...]) -> AuditEvent:
+def _row_event(row: Row | tuple[Any, ...]) -> AuditEvent:
     seq, at, actor, action, detail, purpose, prev_hash, digest = tuple(row)
     try:
         parsed = json.loads(detail)
@@ -163,7 +144,7 @@ def _row_event(row: sqlite3.Row | tuple[Any, ...]) -> AuditEvent:
 _COLUMNS = "seq, at, actor, action, detail, purpose, prev_hash, hash"
 
 
-def iter_events(store: ControlStore, *, since_seq: int = 0, action: str | None = None,
+def iter_events(store: Database, *, since_seq: int = 0, action: str | None = None,
                 batch_size: int = 1000) -> Iterator[AuditEvent]:
     """Events in sequence order after ``since_seq``, optionally of one ``action``, read in batches."""
     last = since_seq
@@ -173,7 +154,7 @@ def iter_events(store: ControlStore, *, since_seq: int = 0, action: str | None =
         if action:
             sql += " AND action = ?"
             params.append(action)
-        rows = store._query(sql + " ORDER BY seq LIMIT ?", [*params, batch_size])
+        rows = store.read(sql + " ORDER BY seq LIMIT ?", [*params, batch_size])
         if not rows:
             return
         for row in rows:
@@ -181,7 +162,7 @@ def iter_events(store: ControlStore, *, since_seq: int = 0, action: str | None =
         last = int(rows[-1]["seq"])
 
 
-def events(store: ControlStore, *, since_seq: int = 0, action: str | None = None,
+def events(store: Database, *, since_seq: int = 0, action: str | None = None,
            limit: int = 100) -> list[AuditEvent]:
     """Up to ``limit`` events after ``since_seq`` (a page of the record)."""
     out: list[AuditEvent] = []
@@ -192,15 +173,14 @@ def events(store: ControlStore, *, since_seq: int = 0, action: str | None = None
     return out
 
 
-def verify(store: ControlStore) -> VerifyReport:
+def verify(store: Database) -> VerifyReport:
     """Re-compute the chain; report the first row whose hash, link or sequence is wrong."""
     prev = GENESIS
     expected_seq = 1
     count = 0
     last = 0
     while True:
-        rows = store._query(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000",
-                            (last,))
+        rows = store.read(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000", (last,))
         if not rows:
             break
         for row in rows:
@@ -218,7 +198,7 @@ def verify(store: ControlStore) -> VerifyReport:
     return VerifyReport(True, count)
 
 
-def export(store: ControlStore, output: Path, *, actor: str, purpose: str | None = None) -> int:
+def export(store: Database, output: Path, *, actor: str, purpose: str | None = None) -> int:
     """Write the whole record as JSON lines to ``output`` for an inspector; returns the count.
 
     The export is itself a disclosure and is logged first, so the file includes its own event.

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from osintel import audit
-from osintel.errors import NotFoundError
 from osintel.records import Document, Grading
 
 if TYPE_CHECKING:
@@ -19,15 +18,10 @@ if TYPE_CHECKING:
 def regrade(store: ControlStore, doc_id: str, grading: Grading, *, actor: str, reason: str,
             purpose: str | None = None) -> Document:
     """Set ``doc_id``'s grading; returns the updated document. Raises NotFoundError."""
-    with store._tx() as db:
-        row = db.execute("SELECT body FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no document with id {doc_id!r}")
-        doc = Document.from_json(row["body"])
-        before = doc.grading.code if doc.grading else None
-        doc = doc.model_copy(update={"grading": grading})
-        db.execute("UPDATE documents SET body = ? WHERE id = ?", (doc.to_json(), doc_id))
-        audit.record(db, actor=actor, action="alteration", purpose=purpose, detail={
-            "kind": "regrade", "doc_id": doc_id, "from": before, "to": grading.code, "reason": reason,
+    with store.transaction() as tx:
+        before, doc = store.set_grading(tx, doc_id, grading)
+        audit.record(tx, actor=actor, action="alteration", purpose=purpose, detail={
+            "kind": "regrade", "doc_id": doc_id, "from": before.code if before else None, "to": grading.code,
+            "reason": reason,
         })
     return doc

@@ -95,7 +95,7 @@ class Grading(_Model):
         match = _GRADING_RE.match(str(code))
         if not match:
             raise ValueError(f"grading {code!r} is not a 3x5x2 code such as '2BP'")
-        return cls(source=int(match[1]), intelligence=match[2].upper(), handling=match[3].upper())  # type: ignore[arg-type]
+        return cls(source=int(match[1]), intelligence=match[2].upper(), handling=match[3].upper())
 
     @property
     def code(self) -> str:

@@ -1,7 +1,7 @@
 """Settings: one loader, one documented set of defaults, explicit precedence.
 
-Precedence, lowest first: ``config/osintel.toml`` (the documented defaults) < a user config file
-(``--config`` or ``OSINTEL_CONFIG``) < environment variables < command-line overrides.
+Precedence, lowest first: ``osintel/config/osintel.toml`` (the documented defaults) < a user config
+file (``--config`` or ``OSINTEL_CONFIG``) < environment variables < command-line overrides.
 
 Environment variables are named ``OSINTEL_<KEY>`` for top-level keys (``OSINTEL_DATA_DIR``) and
 ``OSINTEL_<SECTION>_<KEY>`` for the others (``OSINTEL_CRAWL_USER_AGENT``). This module is the only
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from osintel.errors import ConfigError
 
-#: The directory holding the bundled configuration (defaults, sources, taxonomy).
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+#: The directory holding the bundled configuration (defaults, sources, taxonomy): package data of
+#: ``osintel`` (``osintel/config/``), found the same way from a checkout, an editable install and a
+#: wheel. Installs are unpacked, so it is a real directory the path settings can point into.
+CONFIG_DIR = Path(str(resources.files("osintel") / "config")).resolve()
 DEFAULTS_FILE = CONFIG_DIR / "osintel.toml"
 
 

@@ -2,11 +2,16 @@
 
 It holds the documents themselves, the outbox between collection and enrichment/indexing, crawl
 runs with their stats, and the seen-URL and content-hash tables that make crawling incremental.
-Evidence-grade writes use ``synchronous=FULL``.
+Evidence-grade writes use ``synchronous=FULL``. Its tables, and those of the modules that keep
+their state beside the documents, are created by the migrations of :mod:`osintel.schema`.
 
 Several processes use one store (a crawl child process writes documents while the enrichment
 worker drains the outbox), so every connection sets a busy timeout; inside one process a lock
 keeps a single writer.
+
+The public interface is the named methods below. A module owning tables of its own (audit log, API
+keys, retention, sealing, dead letters, alert state) writes its SQL through :meth:`~ControlStore.transaction`
+and :meth:`~ControlStore.read`; methods taking a :class:`Transaction` join the caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,94 +21,50 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from osintel import apikeys, audit
-
-from osintel.service import procs, retention, sealing
-from osintel.errors import StoreError
-from osintel.records import Document, utcnow
+from osintel import audit, schema
+from osintel.errors import NotFoundError, StoreError
+from osintel.records import Document, Grading, utcnow
+from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,
-    source_id TEXT NOT NULL,
-    canonical_url TEXT NOT NULL,
-    content_sha256 TEXT,
-    collected_at TEXT NOT NULL,
-    enriched_at TEXT,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_source ON documents(source_id);
--- The order standing feeds (TAXII) serve documents in.
-CREATE INDEX IF NOT EXISTS documents_enriched ON documents(enriched_at, id);
-CREATE TABLE IF NOT EXISTS outbox (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    leased_until TEXT,
-    lease_owner TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(state, seq);
-CREATE TABLE IF NOT EXISTS crawl_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source_id TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',
-    stats TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    owners TEXT
-);
-CREATE INDEX IF NOT EXISTS crawl_runs_source ON crawl_runs(source_id, id);
-CREATE TABLE IF NOT EXISTS seen_urls (
-    url TEXT PRIMARY KEY,
-    source_id TEXT NOT NULL,
-    doc_id TEXT,
-    content_sha256 TEXT,
-    first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    source_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (source_id, key)
-);
-CREATE TABLE IF NOT EXISTS content_hashes (
-    sha256 TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    first_seen TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS minhash (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL UNIQUE,
-    cluster_id TEXT NOT NULL,
-    signature BLOB NOT NULL,
-    facts BLOB NOT NULL,
-    scheme TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
+class _SQLiteTransaction:
+    """:class:`osintel.schema.Transaction` on the store's connection, until its block ends."""
 
-#: Columns added after version 1: (table, column, declaration). See :func:`_migrate`.
-_ADDED_COLUMNS = (
-    ("outbox", "lease_owner", "TEXT"),  # osintel.service.procs.ProcessId.token of the lease holder
-    ("crawl_runs", "owners", "TEXT"),  # JSON list of the processes running the crawl
-)
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._conn: sqlite3.Connection | None = db
+
+    @property
+    def open(self) -> bool:
+        return self._conn is not None
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("this control store transaction has ended (write inside `with store.transaction()`)")
+        return self._conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._live().execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+        return self._live().executemany(sql, rows).rowcount
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._live().execute(sql, params).lastrowid or 0)
+
+    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return self._live().execute(sql, params).fetchone()
+
+    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._live().execute(sql, params).fetchall()
 
 
 @dataclass(frozen=True)
@@ -127,12 +88,41 @@ class MinHashRow:
     scheme: str
 
 
+@dataclass(frozen=True)
+class DocumentRef:
+    """A stored document's id, source and times (ISO; ``review_at``: ``retention_review_at``), no body."""
+
+    id: str
+    source_id: str
+    collected_at: str
+    enriched_at: str | None
+    review_at: str | None
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
+_REF = "id, source_id, collected_at, enriched_at, json_extract(body, '$.retention_review_at') AS review"
+
+
+def _ref(row: Row) -> DocumentRef:
+    return DocumentRef(row["id"], row["source_id"], row["collected_at"], row["enriched_at"], row["review"])
+
+
+def _code(doc: Document) -> str | None:
+    return doc.grading.code if doc.grading is not None else None
+
+
+def _run(row: Row) -> dict[str, Any]:
+    item = dict(row)
+    item["stats"] = json.loads(item["stats"] or "{}")
+    return item
+
+
 class ControlStore:
-    """The SQLite control store. Open with ``ControlStore(path)``; close with :meth:`close`."""
+    """The SQLite control store. Open with ``ControlStore(path)`` (applying the migrations it lacks;
+    a store from a newer release is refused); close with :meth:`close`."""
 
     def __init__(self, path: str | Path, *, max_attempts: int = 5) -> None:
         self.path = Path(path)
@@ -148,20 +138,49 @@ class ControlStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(_SCHEMA)
-            # The oversight record and the credentials live beside the documents they concern.
-            self._db.executescript(audit.SCHEMA + apikeys.SCHEMA + retention.SCHEMA + sealing.SCHEMA)
-            _migrate(self._db)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open control store {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+        except StoreError:
+            self._db.close()
+            raise
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def _tx(self) -> _Transaction:
-        return _Transaction(self)
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the store's lock, rolled back if the block raises."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write to control store {self.path}: {exc}") from exc
+            tx = _SQLiteTransaction(self._db)
+            try:
+                yield tx
+            except BaseException as exc:
+                tx._conn = None
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error as err:
+                    raise StoreError(f"control store transaction failed: {err}") from err
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"control store write failed: {exc}") from exc
+                raise
+            tx._conn = None
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as err:
+                raise StoreError(f"control store transaction failed: {err}") from err
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Rows of one query (for modules that own tables, like :meth:`transaction`)."""
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"control store query failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -173,18 +192,42 @@ class ControlStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"control store query failed: {exc}") from exc
+    def schema_version(self) -> int:
+        """The migration the store is at (0: none applied yet)."""
+        if not self.read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"):
+            return 0
+        rows = self.read("SELECT value FROM meta WHERE key = 'schema_version'")
+        try:
+            return int(rows[0]["value"]) if rows else 0
+        except ValueError:
+            raise StoreError(f"control store {self.path}: unreadable schema version {rows[0]['value']!r}") from None
+
+    def _migrate(self) -> None:
+        if self.schema_version() == SCHEMA_VERSION:
+            return
+        with self.transaction() as tx:
+            current = self.schema_version()  # again under the write lock: another process may have migrated
+            if current > SCHEMA_VERSION:
+                raise StoreError(f"control store {self.path} has schema version {current}, newer than this"
+                                 f" release knows ({SCHEMA_VERSION}): upgrade osintel to open it")
+            if current <= schema.LEGACY_VERSION:
+                current = 0  # tables made outside the list: replay its idempotent start
+            for migration in schema.MIGRATIONS:
+                if migration.version > current:
+                    log.info("control store %s: migration %d (%s)", self.path, migration.version, migration.name)
+                    for step in migration.steps:
+                        if isinstance(step, schema.AddColumn):
+                            _add_column(tx, step)
+                        else:
+                            tx.execute(step)
+            tx.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
+                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
     # -- incremental crawling -----------------------------------------------------------------
 
     def is_seen_url(self, url: str) -> bool:
         """True when ``url`` (canonical form) has been fetched and recorded before."""
-        return bool(self._query("SELECT 1 FROM seen_urls WHERE url = ?", (url,)))
+        return bool(self.read("SELECT 1 FROM seen_urls WHERE url = ?", (url,)))
 
     def seen_urls(self, source_id: str | None = None) -> set[str]:
         """URLs recorded for one source, or for all sources when ``source_id`` is None.
@@ -192,24 +235,24 @@ class ControlStore:
         Loaded once per crawl so lookups stay in memory.
         """
         if source_id is None:
-            return {r["url"] for r in self._query("SELECT url FROM seen_urls")}
-        return {r["url"] for r in self._query("SELECT url FROM seen_urls WHERE source_id = ?", (source_id,))}
+            return {r["url"] for r in self.read("SELECT url FROM seen_urls")}
+        return {r["url"] for r in self.read("SELECT url FROM seen_urls WHERE source_id = ?", (source_id,))}
 
     def mark_seen(self, url: str, *, source_id: str, doc_id: str | None = None,
                   content_sha256: str | None = None) -> None:
         """Record that ``url`` was fetched (whether or not it produced a document)."""
-        with self._tx() as db:
-            _record_seen(db, [url], source_id=source_id, doc_id=doc_id, content_sha256=content_sha256)
+        with self.transaction() as tx:
+            _record_seen(tx, [url], source_id=source_id, doc_id=doc_id, content_sha256=content_sha256)
 
     def get_cursor(self, source_id: str, key: str) -> str | None:
         """A paging high-water mark kept between crawls (e.g. the newest post id of a timeline)."""
-        rows = self._query("SELECT value FROM cursors WHERE source_id = ? AND key = ?", (source_id, key))
+        rows = self.read("SELECT value FROM cursors WHERE source_id = ? AND key = ?", (source_id, key))
         return str(rows[0]["value"]) if rows else None
 
     def set_cursor(self, source_id: str, key: str, value: str) -> None:
         """Store a high-water mark; call only once everything up to it has been stored."""
-        with self._tx() as db:
-            db.execute(
+        with self.transaction() as tx:
+            tx.execute(
                 """INSERT INTO cursors(source_id, key, value, updated_at) VALUES (?, ?, ?, ?)
                    ON CONFLICT(source_id, key) DO UPDATE SET value = excluded.value,
                      updated_at = excluded.updated_at""",
@@ -227,24 +270,16 @@ class ControlStore:
         seen without its document, nor a stored document whose URL would be fetched again.
         """
         now = _iso(utcnow())
-        with self._tx() as db:
-            _record_seen(db, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
-            if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone():
+        with self.transaction() as tx:
+            _record_seen(tx, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
+            if tx.fetch_one("SELECT 1 FROM documents WHERE id = ?", (doc.id,)):
                 return False
-            if db.execute("SELECT 1 FROM content_hashes WHERE sha256 = ?", (content_sha256,)).fetchone():
+            if tx.fetch_one("SELECT 1 FROM content_hashes WHERE sha256 = ?", (content_sha256,)):
                 return False
-            db.execute(
-                "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, body)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at), doc.to_json()),
-            )
-            db.execute(
-                "INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
-                (content_sha256, doc.id, now),
-            )
-            db.execute(
-                "INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now)
-            )
+            _insert_document(tx, doc, content_sha256)
+            tx.execute("INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
+                       (content_sha256, doc.id, now))
+            tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
         return True
 
     def recapture_document(self, doc: Document, *, content_sha256: str, seen: Sequence[str] = ()) -> bool:
@@ -256,9 +291,9 @@ class ControlStore:
         point to stay on disk untouched.
         """
         now = _iso(utcnow())
-        with self._tx() as db:
-            _record_seen(db, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
-            row = db.execute("SELECT body FROM documents WHERE id = ?", (doc.id,)).fetchone()
+        with self.transaction() as tx:
+            _record_seen(tx, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
+            row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc.id,))
             if row is not None:
                 old = Document.from_json(row["body"])
                 previous = list(old.extra.get("previous_captures", []))
@@ -269,42 +304,44 @@ class ControlStore:
                     "source": old.source, "grading": old.grading,
                     "extra": {**doc.extra, "previous_captures": previous},
                 })
-                db.execute(
-                    "UPDATE documents SET body = ?, content_sha256 = ?, collected_at = ?, enriched_at = NULL"
-                    " WHERE id = ?", (doc.to_json(), content_sha256, _iso(doc.collected_at), doc.id),
+                tx.execute(
+                    "UPDATE documents SET body = ?, grading = ?, content_sha256 = ?, collected_at = ?,"
+                    " enriched_at = NULL WHERE id = ?",
+                    (doc.to_json(), _code(doc), content_sha256, _iso(doc.collected_at), doc.id),
                 )
             else:
-                db.execute(
-                    "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at),
-                     doc.to_json()),
-                )
-            db.execute(
-                "INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
-                (content_sha256, doc.id, now),
-            )
-            db.execute(
-                "INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now)
-            )
+                _insert_document(tx, doc, content_sha256)
+            tx.execute("INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
+                       (content_sha256, doc.id, now))
+            tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
         return row is None
 
     def get_document(self, doc_id: str) -> Document | None:
-        rows = self._query("SELECT body FROM documents WHERE id = ?", (doc_id,))
+        rows = self.read("SELECT body FROM documents WHERE id = ?", (doc_id,))
         return Document.from_json(rows[0]["body"]) if rows else None
+
+    def document_exists(self, doc_id: str, *, tx: Transaction | None = None) -> bool:
+        """True when ``doc_id`` is stored (checked inside ``tx`` when given)."""
+        sql = "SELECT 1 FROM documents WHERE id = ?"
+        return bool(tx.fetch_one(sql, (doc_id,)) if tx is not None else self.read(sql, (doc_id,)))
 
     def iter_documents(self, *, batch_size: int = 500) -> Iterator[Document]:
         """Every stored document, in id order, read in batches."""
         last = ""
-        while True:
-            rows = self._query(
-                "SELECT id, body FROM documents WHERE id > ? ORDER BY id LIMIT ?", (last, batch_size)
-            )
-            if not rows:
-                return
-            for row in rows:
-                yield Document.from_json(row["body"])
-            last = rows[-1]["id"]
+        while batch := self.documents_page(after_id=last, limit=batch_size):
+            yield from batch
+            last = batch[-1].id
+
+    def documents_page(self, *, after_id: str = "", limit: int = 500, enriched: bool = False) -> list[Document]:
+        """Up to ``limit`` documents (only enriched ones with ``enriched``) with an id above ``after_id``."""
+        only = " AND enriched_at IS NOT NULL" if enriched else ""
+        rows = self.read(f"SELECT body FROM documents WHERE id > ?{only} ORDER BY id LIMIT ?", (after_id, limit))
+        return [Document.from_json(row["body"]) for row in rows]
+
+    def count_enriched(self, *, through_id: str | None = None) -> int:
+        """Enriched documents (with an id up to ``through_id`` when given)."""
+        extra, params = ("", ()) if through_id is None else (" AND id <= ?", (through_id,))
+        return int(self.read("SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL" + extra, params)[0][0])
 
     def documents_enriched_after(
         self, after: tuple[str, str] | None = None, *, limit: int = 100
@@ -314,32 +351,40 @@ class ControlStore:
         ``after`` is the ``(enriched_at, id)`` position to continue from (exclusive); this is the
         order a standing feed (TAXII) serves, so a reader never misses a document.
         """
-        if after is None:
-            rows = self._query(
-                "SELECT enriched_at, body FROM documents WHERE enriched_at IS NOT NULL"
-                " ORDER BY enriched_at, id LIMIT ?", (limit,),
-            )
-        else:
-            rows = self._query(
-                "SELECT enriched_at, body FROM documents WHERE enriched_at IS NOT NULL"
-                " AND (enriched_at > ? OR (enriched_at = ? AND id > ?)) ORDER BY enriched_at, id LIMIT ?",
-                (after[0], after[0], after[1], limit),
-            )
-        return [(row["enriched_at"], Document.from_json(row["body"])) for row in rows]
+        return [(row["enriched_at"], Document.from_json(row["body"]))
+                for row in self._enriched_order("enriched_at, body", "", after, limit)]
+
+    def enriched_refs(self, since: str, *, after: tuple[str, str] | None = None,
+                      limit: int = 100) -> list[DocumentRef]:
+        """Like :meth:`documents_enriched_after` without the bodies, from ``since`` (inclusive)."""
+        return [_ref(row) for row in self._enriched_order(_REF, since, after, limit)]
+
+    def _enriched_order(self, columns: str, since: str, after: tuple[str, str] | None, limit: int) -> list[Row]:
+        where = "enriched_at IS NOT NULL AND enriched_at >= ?"
+        params: list[Any] = [since]
+        if after is not None:
+            where += " AND (enriched_at > ? OR (enriched_at = ? AND id > ?))"
+            params += [after[0], after[0], after[1]]
+        return self.read(f"SELECT {columns} FROM documents WHERE {where} ORDER BY enriched_at, id LIMIT ?",
+                         [*params, limit])
+
+    def document_refs(self) -> list[DocumentRef]:
+        """Every stored document's id, source and dates, in id order (retention reviews them)."""
+        return [_ref(row) for row in self.read(f"SELECT {_REF} FROM documents ORDER BY id")]
 
     def count_documents(self) -> int:
-        return int(self._query("SELECT COUNT(*) AS n FROM documents")[0]["n"])
+        return int(self.read("SELECT COUNT(*) AS n FROM documents")[0]["n"])
 
     def stats(self) -> dict[str, Any]:
         """Counts over the store of record: documents by source and language, entities by label,
         methods, countries of geocoded locations, and the outbox states."""
 
         def grouped(sql: str) -> dict[str, int]:
-            return {str(r["k"]): int(r["n"]) for r in self._query(sql)}
+            return {str(r["k"]): int(r["n"]) for r in self.read(sql)}
 
         return {
             "documents": self.count_documents(),
-            "enriched": int(self._query("SELECT COUNT(*) AS n FROM documents WHERE enriched_at IS NOT NULL")[0]["n"]),
+            "enriched": self.count_enriched(),
             "by_source": grouped("SELECT source_id AS k, COUNT(*) AS n FROM documents GROUP BY k ORDER BY n DESC"),
             "by_language": grouped(
                 "SELECT COALESCE(json_extract(body, '$.language'), 'pending') AS k, COUNT(*) AS n"
@@ -359,11 +404,30 @@ class ControlStore:
                 " FROM documents, json_each(documents.body, '$.locations') AS l"
                 " WHERE json_extract(l.value, '$.country_code') IS NOT NULL GROUP BY k ORDER BY n DESC"
             ),
-            "documents_with_locations": int(self._query(
+            "documents_with_locations": int(self.read(
                 "SELECT COUNT(*) AS n FROM documents WHERE json_array_length(body, '$.locations') > 0"
             )[0]["n"]),
             "outbox": self.outbox_counts(),
         }
+
+    def method_hits(self, *, first_day: str, last_day: str) -> list[dict[str, Any]]:
+        """One row per (enriched document, method hit) published (else collected) within the days
+        ``first_day``..``last_day`` (ISO dates, inclusive): day, story (near-duplicate cluster),
+        source, method id, evidence sentence and the document's country codes."""
+        rows = self.read(
+            """SELECT day, story, source_id, method, evidence, countries FROM (
+                 SELECT substr(COALESCE(json_extract(d.body, '$.published_at'), d.collected_at), 1, 10) AS day,
+                        COALESCE(json_extract(d.body, '$.cluster_id'), d.id) AS story, d.source_id,
+                        json_extract(m.value, '$.id') AS method, json_extract(m.value, '$.evidence') AS evidence,
+                        (SELECT json_group_array(DISTINCT json_extract(l.value, '$.country_code'))
+                           FROM json_each(d.body, '$.locations') AS l
+                          WHERE json_extract(l.value, '$.country_code') IS NOT NULL) AS countries
+                   FROM documents d, json_each(d.body, '$.methods') AS m
+                  WHERE d.enriched_at IS NOT NULL)
+               WHERE day >= ? AND day <= ?""",
+            (first_day, last_day),
+        )
+        return [{**dict(r), "countries": json.loads(r["countries"] or "[]")} for r in rows]
 
     def save_documents(self, docs: Sequence[Document], *, audit_event: dict[str, Any] | None = None) -> None:
         """Replace stored documents with their enriched versions (text is never changed).
@@ -372,63 +436,83 @@ class ControlStore:
         transaction, e.g. the ``combination`` event of a re-enrichment.
         """
         now = _iso(utcnow())
-        with self._tx() as db:
+        with self.transaction() as tx:
             if audit_event is not None:
-                audit.record(db, **audit_event)
+                audit.record(tx, **audit_event)
             for doc in docs:
-                db.execute(
-                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
-                )
+                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
+                           (doc.to_json(), _code(doc), now, doc.id))
+
+    def set_grading(self, tx: Transaction, doc_id: str, grading: Grading) -> tuple[Grading | None, Document]:
+        """Change a document's grading inside ``tx``; returns the old grading and the updated
+        document. Raises NotFoundError (see :func:`osintel.grading.regrade`)."""
+        row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc_id,))
+        if row is None:
+            raise NotFoundError(f"no document with id {doc_id!r}")
+        doc = Document.from_json(row["body"])
+        before, doc = doc.grading, doc.model_copy(update={"grading": grading})
+        tx.execute("UPDATE documents SET body = ?, grading = ? WHERE id = ?", (doc.to_json(), grading.code, doc_id))
+        return before, doc
+
+    def erase_document(self, tx: Transaction, doc_id: str) -> list[Any] | None:
+        """Delete a document and its rows in :data:`osintel.schema.ERASED_WITH_DOCUMENT` inside ``tx``;
+        returns its ``capture`` and ``extra.previous_captures`` (parsed), or None if there is none."""
+        row = tx.fetch_one("SELECT json_extract(body, '$.capture') AS capture,"
+                           " json_extract(body, '$.extra.previous_captures') AS previous FROM documents WHERE id = ?",
+                           (doc_id,))
+        if row is None:
+            return None
+        for table in (*schema.ERASED_WITH_DOCUMENT, "documents"):
+            tx.execute(f"DELETE FROM {table} WHERE {'id' if table == 'documents' else 'doc_id'} = ?",  # noqa: S608
+                       (doc_id,))
+        return [json.loads(v) if v else None for v in (row["capture"], row["previous"])]
 
     # -- outbox -------------------------------------------------------------------------------
 
-    def lease(self, limit: int, *, lease_seconds: float = 300.0) -> list[OutboxItem]:
-        """Lease up to ``limit`` pending rows for processing, in this process's name.
+    def lease(self, limit: int, *, owner: str, lease_seconds: float = 300.0) -> list[OutboxItem]:
+        """Lease up to ``limit`` pending rows for processing, in the name of ``owner``.
 
         A lease that is not acked before it expires (the worker died) makes the row available
-        again, so nothing is lost; processing must therefore be idempotent. The holder is recorded
-        (:mod:`osintel.service.procs`), so a dead holder's leases can be released at once
-        (:mod:`osintel.service.leases`) and :meth:`ack` / :meth:`release` only touch rows still held by
-        this process (or by no one).
+        again, so nothing is lost; processing must therefore be idempotent. ``owner`` is the
+        holder's identity (``osintel.service.procs.current().token``), recorded so a dead holder's
+        leases can be released at once (:mod:`osintel.service.leases`); :meth:`ack` and
+        :meth:`release` only touch rows still held by the ``owner`` they are given (or by no one).
         """
         now = utcnow()
-        owner = procs.current().token
         until = _iso(now + timedelta(seconds=lease_seconds))
-        with self._tx() as db:
-            rows = db.execute(
+        with self.transaction() as tx:
+            rows = tx.fetch_all(
                 """SELECT o.seq, o.attempts, d.body FROM outbox o JOIN documents d ON d.id = o.doc_id
                    WHERE o.state = 'pending' AND (o.leased_until IS NULL OR o.leased_until < ?)
                    ORDER BY o.seq LIMIT ?""",
                 (_iso(now), limit),
-            ).fetchall()
-            db.executemany(
+            )
+            tx.executemany(
                 "UPDATE outbox SET leased_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?"
                 " WHERE seq = ?",
                 [(until, owner, _iso(now), r["seq"]) for r in rows],
             )
         return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
 
-    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = ()) -> None:
+    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = (), *, owner: str) -> None:
         """Mark rows done and store their enriched documents, in one transaction.
 
         Call only after the search index has acknowledged the documents. A row whose lease an
         operator has since handed to another process is left to that process.
         """
         now = _iso(utcnow())
-        owner = procs.current().token
-        with self._tx() as db:
-            db.executemany(
+        with self.transaction() as tx:
+            tx.executemany(
                 "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
                 " WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)",
                 [(now, s, owner) for s in seqs],
             )
             for doc in documents:
-                doc = _keep_regrade(db, doc, now)
-                db.execute(
-                    "UPDATE documents SET body = ?, enriched_at = ? WHERE id = ?", (doc.to_json(), now, doc.id)
-                )
+                doc = _keep_regrade(tx, doc, now)
+                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
+                           (doc.to_json(), _code(doc), now, doc.id))
 
-    def release(self, seqs: Sequence[int], error: str, *, count_attempt: bool = True) -> None:
+    def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
         """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
 
         ``count_attempt=False`` is for system-wide faults (the index is down): the documents are
@@ -437,9 +521,8 @@ class ControlStore:
         """
         now = _iso(utcnow())
         refund = 0 if count_attempt else 1
-        owner = procs.current().token
-        with self._tx() as db:
-            db.executemany(
+        with self.transaction() as tx:
+            tx.executemany(
                 """UPDATE outbox SET leased_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?,
                      attempts = attempts - ?,
                      state = CASE WHEN attempts - ? >= ? THEN 'failed' ELSE 'pending' END
@@ -449,9 +532,19 @@ class ControlStore:
 
     def outbox_counts(self) -> dict[str, int]:
         counts = {"pending": 0, "done": 0, "failed": 0}
-        for row in self._query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state"):
+        for row in self.read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state"):
             counts[row["state"]] = int(row["n"])
         return counts
+
+    def park_outbox_row(self, tx: Transaction, seq: int, *, error: str) -> None:
+        """Mark an outbox row ``failed`` for good (a dead letter), inside ``tx``."""
+        tx.execute("UPDATE outbox SET state = 'failed', leased_until = NULL, updated_at = ?, last_error = ?"
+                   " WHERE seq = ?", (_iso(utcnow()), error[:2000], seq))
+
+    def requeue_outbox_row(self, tx: Transaction, seq: int) -> None:
+        """Put an outbox row back to ``pending`` with its attempts reset, inside ``tx``."""
+        tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
+                   " WHERE seq = ?", (_iso(utcnow()), seq))
 
     # -- near-duplicate fingerprints ----------------------------------------------------------
 
@@ -459,8 +552,8 @@ class ControlStore:
         """Save near-duplicate fingerprints (objects with ``doc_id``, ``cluster_id``,
         ``signature``, ``facts``, ``scheme``); a document id already saved keeps its first row."""
         now = _iso(utcnow())
-        with self._tx() as db:
-            db.executemany(
+        with self.transaction() as tx:
+            tx.executemany(
                 "INSERT OR IGNORE INTO minhash(doc_id, cluster_id, signature, facts, scheme, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(r.doc_id, r.cluster_id, bytes(r.signature), bytes(r.facts), r.scheme, now) for r in rows],
@@ -468,7 +561,7 @@ class ControlStore:
 
     def minhash_since(self, seq: int, *, limit: int = 5000) -> list[MinHashRow]:
         """Fingerprints saved after ``seq``, oldest first (load them in pages at start-up)."""
-        rows = self._query(
+        rows = self.read(
             "SELECT seq, doc_id, cluster_id, signature, facts, scheme FROM minhash WHERE seq > ?"
             " ORDER BY seq LIMIT ?", (seq, limit),
         )
@@ -477,60 +570,53 @@ class ControlStore:
 
     # -- crawl runs ---------------------------------------------------------------------------
 
-    def start_run(self, source_id: str) -> int:
-        """A new ``running`` row owned by this process (a child is added with
-        :func:`osintel.service.recovery.add_run_owner`), logged as ``crawl.start``."""
-        owners = json.dumps([procs.current().to_dict()])
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO crawl_runs(source_id, started_at, owners) VALUES (?, ?, ?)",
-                (source_id, _iso(utcnow()), owners),
-            )
-            run_id = int(cur.lastrowid or 0)
-            audit.record(db, actor="system:collector", action="collection",
+    def start_run(self, source_id: str, *, owner: dict[str, Any]) -> int:
+        """A new ``running`` row owned by ``owner`` (``procs.current().to_dict()``; a child is added
+        with :func:`osintel.service.recovery.add_run_owner`), logged as ``crawl.start``."""
+        owners = json.dumps([owner])
+        with self.transaction() as tx:
+            run_id = tx.insert("INSERT INTO crawl_runs(source_id, started_at, owners) VALUES (?, ?, ?)",
+                               (source_id, _iso(utcnow()), owners))
+            audit.record(tx, actor="system:collector", action="collection",
                          detail={"kind": "crawl.start", "run_id": run_id, "source": source_id})
             return run_id
 
     def finish_run(self, run_id: int, *, status: str, stats: dict[str, Any], error: str | None = None) -> None:
-        with self._tx() as db:
-            db.execute(
+        with self.transaction() as tx:
+            tx.execute(
                 "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ?, error = ? WHERE id = ?",
                 (_iso(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
             )
-            audit.record(db, actor="system:collector", action="collection", detail={
+            audit.record(tx, actor="system:collector", action="collection", detail={
                 "kind": "crawl.finish", "run_id": run_id, "status": status, "error": error,
                 "counts": {k: v for k, v in stats.items() if isinstance(v, (int, float))},
             })
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         """One crawl run with its stats, or None."""
-        rows = self._query("SELECT * FROM crawl_runs WHERE id = ?", (run_id,))
-        if not rows:
-            return None
-        item = dict(rows[0])
-        item["stats"] = json.loads(item["stats"] or "{}")
-        return item
+        rows = self.read("SELECT * FROM crawl_runs WHERE id = ?", (run_id,))
+        return _run(rows[0]) if rows else None
 
     def runs(self, *, source_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Crawl runs with their stats, newest first."""
         sql = "SELECT * FROM crawl_runs"
         params: list[Any] = []
         if source_id:
             sql += " WHERE source_id = ?"
             params.append(source_id)
-        sql += " ORDER BY id DESC LIMIT ?"
-        params.append(limit)
-        out = []
-        for row in self._query(sql, params):
-            item = dict(row)
-            item["stats"] = json.loads(item["stats"] or "{}")
-            out.append(item)
-        return out
+        return [_run(row) for row in self.read(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])]
 
 
-def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str, doc_id: str | None,
+def _insert_document(tx: Transaction, doc: Document, content_sha256: str) -> None:
+    tx.execute("INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, grading, body)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?)", (doc.id, doc.source.id, doc.canonical_url, content_sha256,
+                                                 _iso(doc.collected_at), _code(doc), doc.to_json()))
+
+
+def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id: str | None,
                  content_sha256: str | None) -> None:
     now = _iso(utcnow())
-    db.executemany(
+    tx.executemany(
         """INSERT INTO seen_urls(url, source_id, doc_id, content_sha256, first_seen, last_seen)
            VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,
@@ -540,62 +626,21 @@ def _record_seen(db: sqlite3.Connection, urls: Sequence[str], *, source_id: str,
     )
 
 
-def _migrate(db: sqlite3.Connection) -> None:
-    """Add the columns a store created by an older version lacks (idempotent, race-safe)."""
-    for table, column, decl in _ADDED_COLUMNS:
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column in have:
-            continue
-        try:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        except sqlite3.OperationalError as exc:
-            if "duplicate column" not in str(exc):  # another process added it first
-                raise
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' AND CAST(value AS INTEGER) < ?",
-               (str(SCHEMA_VERSION), SCHEMA_VERSION))
+def _add_column(tx: Transaction, step: schema.AddColumn) -> None:
+    """``ALTER TABLE … ADD COLUMN`` unless a store from before the migration list has it already."""
+    if step.column not in {row[1] for row in tx.fetch_all(f"PRAGMA table_info({step.table})")}:
+        tx.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.declaration}")
 
 
-def _keep_regrade(db: sqlite3.Connection, doc: Document, now: str) -> Document:
+def _keep_regrade(tx: Transaction, doc: Document, now: str) -> Document:
     """An analyst's regrade made while the worker held ``doc`` wins over the worker's copy.
 
     The grading is the analyst's, never the NLP stage's. When it changed after the lease, the
     stored grading is kept and the document goes back into the outbox, so the index (and the
     relevance score, which depends on the grading) catch up on the next drain.
     """
-    row = db.execute("SELECT body FROM documents WHERE id = ?", (doc.id,)).fetchone()
-    if row is None:
+    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?", (doc.id,))  # not the body: no parse
+    if row is None or row["grading"] in (None, _code(doc)):
         return doc
-    stored = Document.from_json(row["body"]).grading
-    if stored == doc.grading:
-        return doc
-    db.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
-    return doc.model_copy(update={"grading": stored})
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` under the store's lock; rolls back on error."""
-
-    def __init__(self, store: ControlStore) -> None:
-        self._store = store
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._store._lock.acquire()
-        try:
-            self._store._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            self._store._lock.release()
-            raise StoreError(f"cannot write to control store {self._store.path}: {exc}") from exc
-        return self._store._db
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                self._store._db.execute("COMMIT")
-            else:
-                self._store._db.execute("ROLLBACK")
-        except sqlite3.Error as err:
-            raise StoreError(f"control store transaction failed: {err}") from err
-        finally:
-            self._store._lock.release()
-        if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"control store write failed: {exc}") from exc
+    tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
+    return doc.model_copy(update={"grading": Grading.parse(row["grading"])})

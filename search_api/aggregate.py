@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Any
 
-from indexer import GeoBox, GeoDistance, Node
+from indexer import GeoBox, GeoDistance, Index, Node
 from osintel.records import Document
 
 
-def top_documents(index: Any, node: Node, *, n: int, page_size: int) -> Iterator[Document]:
+def top_documents(index: Index, node: Node, *, n: int, page_size: int) -> Iterator[Document]:
     """The ``n`` most relevant documents matching ``node``, fetched a page at a time."""
     offset = 0
     page_size = max(1, min(page_size, n))

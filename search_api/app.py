@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from indexer import open_index
+from indexer import Index, open_index
 from osintel.errors import (
     DisseminationError,
     ExportError,
@@ -41,7 +41,7 @@ _ERRORS: list[tuple[type[OsintelError], int, str]] = [
 ]
 
 
-def create_app(settings: Settings, *, index: Any = None, store: ControlStore | None = None) -> FastAPI:
+def create_app(settings: Settings, *, index: Index | None = None, store: ControlStore | None = None) -> FastAPI:
     """Build the API for ``settings``. ``index`` and ``store`` may be passed in (tests, demo)."""
 
     @asynccontextmanager

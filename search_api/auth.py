@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyCookie, APIKeyHeader
 
 from osintel import apikeys
@@ -171,10 +172,10 @@ def route_public_reason(route: Any) -> str | None:
     return _find_marker(getattr(route, "dependant", None), "public_reason")
 
 
-def _find_marker(dependant: Any, attr: str) -> Any:
+def _find_marker(dependant: Dependant | None, attr: str) -> str | None:
     if dependant is None:
         return None
-    value = getattr(dependant.call, attr, None)
+    value: str | None = getattr(dependant.call, attr, None)
     if value is not None:
         return value
     for sub in dependant.dependencies:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from indexer import Index
 from osintel.errors import ConfigError
 from osintel.settings import Settings
 from osintel.sources import SourceConfig, load_sources
@@ -15,20 +16,23 @@ from osintel.store import ControlStore
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_store(request: Request) -> ControlStore:
-    return request.app.state.store
+    store: ControlStore = request.app.state.store
+    return store
 
 
-def get_index(request: Request) -> Any:
-    return request.app.state.index
+def get_index(request: Request) -> Index:
+    index: Index = request.app.state.index
+    return index
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ControlStore, Depends(get_store)]
-IndexDep = Annotated[Any, Depends(get_index)]
+IndexDep = Annotated[Index, Depends(get_index)]
 
 
 def get_purpose(

@@ -156,19 +156,20 @@ POLICY_REFUSALS = frozenset({"robots", "blocked"})
 
 def classify_failure(failure: Failure, stats: Any) -> tuple[str, bool]:
     """``(reason, permanent)`` for a failed request; counts oversize responses."""
-    if failure.check(HttpError):
-        status = failure.value.response.status
+    error = failure.value
+    if isinstance(error, HttpError):
+        status = error.response.status
         return f"http-{status}", status in PERMANENT_STATUSES
-    message = str(failure.value)
+    message = str(error)
     # Scrapy cancels a download past DOWNLOAD_MAXSIZE (DownloadCancelledError when the declared
     # length is too big, CancelledError when the received bytes are) and raises IgnoreRequest
     # when a compressed body inflates past it; nothing else cancels downloads in our crawls.
-    if failure.check(DownloadCancelledError, CancelledError) or (
-        failure.check(IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message
+    if isinstance(error, (DownloadCancelledError, CancelledError)) or (
+        isinstance(error, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in message
     ):
         stats.inc_value("responses/oversize")
         return "oversize", True
-    if failure.check(IgnoreRequest):
+    if isinstance(error, IgnoreRequest):
         if "SSRF" in message:
             return "blocked", False
         if "robots.txt" in message.lower():

@@ -53,7 +53,8 @@ def parse_date(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=timezone.utc)
     if hasattr(value, "tm_year"):  # feedparser's *_parsed values are UTC struct_time
-        return datetime(*value[:6], tzinfo=timezone.utc)
+        year, month, day, hour, minute, second = value[:6]
+        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     text = str(value).strip()
     try:
         return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

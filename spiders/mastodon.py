@@ -213,7 +213,7 @@ class MastodonSpider(scrapy.Spider):
         ids = [int(s["id"]) for s in accepted if str(s["id"]).isdigit()]
         if ids and (state["newest"] is None or max(ids) > int(state["newest"])):
             state["newest"] = str(max(ids))
-        links = parse_link_header(response.headers.get("Link", b"").decode("latin-1"))
+        links = parse_link_header((response.headers.get("Link") or b"").decode("latin-1"))
         pages_left = self.keeper.page_fetched(target)
         follow = links.get("prev" if state["forward"] else "next") if len(statuses) >= self.limit else None
         # The keeper writes the newest id only once this target has no page left to fetch and

@@ -127,8 +127,9 @@ def media_urls(data: dict[str, Any]) -> list[str]:
             urls.append(video["fallback_url"])
     for item in (data.get("media_metadata") or {}).values():
         best = (item or {}).get("s") or {}
-        if best.get("u") or best.get("gif"):
-            urls.append(best.get("u") or best.get("gif"))
+        found = best.get("u") or best.get("gif")
+        if found:
+            urls.append(found)
     # preview URLs arrive HTML-escaped unless raw_json=1 was honoured
     return list(dict.fromkeys(html.unescape(u) for u in urls))
 

@@ -32,7 +32,10 @@ from spiders.registry import SPIDERS
 
 log = logging.getLogger(__name__)
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The directory that holds the ``spiders`` package: a checkout, or site-packages for an installed
+#: osintel. The crawl child runs there because ``python -m`` puts its working directory first on
+#: ``sys.path``: it imports this same code, never a same-named folder where the user happens to be.
+_IMPORT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def run_crawl(
         runs: list[tuple[Source, int]] = []
         order: list[tuple[str, int]] = []
         for source in selected:
-            run_id = store.start_run(source.id)
+            run_id = store.start_run(source.id, owner=procs.current().to_dict())
             order.append((source.id, run_id))
             if authorisation_expired(source):
                 log.warning("skipping %s: authorisation expired on %s", source.id,
@@ -122,7 +125,7 @@ def _run_child(settings: Settings, sources: SourceConfig, runs: list[tuple[Sourc
         proc = subprocess.Popen(
             [sys.executable, "-m", "spiders.child"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_fh,
-            cwd=_REPO_ROOT,
+            cwd=_IMPORT_ROOT,
         )
         reader = threading.Thread(
             target=_read_progress, args=(proc.stdout, settings, progress), daemon=True

@@ -169,7 +169,7 @@ class CollectionScheduler:
         missed, first_missed = 0, None
         if next_run is not None and next_run < now:
             missed, first_missed = _count_missed(existing.trigger, next_run, now), next_run
-        if missed:
+        if missed and first_missed is not None:  # (missed runs always have a first one)
             if self.policy == "run-once":
                 action, next_run = "run-once", now
                 log.warning("source %s missed %d scheduled run(s) since %s while osintel was down; "

@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 
 from osintel.errors import BlockedAddressError
-from osintel.netguard import (  # noqa: F401 - the policy's public names, re-exported
-    AddressPolicy,
-    is_internal_address,
-    normalise_allow_list,
-    resolve,
+from osintel.netguard import (  # the policy's public names, re-exported ("X as X")
+    AddressPolicy as AddressPolicy,
+    is_internal_address as is_internal_address,
+    normalise_allow_list as normalise_allow_list,
+    resolve as resolve,
 )
 
 if TYPE_CHECKING:

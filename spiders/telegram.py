@@ -41,8 +41,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from parsel import Selector  # what Response.css() yields (Scrapy's Selector subclasses it)
 from scrapy.http import Request, Response
-from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from osintel.records import Capture

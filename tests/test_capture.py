@@ -104,13 +104,14 @@ def _first_doc(captures: Captures) -> Document:
 
 def test_capture_prints_enriched_documents_with_the_sha256_of_the_bytes_sent(captures: Captures) -> None:
     doc = _first_doc(captures)
-    assert doc.url == captures.url and doc.source.id == "capture" and doc.grading.code == "2CP"
+    assert doc.url == captures.url and doc.source.id == "capture"
+    assert doc.grading is not None and doc.grading.code == "2CP"
     assert doc.language == "en" and doc.is_enriched
     assert {"PERSON", "PHONE"} <= {e.label for e in doc.entities}
     assert doc.capture is not None and doc.capture.http_status == 200
     assert doc.capture.sha256 == hashlib.sha256(STORY).hexdigest()
     assert doc.capture.ip_address == "127.0.0.1"
-    assert (captures.data_dir / doc.capture.warc_file).is_file()
+    assert doc.capture.warc_file is not None and (captures.data_dir / doc.capture.warc_file).is_file()
 
 
 def test_captured_document_is_searchable_at_once(captures: Captures) -> None:
@@ -155,7 +156,8 @@ def test_warc_verify_fails_when_a_document_hash_does_not_match_its_record(captur
         out = _osintel(["warc", "verify"], captures.data_dir, captures.sources)
         assert out.returncode == 1
         assert "MISMATCH" in out.stdout and "document-sha256" in out.stdout
-        assert stored.capture.record_id in out.stdout and doc.id in out.stdout
+        assert stored.capture.record_id is not None and stored.capture.record_id in out.stdout
+        assert doc.id in out.stdout
     finally:
         with ControlStore(captures.data_dir / "osintel.sqlite3") as store:
             store.save_documents([stored])

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import osintel
 from demo import DemoSite, demo_sources_config
 from osintel.settings import CONFIG_DIR, load_settings
 
-REPO = CONFIG_DIR.parent
+#: The directory this test imported the packages from (a checkout, a worktree).
+REPO = Path(osintel.__file__).resolve().parent.parent
 OSINTEL = [sys.executable, "-m", "osintel"]
 
 
@@ -112,15 +114,16 @@ def test_bad_input_is_one_line_without_a_class_name_or_traceback(tmp_path: Path)
 
 def test_an_unreachable_cluster_is_one_line_and_verbose_shows_the_details(tmp_path: Path) -> None:
     assert _run(["keys", "create", "--role", "analyst", "--name", "a", "--data-dir", "d"], tmp_path).returncode == 0
-    env = {"OSINTEL_INDEX": "elasticsearch", "OSINTEL_ES_URL": "http://127.0.0.1:9"}  # discard port: refused
+    cluster = "http://127.0.0.1:9"  # the discard port: refused
     for args in (["search", "cocaine"], ["reindex", "--to", "elasticsearch"]):
-        done = _run([*args, "--data-dir", "d"], tmp_path, **env)
+        done = _run([*args, "--data-dir", "d"], tmp_path, OSINTEL_INDEX="elasticsearch", OSINTEL_ES_URL=cluster)
         assert done.returncode == 1, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1, done.stderr
         assert lines[0].startswith("osintel: ") and "http://127.0.0.1:9 (connection refused)" in lines[0]
         assert "OSINTEL_ES_URL" in lines[0]  # what to do
-    verbose = _run(["reindex", "--to", "elasticsearch", "--data-dir", "d", "--verbose"], tmp_path, **env)
+    verbose = _run(["reindex", "--to", "elasticsearch", "--data-dir", "d", "--verbose"], tmp_path,
+                   OSINTEL_INDEX="elasticsearch", OSINTEL_ES_URL=cluster)
     assert "Traceback" in verbose.stderr and verbose.returncode == 1
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from osintel.service import deadletter
+from osintel.service import deadletter, procs
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 SRC = SourceRef(id="s1", name="S1")
 
@@ -23,11 +25,11 @@ def store(tmp_path: Path) -> Iterator[ControlStore]:
 
 
 def test_record_parks_the_outbox_rows_and_keeps_the_reason(store: ControlStore) -> None:
-    items = store.lease(3)
+    items = store.lease(3, owner=OWNER)
     seqs = {item.document.id: item.seq for item in items}
     bad = items[0].document.id
     assert deadletter.record(store, {bad: "400 mapper_parsing_exception: bad date"}, seqs=seqs) == 1
-    store.ack([i.seq for i in items[1:]])
+    store.ack([i.seq for i in items[1:]], owner=OWNER)
     assert store.outbox_counts() == {"pending": 0, "done": 2, "failed": 1}
     (letter,) = deadletter.list_letters(store)
     assert (letter.doc_id, letter.stage, letter.outbox_seq) == (bad, "index", seqs[bad])
@@ -38,7 +40,7 @@ def test_record_parks_the_outbox_rows_and_keeps_the_reason(store: ControlStore) 
 
 
 def test_requeue_puts_dead_letters_back_in_the_outbox_once(store: ControlStore) -> None:
-    items = store.lease(3)
+    items = store.lease(3, owner=OWNER)
     seqs = {item.document.id: item.seq for item in items}
     deadletter.record(store, {d: "rejected" for d in list(seqs)[:2]}, seqs=seqs)
     assert store.outbox_counts()["failed"] == 2
@@ -46,7 +48,7 @@ def test_requeue_puts_dead_letters_back_in_the_outbox_once(store: ControlStore) 
     assert deadletter.requeue(store) == 0
     assert deadletter.count_open(store) == 0
     assert len(deadletter.list_letters(store, include_requeued=True)) == 2
-    again = store.lease(10)
+    again = store.lease(10, owner=OWNER)
     assert {i.document.id for i in again} == set(list(seqs)[:2])
     assert all(i.attempts == 1 for i in again)
 
@@ -65,7 +67,7 @@ def test_deadletters_command_lists_and_requeues(tmp_path: Path) -> None:
     with ControlStore(data_dir / "osintel.sqlite3") as store:
         doc = Document(url="https://e.com/x", source=SRC, text="x")
         store.add_collected(doc, content_sha256="x")
-        (item,) = store.lease(1)
+        (item,) = store.lease(1, owner=OWNER)
         deadletter.record(store, {doc.id: "400 mapper_parsing_exception"}, seqs={doc.id: item.seq})
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
@@ -86,7 +88,7 @@ def test_index_health_flags_dead_letters(store: ControlStore, tmp_path: Path) ->
 
     with TantivyIndex(tmp_path / "idx", writer_heap_bytes=20_000_000) as index:
         assert index_health(store, index)["status"] == "ok"
-        (item, *_) = store.lease(3)
+        (item, *_) = store.lease(3, owner=OWNER)
         deadletter.record(store, {item.document.id: "rejected"}, seqs={item.document.id: item.seq})
         health = index_health(store, index)
     assert health["status"] == "warning" and health["dead_letters"] == 1

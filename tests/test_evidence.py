@@ -97,7 +97,9 @@ def test_verify_reports_a_flipped_payload_byte_in_a_rewritten_copy(
         evidence: tuple[Settings, list[Document]]) -> None:
     settings, docs = evidence
     (original,) = settings.warc_dir.glob("*.warc.gz")
-    target = docs[0].capture.record_id  # type: ignore[union-attr]
+    capture = docs[0].capture
+    assert capture is not None and capture.record_id is not None
+    target = capture.record_id
     copy = settings.warc_dir / "tampered-copy.warc.gz"
     _tampered_copy(original, copy, target)
     report = verify_warcs(settings)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from osintel.service import procs
 from osintel.service.health import SourceHealth, source_health, sources_report
 from osintel.records import utcnow
 from osintel.settings import Settings, load_settings
@@ -21,7 +23,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(settings: Settings) -> ControlStore:
+def store(settings: Settings) -> Iterator[ControlStore]:
     with ControlStore(settings.store_path) as s:
         yield s
 
@@ -48,7 +50,7 @@ def _stats(*, new: int = 10, seen: int = 0, duplicate: int = 0, no_text: int = 0
 
 
 def _run(store: ControlStore, source_id: str, status: str = "ok", error: str | None = None, **kw: Any) -> int:
-    run_id = store.start_run(source_id)
+    run_id = store.start_run(source_id, owner=procs.current().to_dict())
     store.finish_run(run_id, status=status, stats=_stats(**kw), error=error)
     return run_id
 
@@ -144,7 +146,7 @@ def test_a_running_crawl_is_shown_and_the_last_finished_run_is_judged(
     store: ControlStore, settings: Settings
 ) -> None:
     _run(store, "s1", status="failed", error="boom", new=0, statuses={})
-    store.start_run("s1")
+    store.start_run("s1", owner=procs.current().to_dict())
     health = _health(store, settings)
     assert health.codes == ["running", "failing"]
     assert health.last_run is not None and health.last_run["status"] == "running"

@@ -21,13 +21,15 @@ from osintel.service import procs
 from osintel.records import Document, SourceRef
 from osintel.store import ControlStore
 
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 OSINTEL = [sys.executable, "-m", "osintel"]
 DOCS = 6
 HOLDER = """
 import sys, time
+from osintel.service import procs
 from osintel.store import ControlStore
 store = ControlStore(sys.argv[1])
-print(len(store.lease(100)), flush=True)
+print(len(store.lease(100, owner=procs.current().token)), flush=True)
 time.sleep(600)
 """
 
@@ -133,7 +135,7 @@ def test_a_dead_holders_leases_are_released_by_the_next_writing_command(data_dir
     assert status["leased"] == 0 and status["available"] == DOCS and status["holders"] == []
     with ControlStore(data_dir / "osintel.sqlite3") as store:
         # The dead worker's attempt is not counted against the documents.
-        assert {r["attempts"] for r in store._query("SELECT attempts FROM outbox")} == {0}
+        assert {r["attempts"] for r in store.read("SELECT attempts FROM outbox")} == {0}
     [release] = [e for e in _audit(data_dir) if e.get("kind") == "outbox.release"]
     assert release["forced"] is False and release["liveness"] == "dead"
 
@@ -151,9 +153,9 @@ def test_enrich_fails_when_documents_sit_under_a_lease_it_cannot_check(data_dir:
     # A worker on another host (a shared data directory) cannot be checked from here: its
     # lease is the state a worker there writes, set directly.
     with ControlStore(data_dir / "osintel.sqlite3") as store:
-        store.lease(100)
-        with store._tx() as db:
-            db.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")
+        store.lease(100, owner=OWNER)
+        with store.transaction() as tx:
+            tx.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")
     enrich = _cli(data_dir, "enrich", "--json")
     assert enrich.returncode == 1
     report = json.loads(enrich.stdout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ class FlakyIndex:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> ControlStore:
+def store(tmp_path: Path) -> Iterator[ControlStore]:
     s = ControlStore(tmp_path / "c.sqlite3")
     for n in range(10):
         s.add_collected(Document(url=f"https://e.com/{n}", source=SRC, text=f"cocaine seizure {n}"), content_sha256=str(n))
@@ -95,7 +95,7 @@ def test_one_poisonous_document_is_parked_and_the_rest_of_its_batch_is_indexed(t
     assert index.count() == 5
     assert store.outbox_counts() == {"pending": 0, "done": 5, "failed": 1}
     assert report.failed == 2  # leased twice, then parked with its error
-    row = store._db.execute("SELECT doc_id, last_error FROM outbox WHERE state = 'failed'").fetchone()
+    [row] = store.read("SELECT doc_id, last_error FROM outbox WHERE state = 'failed'")
     assert row[0] == Document(url="https://e.com/3", source=SRC).id and "model crashed" in row[1]
     index.close()
     store.close()

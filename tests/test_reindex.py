@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 
 from indexer.tantivy_index import TantivyIndex
-from osintel.cli.reindex import reindex
+from osintel.service import procs
+from osintel.service.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 SRC = SourceRef(id="s1", name="S1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +29,11 @@ def settings(tmp_path: Path) -> Settings:
         docs = [Document(url=f"https://e.com/{i}", source=SRC, text=f"heroin shipment {i}") for i in range(25)]
         for doc in docs:
             store.add_collected(doc, content_sha256=doc.id)
-        items = store.lease(25)
+        items = store.lease(25, owner=OWNER)
         # 20 enriched (acked), 5 still waiting in the outbox: only enriched ones are indexed.
-        store.ack([i.seq for i in items[:20]], [i.document.model_copy(update={"language": "en"}) for i in items[:20]])
-        store.release([i.seq for i in items[20:]], "not yet")
+        store.ack([i.seq for i in items[:20]], [i.document.model_copy(update={"language": "en"}) for i in items[:20]],
+                  owner=OWNER)
+        store.release([i.seq for i in items[20:]], "not yet", owner=OWNER)
     return settings
 
 

@@ -259,8 +259,8 @@ class BlueskyDemoAPI:
         view["labels"] = []
         return view
 
-    def _feed(self, handle: str) -> list[tuple[datetime, dict[str, Any] | DemoPost]]:
-        items: list[tuple[datetime, Any]] = [(p.created_at, p) for p in self.posts if p.handle == handle]
+    def _feed(self, handle: str) -> list[tuple[datetime, DemoPost | DemoRepost]]:
+        items: list[tuple[datetime, DemoPost | DemoRepost]] = [(p.created_at, p) for p in self.posts if p.handle == handle]
         items += [(r.at, r) for r in self.reposts if r.handle == handle]
         items.sort(key=lambda pair: pair[0], reverse=True)
         return items

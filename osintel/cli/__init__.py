@@ -58,7 +58,7 @@ def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default ./data; env OSINTEL_DATA_DIR)")
     common.add_argument("--config", help="a TOML config file layered over the defaults (env OSINTEL_CONFIG)")
-    common.add_argument("--sources", help="sources YAML file (default config/sources.yaml)")
+    common.add_argument("--sources", help="sources YAML file (default osintel/config/sources.yaml)")
     common.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default WARNING; INFO for run and serve)")
     common.add_argument("-v", "--verbose", action="store_true",
                         help="logs at INFO and full tracebacks on errors (details a one-line error leaves out)")

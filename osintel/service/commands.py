@@ -13,13 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 from osintel import audit
 from osintel.service.enrich_stream import enrich_each
-from osintel.service.pipeline import DrainReport, drain_outbox
+from osintel.service.pipeline import DrainReport, SupportsEnrich, drain_outbox
 from osintel.records import Document
 from osintel.sources import SourceConfig, load_sources
 from osintel.store import ControlStore
 
 if TYPE_CHECKING:
+    from alerts.service import AlertService
+    from demo.site import DemoSite
+    from indexer import Index
+    from indexer.base import SortOrder
+    from nlp.enricher import Enricher
+    from osintel.service.adhoc import CaptureReport
+    from osintel.service.evidence import VerifyReport
+    from osintel.service.recovery import RecoveryReport
     from osintel.settings import Settings
+    from spiders.runner import CrawlResult
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +44,14 @@ def open_store(settings: Settings) -> ControlStore:
     return ControlStore(settings.store_path)
 
 
-def open_index(settings: Settings) -> Any:
+def open_index(settings: Settings) -> Index:
     """The search index chosen by ``settings.index.backend``."""
     from indexer import open_index as _open_index
 
     return _open_index(settings)
 
 
-def build_enricher(settings: Settings, *, store: ControlStore | None = None) -> Any:
+def build_enricher(settings: Settings, *, store: ControlStore | None = None) -> Enricher:
     """The NLP enricher, built once (loads models).
 
     With a ``store``, near-duplicates are matched against every fingerprint saved in it (loaded
@@ -63,7 +72,7 @@ def crawl(
     source_ids: list[str] | None = None,
     sources: SourceConfig | None = None,
     progress: Progress = _quiet,
-) -> list[Any]:
+) -> list[CrawlResult]:
     """Crawl the named sources (all enabled ones when ``source_ids`` is empty) in a child process."""
     from spiders.runner import run_crawl
 
@@ -72,7 +81,7 @@ def crawl(
     recover(settings, progress=progress)
     progress(f"crawling {len(selected)} source(s): {', '.join(selected)}")
 
-    def report(result: Any) -> None:
+    def report(result: CrawlResult) -> None:
         counts = crawl_counts(result.stats)
         progress(f"crawled {result.source_id}: {result.status}, new={counts['items/new']}"
                  f" seen={counts['items/seen']} failed={counts['items/failed']}")
@@ -80,7 +89,7 @@ def crawl(
     return run_crawl(settings, sources, selected, progress=report)
 
 
-def build_alerts(settings: Settings, store: ControlStore, index: Any) -> Any:
+def build_alerts(settings: Settings, store: ControlStore, index: Index) -> AlertService | None:
     """The alert stage (seeded from ``alerts.watchlists_file``), or None when ``alerts.enabled``
     is off. Its ``after_batch`` goes to :func:`drain_outbox`."""
     if not settings.alerts.enabled:
@@ -96,7 +105,7 @@ def build_alerts(settings: Settings, store: ControlStore, index: Any) -> Any:
 GOOD_RUN_STATUSES = frozenset({"ok", "page-limit"})
 
 
-def recover(settings: Settings, store: ControlStore | None = None, *, progress: Progress = _quiet) -> Any:
+def recover(settings: Settings, store: ControlStore | None = None, *, progress: Progress = _quiet) -> RecoveryReport:
     """Clean up after processes that died (:func:`osintel.service.recovery.recover`); every command that
     writes to the data directory calls this first. Returns the :class:`RecoveryReport`."""
     from osintel.service.recovery import recover as _recover
@@ -129,7 +138,7 @@ def _leased_elsewhere(store: ControlStore, report: DrainReport, progress: Progre
 PROGRESS_SECONDS = 10.0
 
 
-def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = None) -> DrainReport:
+def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: SupportsEnrich | None = None) -> DrainReport:
     """Drain the outbox: enrich pending documents and index them, acking after indexing.
 
     Leases of dead processes are released first (:func:`recover`); documents other processes
@@ -178,7 +187,7 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Any = N
 
 def reprocess(
     settings: Settings, query: str, *, limit: int | None = None, progress: Progress = _quiet,
-    enricher: Any = None,
+    enricher: SupportsEnrich | None = None,
 ) -> dict[str, Any]:
     """Re-enrich the documents an analyst query selects, after a model or taxonomy change.
 
@@ -238,7 +247,7 @@ def reprocess(
         index.close()
 
 
-def _select_ids(index: Any, query: str, *, limit: int | None, page: int) -> list[str]:
+def _select_ids(index: Index, query: str, *, limit: int | None, page: int) -> list[str]:
     """Ids of every document matching ``query`` (at most ``limit``), collected before any write."""
     ids: list[str] = []
     seen: set[str] = set()
@@ -274,8 +283,8 @@ def _enrichment_change(before: Document, after: Document) -> dict[str, Any]:
 
 def capture(
     settings: Settings, urls: list[str], *, grading: str = "2CP", progress: Progress = _quiet,
-    enricher: Any = None,
-) -> Any:
+    enricher: SupportsEnrich | None = None,
+) -> CaptureReport:
     """Capture ``urls`` now (WARC evidence, extraction), then enrich and index them.
 
     Returns an :class:`osintel.service.adhoc.CaptureReport`: one outcome per URL and the resulting
@@ -292,7 +301,7 @@ def capture(
     return report
 
 
-def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
+def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> VerifyReport:
     """Re-hash every WARC record and document capture: an :class:`osintel.service.evidence.VerifyReport`."""
     from osintel.service.evidence import verify_warcs
 
@@ -300,7 +309,7 @@ def verify_evidence(settings: Settings, *, progress: Progress = _quiet) -> Any:
 
 
 def search(
-    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: str = "best_match",
+    settings: Settings, query: str, *, limit: int = 10, offset: int = 0, sort: SortOrder = "best_match",
     facets: tuple[str, ...] = (), collapse: bool = True, actor: str | None = None, purpose: str | None = None,
 ) -> dict[str, Any]:
     """Run an analyst query; returns ``{"total", "stories", "stories_exact", "hits": [document
@@ -435,7 +444,7 @@ def run_service(
         worker.start()
         cleanup.append(worker.stop)
 
-        def crawled(source_id: str, result: Any) -> None:
+        def crawled(source_id: str, result: CrawlResult) -> None:
             worker.wake()
 
         scheduler = CollectionScheduler(settings, sources, on_finished=crawled)
@@ -453,7 +462,12 @@ def run_service(
             # Installed before uvicorn's, which restores and re-raises them when it stops: the
             # re-raised SIGTERM must reach this handler, not the default one that kills at once.
             previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-            cleanup.append(lambda: [signal.signal(sig, h) for sig, h in previous.items()] and None)
+
+            def restore_signals() -> None:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+            cleanup.append(restore_signals)
         if api:
             import uvicorn
 
@@ -484,7 +498,7 @@ def run_service(
                 log.exception("error while stopping %s", getattr(step, "__qualname__", step))
 
 
-def start_demo_site(settings: Settings) -> tuple[Any, SourceConfig]:
+def start_demo_site(settings: Settings) -> tuple[DemoSite, SourceConfig]:
     """Start the bundled demo site on 127.0.0.1; returns the running site and its sources."""
     from demo import DemoSite, demo_sources_config
     from osintel.sources import parse_sources
@@ -503,7 +517,7 @@ DEMO_QUERIES = (
 )
 
 
-def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[Any, dict[str, Any]]:
+def run_demo(settings: Settings, *, progress: Progress = _quiet) -> tuple[DemoSite, dict[str, Any]]:
     """Start the demo site, crawl it, enrich and index everything, and summarise.
 
     Returns the running demo site (the caller stops it) and the summary.

@@ -12,7 +12,6 @@ This module owns the ``dead_letters`` table in the control store.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,18 +20,6 @@ from osintel.store import ControlStore
 
 log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    doc_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    outbox_seq INTEGER,
-    created_at TEXT NOT NULL,
-    requeued_at TEXT
-);
-CREATE INDEX IF NOT EXISTS dead_letters_open ON dead_letters(requeued_at, id);
-"""
 MAX_REASON_CHARS = 4000
 
 
@@ -48,13 +35,6 @@ class DeadLetter:
     created_at: str
 
 
-def _ensure(db: sqlite3.Connection) -> None:
-    # Inside the caller's transaction (executescript would commit it first).
-    for statement in _SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
 def record(
     store: ControlStore,
     reasons: Mapping[str, str],
@@ -68,57 +48,44 @@ def record(
         return 0
     seqs = seqs or {}
     now = utcnow().isoformat()
-    with store._tx() as db:
-        _ensure(db)
+    with store.transaction() as tx:
         for doc_id, reason in reasons.items():
             seq = seqs.get(doc_id)
-            db.execute(
+            tx.execute(
                 "INSERT INTO dead_letters(doc_id, stage, reason, outbox_seq, created_at) VALUES (?, ?, ?, ?, ?)",
                 (doc_id, stage, reason[:MAX_REASON_CHARS], seq, now),
             )
             if seq is not None:
-                db.execute(
-                    """UPDATE outbox SET state = 'failed', leased_until = NULL, updated_at = ?,
-                         last_error = ? WHERE seq = ?""",
-                    (now, f"dead-lettered by {stage}: {reason}"[:2000], seq),
-                )
+                store.park_outbox_row(tx, seq, error=f"dead-lettered by {stage}: {reason}")
     log.error("dead-lettered %d documents at stage %s (e.g. %s)", len(reasons), stage, next(iter(reasons.values())))
     return len(reasons)
 
 
 def list_letters(store: ControlStore, *, limit: int = 100, include_requeued: bool = False) -> list[DeadLetter]:
     """The newest dead letters first (only those not requeued, unless asked)."""
-    with store._tx() as db:
-        _ensure(db)
-        where = "" if include_requeued else "WHERE requeued_at IS NULL"
-        rows = db.execute(
-            f"SELECT id, doc_id, stage, reason, outbox_seq, created_at FROM dead_letters {where} "  # noqa: S608
-            "ORDER BY id DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
+    where = "" if include_requeued else "WHERE requeued_at IS NULL"
+    rows = store.read(
+        f"SELECT id, doc_id, stage, reason, outbox_seq, created_at FROM dead_letters {where} "  # noqa: S608
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
     return [DeadLetter(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
 def count_open(store: ControlStore) -> int:
     """Dead letters not requeued yet."""
-    with store._tx() as db:
-        _ensure(db)
-        return int(db.execute("SELECT COUNT(*) FROM dead_letters WHERE requeued_at IS NULL").fetchone()[0])
+    return int(store.read("SELECT COUNT(*) FROM dead_letters WHERE requeued_at IS NULL")[0][0])
 
 
 def requeue(store: ControlStore, ids: list[int] | None = None) -> int:
     """Put the outbox rows of these dead letters (all open ones when ``ids`` is ``None``) back
     to ``pending`` with their attempts reset; returns how many letters were requeued."""
     now = utcnow().isoformat()
-    with store._tx() as db:
-        _ensure(db)
-        rows = db.execute("SELECT id, outbox_seq FROM dead_letters WHERE requeued_at IS NULL").fetchall()
+    with store.transaction() as tx:
+        rows = tx.fetch_all("SELECT id, outbox_seq FROM dead_letters WHERE requeued_at IS NULL")
         chosen = [r for r in rows if ids is None or r[0] in set(ids)]
         for letter_id, seq in chosen:
             if seq is not None:
-                db.execute(
-                    "UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ? WHERE seq = ?",
-                    (now, seq),
-                )
-            db.execute("UPDATE dead_letters SET requeued_at = ? WHERE id = ?", (now, letter_id))
+                store.requeue_outbox_row(tx, seq)
+            tx.execute("UPDATE dead_letters SET requeued_at = ? WHERE id = ?", (now, letter_id))
     return len(chosen)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osintel.service.procs import DEAD
 from osintel.records import utcnow
@@ -49,6 +49,9 @@ from osintel.service.recovery import run_liveness
 from osintel.settings import HealthSettings, Settings
 from osintel.sources import Source, SourceConfig
 from osintel.store import ControlStore
+
+if TYPE_CHECKING:
+    from indexer import Index
 
 #: Run statuses that count as a successful collection.
 SUCCESS_STATUSES = frozenset({"ok", "page-limit"})
@@ -260,7 +263,7 @@ def sources_report(store: ControlStore, sources: SourceConfig, settings: Setting
     return rows
 
 
-def index_health(store: ControlStore, index: Any, *, worker: dict[str, Any] | None = None) -> dict[str, Any]:
+def index_health(store: ControlStore, index: Index, *, worker: dict[str, Any] | None = None) -> dict[str, Any]:
     """Can the search index be reached, and is the outbox draining into it?
 
     Flags ``index-unreachable`` (error: collection and enrichment go on, the outbox holds the

@@ -17,7 +17,7 @@ would find nothing to do. Here:
 A release does not count against the documents (the worker died, not the document), and it is
 written to the oversight record. :meth:`ControlStore.ack` only acknowledges rows still held by the
 acknowledging process, so a holder whose lease was forced away cannot mark another worker's rows
-done.
+done. This module shares the store's ``outbox`` table: its lease columns hold the identities it judges.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class LeaseHolder:
 
 def holders(store: ControlStore, *, include_expired: bool = True) -> list[LeaseHolder]:
     """Every holder of pending outbox rows, most documents first."""
-    rows = store._query(
+    rows = store.read(
         "SELECT COALESCE(lease_owner, '') AS owner, COUNT(*) AS n, MAX(leased_until) AS until FROM outbox"
         " WHERE state = 'pending' AND leased_until IS NOT NULL"
         + ("" if include_expired else " AND leased_until >= ?")
@@ -133,24 +133,24 @@ def release(store: ControlStore, *, owner: str | None = None, force: bool = Fals
     released: dict[str, int] = {}
     now = utcnow().isoformat()
     for holder in chosen:
-        with store._tx() as db:
+        with store.transaction() as tx:
             where = "lease_owner IS NULL" if holder.owner is None else "lease_owner = ?"
             params: tuple[Any, ...] = () if holder.owner is None else (holder.token,)
-            cur = db.execute(
+            released_rows = tx.execute(
                 # The attempt the holder took is refunded: it died, the documents did not fail.
                 "UPDATE outbox SET leased_until = NULL, lease_owner = NULL, updated_at = ?,"
                 " attempts = MAX(attempts - 1, 0)"
                 f" WHERE state = 'pending' AND leased_until IS NOT NULL AND {where}",
                 (now, *params),
             )
-            if cur.rowcount:
-                audit.record(db, actor=actor, action="alteration", detail={
+            if released_rows:
+                audit.record(tx, actor=actor, action="alteration", detail={
                     "kind": "outbox.release", "owner": holder.token, "liveness": holder.liveness,
-                    "documents": cur.rowcount, "lease_expires_at": holder.expires_at,
+                    "documents": released_rows, "lease_expires_at": holder.expires_at,
                     "forced": holder.liveness != procs.DEAD,
                 })
-                released[holder.token] = cur.rowcount
-                log.warning("released %d outbox lease(s) held by %s (%s)", cur.rowcount,
+                released[holder.token] = released_rows
+                log.warning("released %d outbox lease(s) held by %s (%s)", released_rows,
                             holder.owner.describe() if holder.owner else UNRECORDED, holder.liveness,
                             extra={"lease_owner": holder.token})
     return released

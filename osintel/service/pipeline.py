@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from osintel.service import deadletter
+from osintel.service import deadletter, procs
 from osintel.errors import OsintelError, PartialIndexError
 from osintel.records import Document
 from osintel.store import ControlStore, OutboxItem
@@ -73,8 +73,9 @@ def drain_outbox(
     high-water mark).
     """
     report = DrainReport()
+    owner = procs.current().token  # the leases are held, acked and released in this process's name
     while max_batches is None or report.batches < max_batches:
-        items = store.lease(batch_size)
+        items = store.lease(batch_size, owner=owner)
         if not items:
             break
         started = time.perf_counter()
@@ -82,7 +83,7 @@ def drain_outbox(
         report.enrich_seconds += time.perf_counter() - started
         if bad:
             for item, error in bad:
-                store.release([item.seq], error)
+                store.release([item.seq], error, owner=owner)
                 log.error("document %s could not be enriched and was released: %s", item.document.id, error)
             report.failed += len(bad)
             report.errors.extend(error for _, error in bad)
@@ -96,18 +97,18 @@ def drain_outbox(
             report.index_seconds += time.perf_counter() - started
         except PartialIndexError as exc:
             # Ack only what the engine acknowledged; dead-letter the rejected, release the rest.
-            seqs, enriched = _settle_partial(store, good, exc, report)
+            seqs, enriched = _settle_partial(store, good, exc, report, owner)
             if exc.retryable:
-                store.ack(seqs, enriched)
+                store.ack(seqs, enriched, owner=owner)
                 report.indexed += len(enriched)
                 raise
         except (OsintelError, OSError) as exc:
             # The index is down or refusing writes: a systemic fault, not a bad document. Give the
             # rows back with the reason and stop loudly; the next drain retries them.
-            store.release(seqs, f"{type(exc).__name__}: {exc}", count_attempt=False)
+            store.release(seqs, f"{type(exc).__name__}: {exc}", owner=owner, count_attempt=False)
             log.error("indexing a batch of %d documents failed; released for retry: %s", len(seqs), exc)
             raise
-        store.ack(seqs, enriched)
+        store.ack(seqs, enriched, owner=owner)
         report.batches += 1
         report.indexed += len(enriched)
         if after_batch is not None:
@@ -121,7 +122,8 @@ def drain_outbox(
 
 
 def _settle_partial(
-    store: ControlStore, good: Sequence[tuple[OutboxItem, Document]], exc: PartialIndexError, report: DrainReport
+    store: ControlStore, good: Sequence[tuple[OutboxItem, Document]], exc: PartialIndexError, report: DrainReport,
+    owner: str,
 ) -> tuple[list[int], list[Document]]:
     """Dead-letter the rejected documents, release the retryable ones (not their fault: no
     attempt counted); return the seqs and documents the engine acknowledged."""
@@ -129,7 +131,8 @@ def _settle_partial(
     deadletter.record(store, exc.rejected, stage="index", seqs=seq_of)
     retry = [seq_of[doc_id] for doc_id in exc.retryable if doc_id in seq_of]
     if retry:
-        store.release(retry, f"PartialIndexError: {next(iter(exc.retryable.values()))}", count_attempt=False)
+        store.release(retry, f"PartialIndexError: {next(iter(exc.retryable.values()))}", owner=owner,
+                      count_attempt=False)
     report.failed += len(exc.rejected)
     report.errors.extend(f"{doc_id}: {reason}" for doc_id, reason in exc.failed.items())
     done = [(item.seq, doc) for item, doc in good if doc.id not in exc.failed]

@@ -17,6 +17,8 @@ Owners on another host cannot be checked; such a run (and a run recorded before 
 with no owner at all) counts as dead once it is older than ``crawl.process_timeout`` plus a
 minute, because the crawl's own parent kills its child at that limit. ``osintel sources`` shows a
 dead run as the ``orphaned-run`` flag before any recovery has run (:func:`run_liveness`).
+
+This module shares the store's ``crawl_runs`` table: its owners and status are what it judges and closes.
 """
 
 from __future__ import annotations
@@ -77,12 +79,12 @@ def run_owners(run: dict[str, Any]) -> list[procs.ProcessId]:
 
 def add_run_owner(store: ControlStore, run_ids: list[int], owner: procs.ProcessId) -> None:
     """Record ``owner`` (the crawl child) as running ``run_ids`` too."""
-    with store._tx() as db:
+    with store.transaction() as tx:
         for run_id in run_ids:
-            row = db.execute("SELECT owners FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
+            row = tx.fetch_one("SELECT owners FROM crawl_runs WHERE id = ?", (run_id,))
             owners = json.loads(row["owners"] or "[]") if row else []
             owners.append(owner.to_dict())
-            db.execute("UPDATE crawl_runs SET owners = ? WHERE id = ?", (json.dumps(owners), run_id))
+            tx.execute("UPDATE crawl_runs SET owners = ? WHERE id = ?", (json.dumps(owners), run_id))
 
 
 def run_liveness(run: dict[str, Any], *, process_timeout: float, now: datetime | None = None) -> tuple[str, str]:
@@ -107,7 +109,7 @@ def run_liveness(run: dict[str, Any], *, process_timeout: float, now: datetime |
 def dead_runs(store: ControlStore, *, process_timeout: float) -> list[tuple[dict[str, Any], str]]:
     """``running`` runs whose owners are all dead, with the reason."""
     out = []
-    for row in store._query("SELECT * FROM crawl_runs WHERE status = 'running' ORDER BY id"):
+    for row in store.read("SELECT * FROM crawl_runs WHERE status = 'running' ORDER BY id"):
         run = dict(row)
         state, why = run_liveness(run, process_timeout=process_timeout)
         if state == procs.DEAD:
@@ -134,15 +136,15 @@ def seal_run_warcs(store: ControlStore, settings: Settings, run_id: int, source_
 def interrupt_run(store: ControlStore, run: dict[str, Any], *, reason: str,
                   sealed: list[sealing.SealedWarc]) -> bool:
     """Close a dead ``running`` run as ``interrupted`` with its audit event; False if it was closed meanwhile."""
-    with store._tx() as db:
-        cur = db.execute(
+    with store.transaction() as tx:
+        closed = tx.execute(
             "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?, error = ?"
             " WHERE id = ? AND status = 'running'",
             (utcnow().isoformat(), f"interrupted: {reason}", run["id"]),
         )
-        if cur.rowcount == 0:
+        if closed == 0:
             return False
-        audit.record(db, actor="system:recovery", action="collection", detail={
+        audit.record(tx, actor="system:recovery", action="collection", detail={
             "kind": "crawl.finish", "run_id": run["id"], "source": run["source_id"], "status": "interrupted",
             "error": f"interrupted: {reason}", "recovered": True, "owners": json.loads(run.get("owners") or "[]"),
             "sealed": [s.file for s in sealed], "counts": {},

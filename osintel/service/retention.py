@@ -10,7 +10,8 @@ changed source policy applies to everything already held.
 - from the search index first (derived data; a crash after this step leaves the document in the
   store and the next run erases it again),
 - then from the control store (document, outbox rows, content hash, near-duplicate fingerprint,
-  seen-URL rows) in one transaction with its ``erasure`` audit event, which names the document,
+  seen-URL rows, legal hold, alert state, dead letters: :meth:`ControlStore.erase_document`) in one
+  transaction with its ``erasure`` audit event, which names the document,
   source and capture record but never the content;
 - and from the WARC index: the application's only route from a document to its WARC record is
   the document's ``capture`` pointer, which goes with the document. WARC files themselves are
@@ -21,7 +22,6 @@ changed source policy applies to everything already held.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,32 +33,11 @@ from osintel.errors import NotFoundError
 from osintel.records import utc, utcnow
 
 if TYPE_CHECKING:
+    from indexer import Index
     from osintel.sources import SourceConfig
     from osintel.store import ControlStore
 
 log = logging.getLogger(__name__)
-
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS retention_holds (
-    doc_id TEXT PRIMARY KEY,
-    reason TEXT NOT NULL,
-    set_by TEXT NOT NULL,
-    set_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS erased_captures (
-    warc_file TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    doc_id TEXT NOT NULL,
-    erased_at TEXT NOT NULL,
-    audit_seq INTEGER NOT NULL,
-    PRIMARY KEY (warc_file, record_id)
-);
-"""
-
-
-#: Tables of other components keyed by ``doc_id`` that erasure also clears.
-_DOC_TABLES: tuple[str, ...] = ("alert_evaluated", "alert_events", "dead_letters")
 
 
 @dataclass
@@ -94,7 +73,7 @@ def review_date(*, collected_at: datetime, explicit: datetime | None, days: int)
 
 def hold(store: ControlStore, doc_id: str) -> dict[str, Any] | None:
     """The legal hold on ``doc_id`` (reason, set_by, set_at), or None."""
-    rows = store._query("SELECT reason, set_by, set_at FROM retention_holds WHERE doc_id = ?", (doc_id,))
+    rows = store.read("SELECT reason, set_by, set_at FROM retention_holds WHERE doc_id = ?", (doc_id,))
     return dict(rows[0]) if rows else None
 
 
@@ -103,26 +82,25 @@ def set_hold(store: ControlStore, doc_id: str, *, actor: str, reason: str, purpo
     reason = reason.strip()
     if not reason:
         raise ValueError("a legal hold needs a reason")
-    with store._tx() as db:
-        if db.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is None:
+    with store.transaction() as tx:
+        if not store.document_exists(doc_id, tx=tx):
             raise NotFoundError(f"no document with id {doc_id!r}")
-        db.execute(
+        tx.execute(
             "INSERT INTO retention_holds(doc_id, reason, set_by, set_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(doc_id) DO UPDATE SET reason = excluded.reason, set_by = excluded.set_by,"
             " set_at = excluded.set_at",
             (doc_id, reason[:1000], actor, utcnow().isoformat()),
         )
-        audit.record(db, actor=actor, action="alteration", purpose=purpose,
+        audit.record(tx, actor=actor, action="alteration", purpose=purpose,
                      detail={"kind": "retention.hold", "doc_id": doc_id, "reason": reason[:1000]})
 
 
 def release_hold(store: ControlStore, doc_id: str, *, actor: str, purpose: str | None = None) -> bool:
     """Lift the legal hold on ``doc_id``; False when there was none."""
-    with store._tx() as db:
-        cur = db.execute("DELETE FROM retention_holds WHERE doc_id = ?", (doc_id,))
-        if not cur.rowcount:
+    with store.transaction() as tx:
+        if not tx.execute("DELETE FROM retention_holds WHERE doc_id = ?", (doc_id,)):
             return False
-        audit.record(db, actor=actor, action="alteration", purpose=purpose,
+        audit.record(tx, actor=actor, action="alteration", purpose=purpose,
                      detail={"kind": "retention.release", "doc_id": doc_id})
     return True
 
@@ -132,28 +110,23 @@ def due(store: ControlStore, sources: SourceConfig | None, *, default_days: int,
     """Documents past their review date, with whether each is held."""
     now = now or utcnow()
     report = RetentionReport()
-    held = {r["doc_id"] for r in store._query("SELECT doc_id FROM retention_holds")}
+    held = {r["doc_id"] for r in store.read("SELECT doc_id FROM retention_holds")}
     out: list[dict[str, Any]] = []
-    rows = store._query(
-        "SELECT id, source_id, collected_at, json_extract(body, '$.retention_review_at') AS review"
-        " FROM documents ORDER BY id"
-    )
-    for row in rows:
+    for ref in store.document_refs():
         report.checked += 1
-        explicit = datetime.fromisoformat(row["review"]) if row["review"] else None
-        when = review_date(collected_at=datetime.fromisoformat(row["collected_at"]), explicit=explicit,
-                           days=source_days(sources, row["source_id"], default_days))
+        explicit = datetime.fromisoformat(ref.review_at) if ref.review_at else None
+        when = review_date(collected_at=datetime.fromisoformat(ref.collected_at), explicit=explicit,
+                           days=source_days(sources, ref.source_id, default_days))
         if when > now:
             continue
         report.due += 1
-        is_held = row["id"] in held
+        is_held = ref.id in held
         report.held += int(is_held)
-        out.append({"doc_id": row["id"], "source": row["source_id"], "review_at": when.isoformat(),
-                    "held": is_held})
+        out.append({"doc_id": ref.id, "source": ref.source_id, "review_at": when.isoformat(), "held": is_held})
     return out, report
 
 
-def run(store: ControlStore, index: Any, sources: SourceConfig | None, *, default_days: int, actor: str,
+def run(store: ControlStore, index: Index, sources: SourceConfig | None, *, default_days: int, actor: str,
         now: datetime | None = None, dry_run: bool = False, batch_size: int = 100,
         purpose: str | None = None) -> RetentionReport:
     """Erase expired, unheld documents from the index, the control store and the WARC index."""
@@ -177,43 +150,30 @@ def run(store: ControlStore, index: Any, sources: SourceConfig | None, *, defaul
 
 def _erase(store: ControlStore, item: dict[str, Any], *, actor: str, purpose: str | None) -> bool:
     doc_id = item["doc_id"]
-    with store._tx() as db:
+    with store.transaction() as tx:
         # Re-check inside the transaction: a hold set since the scan wins.
-        if db.execute("SELECT 1 FROM retention_holds WHERE doc_id = ?", (doc_id,)).fetchone():
+        if tx.fetch_one("SELECT 1 FROM retention_holds WHERE doc_id = ?", (doc_id,)):
             return False
-        row = db.execute("SELECT json_extract(body, '$.capture') AS capture,"
-                         " json_extract(body, '$.extra.previous_captures') AS previous"
-                         " FROM documents WHERE id = ?", (doc_id,)).fetchone()
-        if row is None:
+        records = store.erase_document(tx, doc_id)  # erased and recorded in one transaction
+        if records is None:
             return False
-        captures = _capture_pointers(row["capture"], row["previous"])
-        seq = audit.record(db, actor=actor, action="erasure", purpose=purpose, detail={
+        captures = _capture_pointers(*records)
+        seq = audit.record(tx, actor=actor, action="erasure", purpose=purpose, detail={
             "kind": "retention", "doc_id": doc_id, "source": item["source"], "review_at": item["review_at"],
             "captures": captures,
         })
         now = utcnow().isoformat()
         for cap in captures:
-            db.execute("INSERT OR IGNORE INTO erased_captures(warc_file, record_id, doc_id, erased_at, audit_seq)"
+            tx.execute("INSERT OR IGNORE INTO erased_captures(warc_file, record_id, doc_id, erased_at, audit_seq)"
                        " VALUES (?, ?, ?, ?, ?)", (cap["warc_file"], cap["record_id"], doc_id, now, seq))
-        for sql in ("DELETE FROM outbox WHERE doc_id = ?", "DELETE FROM content_hashes WHERE doc_id = ?",
-                    "DELETE FROM minhash WHERE doc_id = ?", "DELETE FROM seen_urls WHERE doc_id = ?",
-                    "DELETE FROM retention_holds WHERE doc_id = ?", "DELETE FROM documents WHERE id = ?"):
-            db.execute(sql, (doc_id,))
-        # Other components' per-document rows, when those components have created their tables.
-        # (Alert messages already sent stay: they record a disclosure that has happened.)
-        present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table in _DOC_TABLES:
-            if table in present:
-                db.execute(f"DELETE FROM {table} WHERE doc_id = ?", (doc_id,))  # noqa: S608 - fixed names
     return True
 
 
-def _capture_pointers(capture: str | None, previous: str | None) -> list[dict[str, str]]:
+def _capture_pointers(capture: Any, previous: Any) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
-    for raw in (capture, previous):
-        if not raw:
+    for value in (capture, previous):
+        if not value:
             continue
-        value = json.loads(raw)
         for cap in value if isinstance(value, list) else [value]:
             if isinstance(cap, dict) and cap.get("warc_file") and cap.get("record_id"):
                 found.append({"warc_file": str(cap["warc_file"]), "record_id": str(cap["record_id"])})
@@ -222,7 +182,7 @@ def _capture_pointers(capture: str | None, previous: str | None) -> list[dict[st
 
 def erased_capture(store: ControlStore, warc_file: str, record_id: str) -> bool:
     """True when the WARC record was erased by retention (nothing may serve it)."""
-    return bool(store._query("SELECT 1 FROM erased_captures WHERE warc_file = ? AND record_id = ?",
+    return bool(store.read("SELECT 1 FROM erased_captures WHERE warc_file = ? AND record_id = ?",
                              (warc_file, record_id)))
 
 
@@ -231,5 +191,5 @@ def held_ids(store: ControlStore, ids: Sequence[str]) -> set[str]:
     if not ids:
         return set()
     marks = ",".join("?" * len(ids))
-    return {r["doc_id"] for r in store._query(f"SELECT doc_id FROM retention_holds WHERE doc_id IN ({marks})",
+    return {r["doc_id"] for r in store.read(f"SELECT doc_id FROM retention_holds WHERE doc_id IN ({marks})",
                                               list(ids))}

@@ -31,19 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Created with the control store (see :class:`osintel.store.ControlStore`).
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sealed_warcs (
-    file TEXT PRIMARY KEY,
-    run_id INTEGER,
-    sealed_at TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    complete_bytes INTEGER NOT NULL,
-    reason TEXT NOT NULL
-);
-"""
-
 _CHUNK = 1 << 20
 
 
@@ -135,7 +122,7 @@ def complete_prefix(path: Path) -> int:
 
 def sealed(store: ControlStore) -> dict[str, SealedWarc]:
     """Every sealed file, by its path relative to the data directory."""
-    rows = store._query("SELECT file, run_id, sealed_at, size, sha256, complete_bytes, reason FROM sealed_warcs")
+    rows = store.read("SELECT file, run_id, sealed_at, size, sha256, complete_bytes, reason FROM sealed_warcs")
     return {r["file"]: SealedWarc(r["file"], r["run_id"], r["sealed_at"], int(r["size"]), r["sha256"],
                                   int(r["complete_bytes"]), r["reason"]) for r in rows}
 
@@ -151,16 +138,16 @@ def seal(store: ControlStore, path: Path, *, name: str, run_id: int | None, reas
     os.chmod(path, 0o444)
     size = path.stat().st_size
     record = SealedWarc(name, run_id, utcnow().isoformat(), size, file_sha256(path), complete_prefix(path), reason)
-    with store._tx() as db:
-        cur = db.execute(
+    with store.transaction() as tx:
+        added = tx.execute(
             "INSERT OR IGNORE INTO sealed_warcs(file, run_id, sealed_at, size, sha256, complete_bytes, reason)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (record.file, record.run_id, record.sealed_at, record.size, record.sha256, record.complete_bytes,
              record.reason),
         )
-        if cur.rowcount == 0:
+        if added == 0:
             return None
-        audit.record(db, actor=actor, action="collection", detail={
+        audit.record(tx, actor=actor, action="collection", detail={
             "kind": "warc.seal", "file": name, "run_id": run_id, "size": size, "sha256": record.sha256,
             "complete_bytes": record.complete_bytes, "reason": reason,
         })

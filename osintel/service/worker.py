@@ -106,7 +106,7 @@ class EnrichmentWorker:
                 st.consecutive_errors += 1
                 st.last_error = f"{type(exc).__name__}: {exc}"
                 st.last_error_at = utcnow().isoformat()
-                delay = min(self.backoff_seconds * 2 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
+                delay = min(self.backoff_seconds * 2.0 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
                 errors = st.errors
             log.exception("enrichment worker: drain failed (error %d); retrying in %.1fs", errors, delay,
                           extra={"worker_errors": errors})

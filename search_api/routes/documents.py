@@ -23,6 +23,7 @@ from osintel.service import retention
 from osintel.errors import IndexBackendError, NotFoundError
 from osintel.grading import regrade
 from osintel.records import Capture, CrimeType, Document, Entity, Grading, Location, MethodHit, SourceRef
+from osintel.store import ControlStore
 from search_api.auth import Principal, require
 from search_api.deps import IndexDep, PurposeDep, SettingsDep, SourcesDep, StoreDep
 
@@ -91,7 +92,7 @@ class HoldRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def _load(store: Any, doc_id: str) -> Document:
+def _load(store: ControlStore, doc_id: str) -> Document:
     doc = store.get_document(doc_id)
     if doc is None:
         raise NotFoundError(f"no document with id {doc_id!r}")
@@ -148,7 +149,7 @@ def read_capture(data_dir: Path, capture: Capture) -> bytes:
         for record in ArchiveIterator(fh, no_record_parse=True):
             if record.rec_headers.get_header("WARC-Record-ID") != capture.record_id:
                 continue
-            block = record.raw_stream.read()
+            block: bytes = record.raw_stream.read()
             content_type = record.rec_headers.get_header("Content-Type") or ""
             if record.rec_type in ("response", "request") and content_type.startswith("application/http"):
                 head, sep, body = block.partition(b"\r\n\r\n")

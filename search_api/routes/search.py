@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from indexer import ENTITY_FACET_PREFIX, FACET_FIELDS, SORT_ALIASES
+from indexer import ENTITY_FACET_PREFIX, FACET_FIELDS, SORT_ALIASES, Hit
 from osintel import audit
 from osintel.errors import QueryError
 from search_api.auth import Principal, require
@@ -84,7 +84,7 @@ def check_facets(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def hit_model(hit: Any) -> SearchHit:
+def hit_model(hit: Hit) -> SearchHit:
     """The API form of an index hit."""
     doc = hit.document
     return SearchHit(
@@ -96,7 +96,7 @@ def hit_model(hit: Any) -> SearchHit:
         methods=[m.id for m in doc.methods],
         crime_types=[c.id for c in doc.crime_types],
         countries=sorted({loc.country_code for loc in doc.locations if loc.country_code}),
-        cluster_id=doc.story_id, copies=getattr(hit, "copies", 1),
+        cluster_id=doc.story_id, copies=hit.copies,
     )
 
 
@@ -125,30 +125,18 @@ def search(
     sort = SORT_ALIASES.get(sort, sort)  # type: ignore[assignment]
     limit = min(limit, settings.index.max_page_size)
     node = compile_search(q, filters, phone_region=settings.nlp.phone_default_region)
-    facets = check_facets(facet)
-    # Optional features are passed only when asked for, so a backend without them still serves
-    # the plain search.
-    kwargs: dict[str, Any] = {}
-    if facets:
-        kwargs["facets"] = facets
-    if facet_size != 20:
-        kwargs["facet_size"] = facet_size
-    if cursor:
-        kwargs["cursor"] = cursor
-    if histogram:
-        kwargs["histogram"] = histogram
-    if collapse:
-        kwargs["collapse"] = True
-    result = index.search(node, limit=limit, sort=sort, **kwargs)
+    facets = check_facets(facet)  # counted only when named: the default is none
+    result = index.search(node, limit=limit, sort=sort, facets=facets, facet_size=facet_size,
+                          cursor=cursor or None, histogram=histogram, collapse=collapse)
     hits = [hit_model(h) for h in result.hits]
     audit.log_event(store, actor=principal.actor, action="consultation", purpose=purpose, detail={
         "kind": "search", "q": q, "filters": filters.as_dict(), "sort": sort, "collapse": collapse,
         "cursor": cursor, "total": result.total, "returned": [h.id for h in hits],
     })
     return SearchResponse(
-        total=result.total, stories=getattr(result, "stories", None),
-        stories_exact=getattr(result, "stories_exact", False), collapsed=collapse, sort=sort,
+        total=result.total, stories=result.stories,
+        stories_exact=result.stories_exact, collapsed=collapse, sort=sort,
         limit=limit, hits=hits, facets=result.facets,
-        histogram=[HistogramBucket(start=s, count=n) for s, n in getattr(result, "histogram", [])],
-        next_cursor=getattr(result, "next_cursor", None), filters=filters.as_dict(),
+        histogram=[HistogramBucket(start=s, count=n) for s, n in result.histogram],
+        next_cursor=result.next_cursor, filters=filters.as_dict(),
     )

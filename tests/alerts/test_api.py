@@ -77,7 +77,7 @@ def test_alert_history_shows_the_owners_alerts(api: Any) -> None:
     assert len(client.get("/api/alerts/history", headers=h(keys, "ann")).json()) == 1
     assert client.get("/api/alerts/history", headers=h(keys, "bob")).json() == []
     assert len(client.get("/api/alerts/history", headers=h(keys, "sue")).json()) == 1
-    actions = [r["detail"] for r in store._query("SELECT detail FROM audit_log WHERE detail LIKE '%alert_rule%'")]
+    actions = [r["detail"] for r in store.read("SELECT detail FROM audit_log WHERE detail LIKE '%alert_rule%'")]
     assert len(actions) == 1 and rule["id"] in actions[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ def history(flat_days: int = 63, rise: bool = False) -> list[Document]:
     return docs
 
 
-def stored(tmp_path: Path, docs: list[Document], **alerts: object) -> tuple[Settings, ControlStore]:
+def stored(tmp_path: Path, docs: list[Document], **alerts: Any) -> tuple[Settings, ControlStore]:
     settings = make_settings(tmp_path, **alerts)
     store = ControlStore(settings.store_path)
     collect(store, docs)
@@ -66,7 +67,7 @@ def test_a_synthetic_rise_of_one_method_raises_an_explained_signal(tmp_path: Pat
     assert s.recent == 12 and s.baseline == 8 and s.score >= settings.alerts.emerging_min_score
     assert "12 stories" in s.explanation() and "8 in the 56 days before" in s.explanation()
     phrases = [s.phrase for s in signals if s.kind == "phrase"]
-    assert phrases and "crypto romance lure" in phrases[0]
+    assert phrases and phrases[0] is not None and "crypto romance lure" in phrases[0]
     store.close()
 
 
@@ -82,7 +83,8 @@ def test_a_flat_history_raises_nothing(tmp_path: Path) -> None:
 
 
 def test_nothing_fires_without_a_baseline(tmp_path: Path) -> None:
-    settings, store = stored(tmp_path, [d for d in history(rise=True) if d.published_at > TODAY - timedelta(days=7)])
+    settings, store = stored(tmp_path, [d for d in history(rise=True)
+                                       if d.published_at is not None and d.published_at > TODAY - timedelta(days=7)])
     assert detect(History.load(AlertStore(store), (TODAY - timedelta(days=70)).date(), TODAY.date()),
                   TODAY.date(), settings.alerts) == []
     store.close()

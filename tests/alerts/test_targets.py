@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from indexer.tantivy_index import TantivyIndex
 from osintel.service.pipeline import drain_outbox
 from osintel.store import ControlStore
 from alerts.rules import build_rule, save_rule
@@ -90,7 +91,7 @@ def test_alerts_add_accepts_an_allow_listed_receiver_a_mailbox_and_a_file_but_no
 @pytest.mark.parametrize(("option", "target", "reason"), [p for p in REFUSED if p.id in {
     "loopback", "private", "ipv4-mapped-loopback", "port", "email-list", "file-symlink-out"}])
 def test_a_target_stored_without_the_check_is_dead_lettered_for_the_same_reason(
-        tmp_path: Path, index: object, option: str, target: str, reason: str) -> None:
+        tmp_path: Path, index: TantivyIndex, option: str, target: str, reason: str) -> None:
     config = _config(tmp_path)
     refused = _osintel(config, "alerts", "add", "watch", "--query", '"county lines"', option, target)
     creation_reason = refused.stderr.strip().split("delivery.target: ", 1)[1]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from alerts.state import AlertStore
+from indexer import Index, SearchResult
 from osintel.errors import AlertError, IndexBackendError
 from osintel.service.pipeline import drain_outbox
 from osintel.store import ControlStore
@@ -24,7 +26,7 @@ def add_rule(service: AlertService, **fields: object) -> str:
     return rule.id
 
 
-def run(store: ControlStore, index: object, service: AlertService) -> None:
+def run(store: ControlStore, index: Index, service: AlertService) -> None:
     drain_outbox(store, StandInNLP(), index, batch_size=2, after_batch=service.after_batch)
     service.dispatch()
 
@@ -144,10 +146,13 @@ def test_scope_restricts_sources_languages_and_relevance(tmp_path: Path, receive
 class BrokenOnce:
     """The real index, but the first search fails (the alert stage's view of an outage)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: Index) -> None:
         self.inner, self.failed = inner, False
 
-    def search(self, *args: object, **kwargs: object) -> object:
+    def __getattr__(self, name: str) -> Any:  # everything but search is the real index's
+        return getattr(self.inner, name)
+
+    def search(self, *args: Any, **kwargs: Any) -> SearchResult:
         if not self.failed:
             self.failed = True
             raise IndexBackendError("index unavailable")

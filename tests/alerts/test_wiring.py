@@ -46,6 +46,7 @@ def test_the_running_worker_alerts_through_the_delivery_thread(tmp_path: Path, r
     store = ControlStore(settings.store_path)
     index = TantivyIndex(settings.index_dir)
     alerts = commands.build_alerts(settings, store, index)
+    assert alerts is not None  # alerts.enabled is on by default
     save_rule(alerts.alerts, build_rule({"name": "w", "query": '"county lines"',
                                          "delivery": {"sink": "webhook", "target": receiver.url}}))
     alerts.start()

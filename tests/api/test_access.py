@@ -124,7 +124,7 @@ def test_keys_are_stored_hashed(store: Any) -> None:
     from osintel import apikeys
 
     _, secret = apikeys.create_key(store, role="analyst", name="hash check")
-    rows = store._query("SELECT * FROM api_keys")
+    rows = store.read("SELECT * FROM api_keys")
     dumped = repr([dict(r) for r in rows])
     assert secret not in dumped and secret.split(".")[1] not in dumped
 

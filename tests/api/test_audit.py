@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from osintel.service import procs
 from osintel import audit
 from osintel.cli import run as main
 from osintel.errors import StoreError
@@ -34,25 +35,27 @@ def test_events_are_chained_and_verify(store: ControlStore) -> None:
 def test_the_database_refuses_update_and_delete_of_the_record(store: ControlStore) -> None:
     _fill(store, 2)
     with pytest.raises(StoreError, match="append-only"):
-        with store._tx() as db:
-            db.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
+        with store.transaction() as tx:
+            tx.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 1")
     with pytest.raises(StoreError, match="append-only"):
-        with store._tx() as db:
-            db.execute("DELETE FROM audit_log WHERE seq = 2")
+        with store.transaction() as tx:
+            tx.execute("DELETE FROM audit_log WHERE seq = 2")
     assert audit.verify(store).ok and len(audit.events(store)) == 2
 
 
 def test_record_needs_the_changes_transaction(store: ControlStore) -> None:
-    with pytest.raises(StoreError):
-        audit.record(store._db, actor="x", action="consultation", detail={})
+    with store.transaction() as ended:
+        pass
+    with pytest.raises(StoreError, match="open write transaction"):
+        audit.record(ended, actor="x", action="consultation", detail={})  # its transaction is over
     with pytest.raises(ValueError):
         audit.log_event(store, actor="x", action="gossip", detail={})
 
 
 def test_an_event_rolls_back_with_the_change_it_records(store: ControlStore) -> None:
     with pytest.raises(RuntimeError):
-        with store._tx() as db:
-            audit.record(db, actor="x", action="alteration", detail={"kind": "doomed"})
+        with store.transaction() as tx:
+            audit.record(tx, actor="x", action="alteration", detail={"kind": "doomed"})
             raise RuntimeError("the change failed")
     assert audit.events(store) == []
 
@@ -106,7 +109,7 @@ def test_cli_verify_and_export_which_is_itself_logged(settings: Any, store: Cont
 
 
 def test_crawl_runs_are_collection_events(store: ControlStore) -> None:
-    run_id = store.start_run("news")
+    run_id = store.start_run("news", owner=procs.current().to_dict())
     store.finish_run(run_id, status="ok", stats={"items_new": 3, "note": "x"})
     start, finish = audit.events(store)
     assert start.action == finish.action == "collection"

@@ -40,7 +40,7 @@ def test_run_erases_expired_unheld_documents_from_index_store_and_warc_index(
     assert store.get_document(a.id) is None and index.get(a.id) is None
     assert store.get_document(b.id) is not None and index.get(b.id) is not None
     for table, column in (("content_hashes", "doc_id"), ("seen_urls", "doc_id"), ("outbox", "doc_id")):
-        assert not store._query(f"SELECT 1 FROM {table} WHERE {column} = ?", (a.id,)), table
+        assert not store.read(f"SELECT 1 FROM {table} WHERE {column} = ?", (a.id,)), table
     # The WARC index: the record is unreachable and listed for supervised disposal.
     assert retention.erased_capture(store, a.capture.warc_file, a.capture.record_id)
     hits = client.get("/api/search", params={"q": "dover"}, headers=as_role("analyst")).json()["hits"]

@@ -36,6 +36,7 @@ def test_session_writes_need_the_csrf_header(client: TestClient, keys: dict[str,
 def test_logout_ends_the_session_server_side(client: TestClient, keys: dict[str, str]) -> None:
     client.post("/api/session", json={"api_key": keys["analyst"]})
     token = client.cookies.get("osintel_session")
+    assert token is not None
     assert client.delete("/api/session").status_code == 204
     # Replaying the old cookie is refused: the session is gone from the store, not just the browser.
     client.cookies.set("osintel_session", token)

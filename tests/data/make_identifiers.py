@@ -37,7 +37,9 @@ def btc_p2sh() -> str:
 
 
 def btc_segwit() -> str:
-    return bech32.encode("bc", 0, list(rng.randbytes(20)))
+    address = bech32.encode("bc", 0, list(rng.randbytes(20)))
+    assert address is not None
+    return address
 
 
 def eth() -> str:

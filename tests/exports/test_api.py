@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +24,7 @@ def client(corpus, settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
         yield test_client, keys
 
 
-def _post(client: TestClient, key: str, **body) -> object:
+def _post(client: TestClient, key: str, **body) -> Any:  # the TestClient's response (httpx or httpx2)
     return client.post("/api/exports", json={"query": "*", **body}, headers={"X-API-Key": key})
 
 

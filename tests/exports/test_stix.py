@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stix2validator import ValidationOptions, validate_file
@@ -45,7 +46,7 @@ def test_stix_report_refers_to_source_places_methods_and_identifiers(tmp_path: P
     assert len(reports) == 5
     report = next(r for r in reports if r["name"] == "County lines gang jailed")
     refs = [objects[ref] for ref in report["object_refs"]]
-    by_type = {}
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for obj in refs:
         by_type.setdefault(obj["type"], []).append(obj)
     assert by_type["identity"][0]["name"] == "North News"

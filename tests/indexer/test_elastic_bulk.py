@@ -166,8 +166,9 @@ def test_drain_acks_only_acknowledged_documents_and_dead_letters_rejected_ones(
         assert letter.doc_id == ids["rejected"] and letter.stage == "index"
         assert "mapper_parsing_exception" in letter.reason
         # Acknowledged documents were stored enriched; the throttled one is pending, no attempt lost.
-        assert store.get_document(ids["created"]).language == "en"
-        row = store._query("SELECT attempts, last_error FROM outbox o WHERE doc_id = ?", (ids["throttled"],))[0]
+        created = store.get_document(ids["created"])
+        assert created is not None and created.language == "en"
+        row = store.read("SELECT attempts, last_error FROM outbox o WHERE doc_id = ?", (ids["throttled"],))[0]
         assert row["attempts"] == 0 and "429" in row["last_error"]
 
         server.script[ids["throttled"]] = [201]

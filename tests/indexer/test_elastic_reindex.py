@@ -10,10 +10,13 @@ import pytest
 from indexer import open_index
 from indexer.elastic import ElasticIndex, ElasticOptions
 from indexer.es_mapping import MAPPING_VERSION
-from osintel.cli.reindex import reindex
+from osintel.service import procs
+from osintel.service.reindex import reindex
 from osintel.records import Document, SourceRef
 from osintel.settings import Settings, load_settings
 from osintel.store import ControlStore
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 SRC = SourceRef(id="s1", name="S1")
 
@@ -28,8 +31,9 @@ def settings(tmp_path: Path, es_url: str, es_prefix: str) -> Settings:
         docs = [Document(url=f"https://e.com/{i}", source=SRC, text=f"firearms cache {i}") for i in range(12)]
         for doc in docs:
             store.add_collected(doc, content_sha256=doc.id)
-        items = store.lease(12)
-        store.ack([i.seq for i in items], [i.document.model_copy(update={"language": "en"}) for i in items])
+        items = store.lease(12, owner=OWNER)
+        store.ack([i.seq for i in items], [i.document.model_copy(update={"language": "en"}) for i in items],
+                  owner=OWNER)
     return settings
 
 
@@ -89,8 +93,8 @@ def test_documents_indexed_by_the_worker_during_a_reindex_are_not_lost(
             live.upsert([late])
             with ControlStore(settings.store_path) as store:
                 store.add_collected(late, content_sha256="late")
-                (item,) = store.lease(1)
-                store.ack([item.seq], [late])
+                (item,) = store.lease(1, owner=OWNER)
+                store.ack([item.seq], [late], owner=OWNER)
 
     summary = reindex(settings, to="elasticsearch", batch_size=5, progress=worker_meanwhile)
     assert summary["caught_up"] == 1 and summary["written"] == 12

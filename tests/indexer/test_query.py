@@ -12,8 +12,8 @@ from indexer.query_geo import bounding_ranges, haversine_km, point_matches
 from osintel.errors import QueryError
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=timezone.utc)
 
 
 def test_adjacent_words_are_anded() -> None:

@@ -25,8 +25,10 @@ import yaml
 from Crypto.Hash import keccak
 from schwifty import IBAN
 
+from osintel.settings import CONFIG_DIR
+
 DATA = Path(__file__).resolve().parents[1] / "data"
-METHODS_FILE = Path(__file__).resolve().parents[2] / "config" / "methods.yaml"
+METHODS_FILE = CONFIG_DIR / "methods.yaml"
 MIN_ITEMS = 200
 NER_LABELS = {"PERSON", "ORG", "LOC", "NORP"}
 DOMAIN_LABELS = {"PHONE", "EMAIL", "BTC_ADDRESS", "ETH_ADDRESS", "IBAN", "VEHICLE_PLATE", "IMO", "URL"}
@@ -137,7 +139,7 @@ VALIDATORS = {
 
 
 def test_domain_identifiers_are_valid_by_their_checksums_and_number_plans(entities: list[dict[str, Any]]) -> None:
-    checked = Counter()
+    checked: Counter[str] = Counter()
     for item in entities:
         for e in item["entities"]:
             if e["label"] in VALIDATORS:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import nlp.langid as langid
+import nlp.langid_tables as langid_tables
 from nlp.langid import LanguageIdentifier, clean_for_detection, evidence_rerank
 
 LANG = LanguageIdentifier(seed=0)
@@ -255,14 +255,21 @@ def test_langdetect_breaks_ties_only_on_long_uncertain_texts(monkeypatch: pytest
     always = LanguageIdentifier(seed=0, tie_break_below=1.01)  # fastText is never sure enough
     calls: list[str] = []
     original = always._langdetect_best
-    monkeypatch.setattr(always, "_langdetect_best", lambda sample: calls.append(sample) or original(sample))
+    def counted(sample: str) -> tuple[str, float] | None:
+        calls.append(sample)
+        return original(sample)
+
+    monkeypatch.setattr(always, "_langdetect_best", counted)
     long_german = " ".join([PARAGRAPHS["de"]] * 3)
     assert always.detect(long_german)[0] == "de"
     assert len(calls) == 1
     always.detect(PARAGRAPHS["de"])  # under long_letters: fastText alone decides
     assert len(calls) == 1
     default_calls: list[str] = []
-    monkeypatch.setattr(LANG, "_langdetect_best", lambda sample: default_calls.append(sample) or None)
+    def never(sample: str) -> None:
+        default_calls.append(sample)
+
+    monkeypatch.setattr(LANG, "_langdetect_best", never)
     assert LANG.detect(long_german)[0] == "de"  # fastText is confident: no second opinion needed
     assert default_calls == []
 
@@ -291,8 +298,8 @@ def test_detector_versions_are_recorded() -> None:
 
 def test_evidence_tables_only_name_languages_the_model_knows() -> None:
     known = set().union(*LANG._languages.values())
-    assert set(langid._WORDS) <= known
-    assert {lang for _, weights, _ in langid._PATTERNS for lang in weights} <= known
+    assert set(langid_tables._WORDS) <= known
+    assert {lang for _, weights, _ in langid_tables._PATTERNS for lang in weights} <= known
 
 
 def test_labelled_short_texts_reach_the_target_in_every_language() -> None:

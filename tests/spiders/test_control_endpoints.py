@@ -76,7 +76,12 @@ def test_a_crawl_child_listens_on_no_socket_and_leaves_no_token_file(
     seen: list[str] = []
     try:
         children: list[int] = []
-        assert wait_until(lambda: bool(children.extend(crawl_children(proc.pid)) or children), timeout=60)
+
+        def found_children() -> bool:
+            children.extend(crawl_children(proc.pid))
+            return bool(children)
+
+        assert wait_until(found_children, timeout=60)
         child = children[0]
         assert reached.wait(60), "the crawl never reached the waiting page"
         # The engine has started and a request is in flight: sample the child's sockets a while.

@@ -162,6 +162,7 @@ def test_warc_capture_matches_the_document(scenario: Scenario) -> None:
     assert doc.capture.http_status == 200
     assert doc.capture.content_type and doc.capture.content_type.startswith("text/html")
     assert doc.capture.ip_address == "127.0.0.1"
+    assert doc.capture.warc_file is not None
     warc = scenario.data_dir / doc.capture.warc_file
     assert warc.name.startswith(f"herald-{scenario.first['herald'].run_id}-")
     found: dict[str, Any] = {}

@@ -115,7 +115,12 @@ def hanging(servers: tuple[Server, Server]) -> Iterator[tuple[Server, threading.
 def _start_hung_crawl(cli: Cli, reached: threading.Event) -> tuple[Any, int]:
     proc = cli.start("hang")
     children: list[int] = []
-    assert wait_until(lambda: bool(children.extend(crawl_children(proc.pid)) or children), timeout=60)
+
+    def found_children() -> bool:
+        children.extend(crawl_children(proc.pid))
+        return bool(children)
+
+    assert wait_until(found_children, timeout=60)
     assert reached.wait(60), "the crawl never reached the hanging page"
     return proc, children[0]
 

@@ -93,7 +93,8 @@ def test_feed_entries_differing_only_by_fragment_stay_distinct_and_recrawl_adds_
         assert doc.text == text
         assert doc.author == f"reader{i}"
         assert doc.canonical_url.endswith(f"/frag/post.html#comment-{i}")
-        assert doc.capture is not None and doc.capture.fetched_url.endswith("/frag/post.html")
+        assert doc.capture is not None and doc.capture.fetched_url is not None
+        assert doc.capture.fetched_url.endswith("/frag/post.html")
     assert page_fetches == 1  # one fetch of the page for all ten entries
 
     # "#top" names a place on the page: the two entries of the news feed are one story.

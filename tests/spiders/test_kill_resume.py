@@ -129,7 +129,7 @@ def test_sigkill_mid_crawl_loses_nothing_stored_and_the_next_run_resumes(
         except Exception:  # noqa: BLE001 - a record cut off by the kill ends the readable part
             pass
     for doc in stored:
-        assert doc.capture is not None
+        assert doc.capture is not None and doc.capture.record_id is not None
         assert records.get(doc.capture.record_id) == doc.url
 
     # The next run collects exactly the remaining articles: 40 in all, none twice.

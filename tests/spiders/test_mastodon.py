@@ -122,6 +122,7 @@ def test_status_fields_are_mapped_into_the_document(scenario: Scenario) -> None:
 def test_a_boost_is_kept_as_a_document_quoting_the_boosted_status(scenario: Scenario) -> None:
     api = scenario.api
     sid, post, boosted, account_id = next(r for r in api.rows if r[2] is not None and r[3] == ACCOUNT_ID)
+    assert boosted is not None
     host = urlsplit(scenario.base).netloc
     boost = _doc(scenario, sid)
     original = _doc(scenario, api._ids[boosted.index])

@@ -144,7 +144,8 @@ def test_comment_trees_become_documents_replying_to_their_parent(scenario: Scena
     assert all(d.extra["reply_to"] in by_id for d in comments)
     # A comment's permalink sits under its post's permalink.
     sample = deep[0]
-    assert "/comments/" in sample.url and sample.author_handle.startswith("u/")
+    assert "/comments/" in sample.url
+    assert sample.author_handle is not None and sample.author_handle.startswith("u/")
     stats = scenario.first["local"].stats
     assert stats["reddit/more"] >= 1 and stats["reddit/continue_thread"] >= 1
     assert any(p.startswith("/api/morechildren.json") for p in scenario.first_requests)

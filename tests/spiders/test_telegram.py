@@ -99,7 +99,8 @@ def test_telegram_spider_maps_every_field_of_a_message(crawled: Crawled) -> None
             text = m.text + (f" {m.emoji}" if m.emoji else "") + (f"\n{m.link}" if m.link else "")
             assert doc.text == text
             assert doc.extra["engagement"] == {"views": parse_count(format_views(m.views))}
-            assert doc.capture is not None and doc.capture.fetched_url.startswith(f"{base}/s/{channel}")
+            assert doc.capture is not None and doc.capture.fetched_url is not None
+            assert doc.capture.fetched_url.startswith(f"{base}/s/{channel}")
             if m.signature:
                 assert doc.author == m.signature
                 seen["signature"] += 1

@@ -77,7 +77,8 @@ def test_web_crawl_makes_documents_of_articles_only(crawl: Crawl) -> None:
     assert crawl.first.stats["pages/article"] == 2 and crawl.first.stats["items/new"] == 2
     doc = next(d for d in crawl.docs_after_first if d.canonical_url.endswith("/a1.html"))
     assert doc.title.startswith("Cocaine found hidden")
-    assert "Felixstowe" in doc.text and doc.source.kind == "web" and doc.grading.code == "2BP"
+    assert "Felixstowe" in doc.text and doc.source.kind == "web"
+    assert doc.grading is not None and doc.grading.code == "2BP"
     assert doc.capture is not None and doc.capture.http_status == 200 and doc.capture.warc_file
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Error, Page, expect, sync_playwright
 
 from osintel import apikeys
 from osintel.records import Capture, CrimeType, Document, Entity, Location, MethodHit, SourceRef
@@ -241,19 +241,22 @@ def page(context: BrowserContext) -> Page:
     pg = context.new_page()
     pg.dialogs = []  # type: ignore[attr-defined]
 
-    def on_dialog(dialog: object) -> None:
+    def on_dialog(dialog: Dialog) -> None:
         pg.dialogs.append(dialog.message)  # type: ignore[attr-defined]
-        dialog.dismiss()  # type: ignore[attr-defined]
+        dialog.dismiss()
 
     pg.on("dialog", on_dialog)
     # Console errors include CSP violations and failed module loads: the happy paths have none.
     pg.console_errors = []  # type: ignore[attr-defined]
-    def on_console(msg: object) -> None:
-        if msg.type == "error":  # type: ignore[attr-defined]
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
             pg.console_errors.append(msg.text)  # type: ignore[attr-defined]
 
+    def on_page_error(error: Error) -> None:
+        pg.console_errors.append(str(error))  # type: ignore[attr-defined]
+
     pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))  # type: ignore[attr-defined]
+    pg.on("pageerror", on_page_error)
     return pg
 
 

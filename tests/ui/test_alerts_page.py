@@ -15,10 +15,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from osintel.service import procs
 from osintel import apikeys
 from osintel.records import Document, SourceRef
 from osintel.service.retention import _erase
 from alerts.service import AlertService
+
+OWNER = procs.current().token  # the process leases, acks and releases in its name
 
 LiveServer = Any  # tests/ui/conftest.py: the running app, its URL, keys, documents and index
 Ready = Callable[[Page], None]
@@ -73,7 +76,7 @@ def hawala_documents(live_server: LiveServer) -> Iterator[Callable[[], list[Docu
         added.extend(docs)
         for d in docs:  # the copy arrives second, as copies do
             live_server.index.upsert([d])
-            live_server.store.ack([], [d])  # what drain_outbox does once the index has them
+            live_server.store.ack([], [d], owner=OWNER)  # what drain_outbox does once the index has them
         return docs
 
     yield index_them
