@@ -62,7 +62,7 @@ class ConstScore:
 
 
 
-def internal(node: IdHashSet | CoarseGeo) -> Node:
+def internal(node: IdHashSet | CellSet | ConstScore) -> Node:
     """``node`` as a leaf of a query AST for :class:`TantivyCompiler`. :data:`~indexer.base.Node`
     lists only the public node types; these internal leaves never leave the tantivy backend."""
     return cast("Node", node)
