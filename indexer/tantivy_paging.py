@@ -17,6 +17,11 @@ inside tantivy, so a page costs the same at any depth. BM25 scores cannot be fil
 relevance page re-collects the hits before it (the cursor remembers how many); that depth is
 capped by :data:`MAX_SCORE_SCAN`.
 
+One engine search per page in the normal case: date and id orders fetch one hit past the page
+(its key tells whether the boundary group is complete); relevance fetches :data:`TIE_MARGIN`
+hits past it, since only hits scoring above the lowest fetched score are known to be complete.
+A wider tie at the boundary costs a second, wider search.
+
 A cursor is URL-safe base64 of JSON: version, a fingerprint of (query, sort), the last hit's
 key and id, and the depth reached. It is validated on the way back in.
 """
@@ -50,6 +55,11 @@ __all__ = [
 
 #: Deepest hit a relevance-sorted (scored) query may page to; date orders have no limit.
 MAX_SCORE_SCAN = 100_000
+#: Hits a relevance page fetches past its last one (and the one telling whether more follow),
+#: so that the lowest score's group, which may continue beyond the fetched hits and is dropped,
+#: rarely leaves the page short. Fetching a few more costs next to nothing: every match is
+#: scored anyway, for the total.
+TIE_MARGIN = 32
 MAX_CURSOR_LENGTH = 1024
 _CURSOR_VERSION = 1
 _UNCHANGED = "invalid cursor: pass next_cursor from a previous result unchanged"
@@ -168,7 +178,7 @@ class Pager:
     # --- orders ---
 
     def _scored(self, after: Cursor | None, need: int, *, depth: int) -> list[Row]:
-        limit = min(need + depth, MAX_SCORE_SCAN)
+        limit = min(need + depth + TIE_MARGIN, MAX_SCORE_SCAN)
         while True:
             result = self.searcher.search(self.query, limit, count=True)
             self.total = match_count(result)

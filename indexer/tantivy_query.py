@@ -26,10 +26,8 @@ from indexer.base import (
     Term,
 )
 from indexer.query import FIELDS
-from indexer.query_geo import bounding_ranges
 from indexer.tantivy_schema import (
-    GEO_LAT,
-    GEO_LON,
+    GEO_CELL,
     ID_HASH,
     TEXT_FIELDS,
     prefix_analyzer,
@@ -41,20 +39,30 @@ from osintel.errors import QueryError
 @dataclass(frozen=True, slots=True)
 class IdHashSet:
     """Internal node: the documents whose :data:`~indexer.tantivy_schema.ID_HASH` is in
-    ``hashes`` (a geo filter after its exact check, see :mod:`indexer.tantivy_geo`)."""
+    ``hashes`` (documents of a geo filter's edge cells after their exact check, see
+    :mod:`indexer.tantivy_geo`)."""
 
     hashes: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
-class CoarseGeo:
-    """Internal node: documents with a latitude and a longitude (possibly of different
-    locations) inside the bounding ranges of ``geo``; a superset of the exact matches."""
+class CellSet:
+    """Internal node: the documents with a location in one of ``cells`` (terms of
+    :data:`~indexer.tantivy_schema.GEO_CELL`, see :mod:`indexer.geo_cells`)."""
 
-    geo: GeoDistance | GeoBox
+    cells: frozenset[int]
 
 
-def internal(node: IdHashSet | CoarseGeo) -> Node:
+@dataclass(frozen=True, slots=True)
+class ConstScore:
+    """Internal node: ``clause`` as a filter that adds the same score to every match, so a
+    resolved geo filter never reorders relevance-ranked hits."""
+
+    clause: Node
+
+
+
+def internal(node: IdHashSet | CellSet | ConstScore) -> Node:
     """``node`` as a leaf of a query AST for :class:`TantivyCompiler`. :data:`~indexer.base.Node`
     lists only the public node types; these internal leaves never leave the tantivy backend."""
     return cast("Node", node)
@@ -121,28 +129,17 @@ class TantivyCompiler:
             return tantivy.Query.const_score_query(
                 tantivy.Query.boolean_query([(_SHOULD, q) for q in terms]), 1.0
             )
-        if isinstance(node, CoarseGeo):
-            return self.coarse_geo(node.geo)
+        if isinstance(node, CellSet):
+            if not node.cells:
+                return tantivy.Query.empty_query()
+            return tantivy.Query.term_set_query(self.schema, GEO_CELL, sorted(node.cells))
+        if isinstance(node, ConstScore):
+            inner = self._compile(node.clause)
+            return None if inner is None else tantivy.Query.const_score_query(inner, 1.0)
         if isinstance(node, (GeoDistance, GeoBox)):
-            # The index resolves geo nodes (coarse range + exact check) before compiling.
+            # The index resolves geo nodes (cells + exact check at the edge) before compiling.
             raise QueryError("geo filters must be resolved before compiling")
         raise QueryError(f"cannot compile query node {node!r}")
-
-    def coarse_geo(self, geo: GeoDistance | GeoBox) -> tantivy.Query:
-        """Range filter on the latitude/longitude fast fields around ``geo``."""
-        boxes = []
-        for south, north, west, east in bounding_ranges(geo):
-            lat = self._float_range(GEO_LAT, south, north)
-            lon = self._float_range(GEO_LON, west, east)
-            boxes.append(tantivy.Query.boolean_query([(_MUST, lat), (_MUST, lon)]))
-        if len(boxes) == 1:
-            return boxes[0]
-        return tantivy.Query.boolean_query([(_SHOULD, q) for q in boxes])
-
-    def _float_range(self, field: str, low: float, high: float) -> tantivy.Query:
-        return tantivy.Query.range_query(
-            self.schema, field, tantivy.FieldType.Float, low, high, True, True
-        )
 
     def _and(self, node: And) -> tantivy.Query | None:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []

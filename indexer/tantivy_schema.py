@@ -16,6 +16,7 @@ import tantivy
 
 from indexer.analysis import MAX_WORD_BYTES
 from indexer.base import PreparedBatch
+from indexer.geo_cells import point_cells
 from indexer.query import DEFAULT_PHONE_REGION, normalize_entity_value
 from indexer.search_common import (
     ENTITY_FACET_FIELD,
@@ -44,8 +45,10 @@ FAST_KEYWORD_FIELDS = frozenset(
 TEXT_FIELDS: tuple[str, ...] = ("title", "text")
 DATE_FIELDS: tuple[str, ...] = ("published", "collected")
 
-#: Every location's latitude/longitude (multi-valued): the coarse range filter of geo queries.
-GEO_LAT, GEO_LON = "geo_lat", "geo_lon"
+#: Every location's cells of the quadtree in :mod:`indexer.geo_cells`, one term per level: what
+#: geo filters select in the engine. The name carries the cell scheme's version: an index built
+#: with another scheme then fails to open (the schema differs) instead of missing matches.
+GEO_CELL = "geo_cell_v1"
 #: The first :data:`GEO_SLOTS` locations again, one single-valued fast field per slot, so the
 #: exact geo check reads columns instead of stored documents; ``geo_n`` counts the locations
 #: and ``geo`` stores all of them (read only for documents with more than GEO_SLOTS).
@@ -121,8 +124,7 @@ def build_schema() -> tantivy.Schema:
     for name in DATE_FIELDS:
         builder.add_date_field(name, indexed=True, fast=True)
     builder.add_float_field("relevance", indexed=True, fast=True)
-    builder.add_float_field(GEO_LAT, indexed=True, fast=True)
-    builder.add_float_field(GEO_LON, indexed=True, fast=True)
+    builder.add_unsigned_field(GEO_CELL, indexed=True)
     for slot in range(GEO_SLOTS):
         for name in geo_slot_fields(slot):
             builder.add_float_field(name, fast=True)
@@ -204,9 +206,9 @@ def geo_points(doc: Document) -> list[tuple[float, float]]:
 
 def _add_geo(out: tantivy.Document, doc: Document) -> None:
     points = geo_points(doc)
-    for lat, lon in points:
-        out.add_float(GEO_LAT, lat)
-        out.add_float(GEO_LON, lon)
+    cells = {cell for lat, lon in points for cell in point_cells(lat, lon)}
+    for cell in sorted(cells):
+        out.add_unsigned(GEO_CELL, cell)
     for slot, (lat, lon) in enumerate(points[:GEO_SLOTS]):
         lat_field, lon_field = geo_slot_fields(slot)
         out.add_float(lat_field, lat)

@@ -133,7 +133,8 @@ def test_api_serves_search_and_documents_over_a_real_socket(demo_run: dict[str, 
         base = f"http://127.0.0.1:{port}"
         anonymous = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat"})
         assert anonymous.status_code == 401
-        r = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat", "limit": 3}, headers=auth)
+        r = httpx.get(f"{base}/api/search", params={"q": "method:oic.small_boat", "limit": 3, "facet": "language"},
+                      headers=auth)
         assert r.status_code == 200
         body = r.json()
         assert body["total"] >= 1 and len(body["hits"]) <= 3

@@ -56,8 +56,16 @@ def test_facets_and_histogram_count_the_matches(client: TestClient, as_role: Any
     assert months["2025-03"] == 2 and months["2025-05"] == 2 and sum(months.values()) == 5
 
 
-def test_crime_types_are_a_default_facet_and_listed_on_each_hit(client: TestClient, as_role: Any) -> None:
-    body = _search(client, as_role("analyst"))
+def test_facets_are_counted_only_when_asked(client: TestClient, as_role: Any) -> None:
+    h = as_role("analyst")
+    plain = _search(client, h)
+    assert plain["total"] == 5 and plain["facets"] == {}
+    asked = _search(client, h, facet=["language", "source"])
+    assert asked["facets"] == {"language": {"en": 4, "fr": 1}, "source": {"forum": 3, "news": 2}}
+
+
+def test_crime_types_are_a_facet_and_listed_on_each_hit(client: TestClient, as_role: Any) -> None:
+    body = _search(client, as_role("analyst"), facet="crimetype")
     assert body["facets"]["crimetype"] == {
         "drugs": 2, "drugs.trafficking": 2, "society": 1, "society.immigration": 1,
     }

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 import pytest
@@ -291,3 +291,35 @@ def documents() -> list[Document]:
 def loaded(index: Index, documents: list[Document]) -> Index:
     index.upsert(documents)
     return index
+
+
+class SearchCalls:
+    """Counts calls of ``tantivy.Searcher.search`` made by this thread while active.
+
+    A profile hook watches the real searcher, which runs untouched: a wrapper object cannot
+    stand in for it, since tantivy's snippet generator accepts only a real ``Searcher``.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def _hook(self, frame: FrameType, event: str, arg: Any) -> None:
+        import tantivy
+
+        if event == "c_call" and getattr(arg, "__qualname__", "") == "Searcher.search":
+            if isinstance(getattr(arg, "__self__", None), tantivy.Searcher):
+                self.count += 1
+
+    def __enter__(self) -> SearchCalls:
+        self.count = 0
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setprofile(None)
+
+
+@pytest.fixture
+def search_calls() -> SearchCalls:
+    """``with search_calls: ...`` then ``search_calls.count``: engine searches in the block."""
+    return SearchCalls()

