@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from osintel import audit, schema
+from osintel import audit, schema, wakeup
 from osintel.errors import NotFoundError, StoreError
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
@@ -280,6 +280,7 @@ class ControlStore:
             tx.execute("INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
                        (content_sha256, doc.id, now))
             tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
+        wakeup.poke(self.path)  # committed: the worker may drain it now
         return True
 
     def recapture_document(self, doc: Document, *, content_sha256: str, seen: Sequence[str] = ()) -> bool:
@@ -314,6 +315,7 @@ class ControlStore:
             tx.execute("INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
                        (content_sha256, doc.id, now))
             tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
+        wakeup.poke(self.path)
         return row is None
 
     def get_document(self, doc_id: str) -> Document | None:

@@ -21,6 +21,7 @@ from osintel.service.pipeline import SupportsEnrich, SupportsUpsert, drain_outbo
 from osintel.records import Document, utcnow
 from osintel.settings import Settings
 from osintel.store import ControlStore
+from osintel.wakeup import WakeListener
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,14 @@ class EnrichmentWorker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._status = WorkerStatus()
+        # Collectors in other processes (the crawl child) poke this after each commit, so new work
+        # is drained at once; the poll is the fallback when a poke is lost.
+        self._listener = WakeListener(store.path, self.wake)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="osintel-enrichment", daemon=True)
         self._status.running = True
+        self._listener.start()
         self._thread.start()
 
     def wake(self) -> None:
@@ -73,6 +78,7 @@ class EnrichmentWorker:
         """Stop after the current batch; waits up to ``timeout`` seconds."""
         self._stop.set()
         self._wake.set()
+        self._listener.close()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
