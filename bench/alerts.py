@@ -8,7 +8,7 @@ time from its outbox insert to the receiver getting the signed POST that names i
 
 Prints median / p95 / max over ``--docs`` documents. The worker sleeps ``worker.poll_seconds``
 (``--poll``) when the outbox is empty, which bounds the latency from below for a trickle; a crawl
-that finishes wakes it at once. Run: ``.venv/bin/python bench/alerts.py [--docs 50] [--poll 5]``.
+that finishes wakes it at once. Run: ``.venv/bin/python bench/alerts.py [--docs 50] [--poll 5] [--rules 1000]``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from osintel import commands  # noqa: E402
+from osintel.service import commands  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 from osintel.store import ControlStore  # noqa: E402
@@ -73,6 +73,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between documents")
     parser.add_argument("--poll", type=float, default=None, help="worker.poll_seconds (default: the setting)")
     parser.add_argument("--stand-in", action="store_true", help="skip NLP (alert path only)")
+    parser.add_argument("--rules", type=int, default=1,
+                        help="watchlists evaluated after each batch: one that matches, the rest that never do")
     args = parser.parse_args()
 
     arrived: dict[str, float] = {}
@@ -111,8 +113,13 @@ def main() -> None:
         enricher = StandIn() if args.stand_in else commands.build_enricher(settings, store=store)
         print(f"enricher ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         alerts = commands.build_alerts(settings, store, index)
+        assert alerts is not None
         save_rule(alerts.alerts, build_rule({"name": "county lines", "query": '"county lines"',
                                              "delivery": {"sink": "webhook", "target": url}}))
+        for n in range(args.rules - 1):  # realistic, never matching: a phone, a name and a method each
+            save_rule(alerts.alerts, build_rule({
+                "name": f"watch {n}", "query": f'phone:"+4479{n:08d}" OR "suspect{n} name" OR method:drugs.x{n}',
+                "delivery": {"sink": "webhook", "target": url}}))
         alerts.start()
         worker = EnrichmentWorker(settings, store, enricher, index, after_batch=alerts.after_batch)
         worker.start()
@@ -139,7 +146,7 @@ def main() -> None:
         sys.exit(1)
     p95 = latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))]
     mode = "stand-in NLP" if args.stand_in else "real NLP"
-    print(f"outbox -> webhook latency ({mode}, worker poll {settings.worker.poll_seconds}s, "
+    print(f"outbox -> webhook latency ({mode}, {args.rules} rules, worker poll {settings.worker.poll_seconds}s, "
           f"{len(latencies)}/{args.docs} documents alerted, one every {args.interval}s):")
     print(f"  median {statistics.median(latencies):.0f} ms   p95 {p95:.0f} ms   max {latencies[-1]:.0f} ms")
 

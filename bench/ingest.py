@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from osintel import commands  # noqa: E402
+from osintel.service import commands  # noqa: E402
 from osintel.settings import load_settings  # noqa: E402
 from osintel.store import ControlStore  # noqa: E402
 

@@ -38,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from osintel import commands  # noqa: E402
+from osintel.service import commands  # noqa: E402
 from demo import build_corpus  # noqa: E402
 from demo.social.corpus import build_posts  # noqa: E402
 from osintel.records import Document, SourceRef  # noqa: E402
