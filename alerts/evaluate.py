@@ -19,13 +19,14 @@ every backend, without a percolator.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from indexer import MAX_CLAUSES, And, Hit, Index, Node, Not, Or, Term
-from alerts.state import AlertStore, NewEvent, PendingDoc, lookback
+from alerts.state import AlertStore, NewEvent, PendingDoc, RuleRow, lookback
 from osintel.errors import AlertError
 from osintel.records import Document, utcnow
 from osintel.settings import AlertSettings
@@ -80,13 +81,27 @@ def _leaves(node: Node) -> int:
 _GROUP_LEAVES = MAX_CLAUSES // 2
 
 
-def _groups(rules: list[Rule]) -> list[list[Rule]]:
+@dataclass(frozen=True)
+class _Compiled:
+    """A rule as the evaluator uses it: validated, its query parsed, its size counted."""
+
+    rule: Rule
+    node: Node
+    leaves: int
+
+
+def _row_key(row: RuleRow) -> str:
+    return json.dumps([row.id, row.name, row.kind, row.enabled, row.owner_id, row.owner_name, row.spec],
+                      sort_keys=True, default=str)
+
+
+def _groups(rules: list[_Compiled]) -> list[list[_Compiled]]:
     """``rules`` in order, cut into groups whose queries together have at most
     :data:`_GROUP_LEAVES` leaves (a rule larger than that is a group of its own)."""
-    groups: list[list[Rule]] = []
+    groups: list[list[_Compiled]] = []
     size = 0
     for rule in rules:
-        leaves = _leaves(rule.node())
+        leaves = rule.leaves
         if groups and size + leaves <= _GROUP_LEAVES:
             groups[-1].append(rule)
             size += leaves
@@ -104,15 +119,30 @@ class WatchlistEvaluator:
         self.index = index
         self.settings = settings
         self.page_size = page_size
+        # Rules compiled by their stored row: a sweep runs after every indexed batch, and
+        # validating and parsing a thousand rules each time would dominate its cost.
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, row: RuleRow) -> _Compiled:
+        key = _row_key(row)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            rule = from_row(row)
+            node = rule.node()
+            compiled = self._compiled[key] = _Compiled(rule, node, _leaves(node))
+        return compiled
 
     def sweep(self) -> SweepReport:
         """Evaluate everything indexed since the mark; returns counts and new event ids."""
         report = SweepReport()
-        rules: list[Rule] = []
+        rules: list[_Compiled] = []
         active: dict[str, datetime] = {}
-        for row in self.alerts.rules(kind="watchlist", enabled_only=True):
+        rows = self.alerts.rules(kind="watchlist", enabled_only=True)
+        if len(self._compiled) > 2 * len(rows) + 100:
+            self._compiled.clear()  # rules edited or removed since: drop the stale entries
+        for row in rows:
             try:
-                rules.append(from_row(row))
+                rules.append(self._compile(row))
             except AlertError as exc:  # one broken rule must not stop the others
                 log.error("alert rule %s cannot be evaluated: %s", row.id, exc)
                 continue
@@ -137,24 +167,25 @@ class WatchlistEvaluator:
             if len(docs) < self.settings.sweep_batch:
                 return report
 
-    def _evaluate(self, rules: list[Rule], active: dict[str, datetime], docs: list[PendingDoc],
+    def _evaluate(self, rules: list[_Compiled], active: dict[str, datetime], docs: list[PendingDoc],
                   report: SweepReport) -> list[NewEvent]:
         if not rules:
             return []
         events: list[NewEvent] = []
         eligible: dict[str, list[str]] = {}  # rule id -> documents enriched since it became active
-        for rule in rules:
-            since = active[rule.id]
-            ids = [d.doc_id for d in docs if datetime.fromisoformat(d.enriched_at) >= since]
+        indexed_at = [(d.doc_id, datetime.fromisoformat(d.enriched_at)) for d in docs]
+        for compiled in rules:
+            since = active[compiled.rule.id]
+            ids = [doc_id for doc_id, at in indexed_at if at >= since]
             if ids:
-                eligible[rule.id] = ids
+                eligible[compiled.rule.id] = ids
         # Most documents match no watchlist: one search per group of rules (their queries OR-ed)
         # finds the documents any of them matches; a group with hits is halved and each half
         # searched on those documents only, down to single rules. With a thousand rules and few
         # matches that is some thirty searches per batch instead of a thousand.
         found: list[tuple[Rule, list[Hit]]] = []
-        for group in _groups([r for r in rules if r.id in eligible]):
-            union = list(dict.fromkeys(doc_id for rule in group for doc_id in eligible[rule.id]))
+        for group in _groups([r for r in rules if r.rule.id in eligible]):
+            union = list(dict.fromkeys(doc_id for c in group for doc_id in eligible[c.rule.id]))
             self._attribute(group, union, eligible, found)
         for rule, hits in found:
             allowed = set(eligible[rule.id])
@@ -169,16 +200,17 @@ class WatchlistEvaluator:
         events.sort(key=lambda e: order[e.doc_id])
         return events
 
-    def _attribute(self, group: list[Rule], ids: list[str], eligible: dict[str, list[str]],
+    def _attribute(self, group: list[_Compiled], ids: list[str], eligible: dict[str, list[str]],
                    found: list[tuple[Rule, list[Hit]]]) -> None:
         """Append (rule, its hits among ``ids``) for every rule of ``group`` that matches any."""
         if len(group) == 1:
-            rule = group[0]
-            hits = self._matches(rule.node(), [i for i in ids if i in set(eligible[rule.id])])
+            rule = group[0].rule
+            allowed = set(eligible[rule.id])
+            hits = self._matches(group[0].node, [i for i in ids if i in allowed])
             if hits:
                 found.append((rule, hits))
             return
-        hits = self._matches(Or(tuple(rule.node() for rule in group)), ids)
+        hits = self._matches(Or(tuple(c.node for c in group)), ids)
         if not hits:
             return
         candidates = list(dict.fromkeys(hit.id for hit in hits))

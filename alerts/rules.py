@@ -12,6 +12,7 @@ come from the ``[alerts]`` settings.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from pathlib import Path
@@ -27,6 +28,11 @@ from osintel.settings import Settings
 from alerts.sinks import check_target
 
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+#: Parsed queries by text. Every sweep rebuilds the enabled rules from their rows, and with a
+#: thousand watchlists re-parsing them cost ~0.1 s per pass; query ASTs are immutable, so one
+#: parse per distinct query text is enough (a QueryError is not cached: it is raised again).
+_parsed = functools.lru_cache(maxsize=8192)(parse_query)
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 
 SinkName = Literal["webhook", "email", "file"]
@@ -106,7 +112,7 @@ class Rule(_Model):
         if self.kind == "watchlist":
             if not self.query.strip():
                 raise ValueError("a watchlist needs a query")
-            parse_query(self.query)  # QueryError with its position
+            _parsed(self.query)  # QueryError with its position
         return self
 
     def spec(self) -> dict[str, Any]:
@@ -115,11 +121,11 @@ class Rule(_Model):
 
     def node(self) -> Node:
         """The watchlist's query with its scope, as one AST."""
-        clauses: list[Node] = [parse_query(self.query)]
+        clauses: list[Node] = [_parsed(self.query)]
         if self.scope.sources:
-            clauses.append(parse_query(" OR ".join(f'source:"{s}"' for s in self.scope.sources)))
+            clauses.append(_parsed(" OR ".join(f'source:"{s}"' for s in self.scope.sources)))
         if self.scope.languages:
-            clauses.append(parse_query(" OR ".join(f'language:"{s}"' for s in self.scope.languages)))
+            clauses.append(_parsed(" OR ".join(f'language:"{s}"' for s in self.scope.languages)))
         if self.scope.min_relevance > 0:
             clauses.append(Range("relevance", self.scope.min_relevance, None, True, True))
         return clauses[0] if len(clauses) == 1 else And(tuple(clauses))

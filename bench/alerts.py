@@ -111,6 +111,8 @@ def main() -> None:
         index = commands.open_index(settings)
         started = time.perf_counter()
         enricher = StandIn() if args.stand_in else commands.build_enricher(settings, store=store)
+        if hasattr(enricher, "warm_up"):
+            enricher.warm_up()  # what `osintel run`'s worker does at start, before any crawl
         print(f"enricher ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
         alerts = commands.build_alerts(settings, store, index)
         assert alerts is not None
@@ -140,7 +142,9 @@ def main() -> None:
             index.close()
             store.close()
             server.shutdown()
-    latencies = sorted((arrived[i] - t) * 1000 for i, t in entered.items() if i in arrived)
+    in_order = [round((arrived[i] - t) * 1000) for i, t in entered.items() if i in arrived]
+    print("latencies in arrival order (ms): " + " ".join(map(str, in_order)), file=sys.stderr)
+    latencies = sorted(in_order)
     if not latencies:
         print("no alerts arrived", file=sys.stderr)
         sys.exit(1)

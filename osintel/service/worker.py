@@ -91,6 +91,7 @@ class EnrichmentWorker:
     def _loop(self) -> None:
         log.info("enrichment worker started (poll every %ss)", self.poll_seconds)
         try:
+            self._warm_up()
             while not self._stop.is_set():
                 delay = self._drain_once()
                 self._wake.wait(delay)
@@ -99,6 +100,20 @@ class EnrichmentWorker:
             with self._lock:
                 self._status.running = False
             log.info("enrichment worker stopped")
+
+    def _warm_up(self) -> None:
+        """Load the models before the first document arrives, so the first alert after a start
+        is not seconds late; a failure here is logged and left to the first drain to report."""
+        warm = getattr(self.enricher, "warm_up", None)
+        if warm is None:
+            return
+        started = time.perf_counter()
+        try:
+            warm()
+        except Exception:  # noqa: BLE001 - the drain will meet (and report) the same fault
+            log.exception("enrichment worker: warm-up failed")
+            return
+        log.info("enrichment worker: models loaded in %.1fs", time.perf_counter() - started)
 
     def _drain_once(self) -> float:
         """One drain; returns how long to sleep before the next."""

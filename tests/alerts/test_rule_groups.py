@@ -88,3 +88,32 @@ def test_a_rule_added_later_never_alerts_on_what_was_indexed_before_it_even_in_a
     assert {title for rule_id, title in events if rule_id == "new"} == {"story 3", "story 4"}
     assert {title for rule_id, title in events if rule_id == "old0"} == {"story 2", "story 4"}
     store.close()
+
+
+def test_rules_are_compiled_once_and_an_edited_rule_takes_effect_at_the_next_sweep(tmp_path: Path, index,
+                                                                                  monkeypatch) -> None:
+    import alerts.evaluate as evaluate
+
+    compiled: list[str] = []
+    real = evaluate.from_row
+    monkeypatch.setattr(evaluate, "from_row", lambda row: compiled.append(row.id) or real(row))
+    settings = make_settings(tmp_path, dispatch_poll_seconds=30.0)
+    store = ControlStore(settings.store_path)
+    service = AlertService(settings, store, index)
+    for n in range(5):
+        save_rule(service.alerts, build_rule({"id": f"r{n}", "name": f"r{n}", "query": f"nomatch{n}",
+                                              "delivery": {"sink": "file", "target": "a.jsonl"}}))
+    save_rule(service.alerts, build_rule({"id": "edit", "name": "edit", "query": "cocaine",
+                                          "delivery": {"sink": "file", "target": "a.jsonl"}}))
+    for batch in range(3):
+        collect(store, [doc(f"a{batch}", "cocaine seized"), doc(f"b{batch}", "county lines")])
+        drain_outbox(store, StandInNLP(), index, batch_size=10, after_batch=service.after_batch)
+    assert sorted(compiled) == sorted([f"r{n}" for n in range(5)] + ["edit"])  # once each over 3 sweeps
+    save_rule(service.alerts, build_rule({"id": "edit", "name": "edit", "query": '"county lines"',
+                                          "delivery": {"sink": "file", "target": "a.jsonl"}}))
+    collect(store, [doc("c", "cocaine seized again"), doc("d", "county lines again")])
+    drain_outbox(store, StandInNLP(), index, batch_size=10, after_batch=service.after_batch)
+    assert compiled.count("edit") == 2
+    edit_titles = {title for rule_id, title in _events(service) if rule_id == "edit"}
+    assert "story d" in edit_titles and "story c" not in edit_titles
+    store.close()

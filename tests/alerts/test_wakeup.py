@@ -15,7 +15,7 @@ from osintel.service import commands
 from osintel.service.worker import EnrichmentWorker
 from osintel.store import ControlStore
 
-from .conftest import StandInNLP, make_settings
+from .conftest import StandInNLP, doc, make_settings
 
 COLLECT = """
 import sys
@@ -71,3 +71,33 @@ def test_a_poke_without_a_listener_is_dropped_and_a_second_listener_is_refused(t
     finally:
         first.close()
         second.close()
+
+
+def test_the_worker_warms_its_enricher_up_before_the_first_drain(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    class Warming(StandInNLP):
+        def warm_up(self) -> None:
+            calls.append("warm_up")
+
+        def enrich(self, docs):  # type: ignore[no-untyped-def]
+            calls.append("enrich")
+            return super().enrich(docs)
+
+    settings = make_settings(tmp_path)
+    store = ControlStore(settings.store_path)
+    index = TantivyIndex(settings.index_dir)
+    worker = EnrichmentWorker(settings, store, Warming(), index, poll_seconds=0.05)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "warm_up" not in calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        store.add_collected(doc(1, "county lines"), content_sha256="w1")
+        while worker.status()["indexed"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        index.close()
+        store.close()
+    assert calls[0] == "warm_up" and calls.count("warm_up") == 1 and "enrich" in calls
