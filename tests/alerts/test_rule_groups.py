@@ -95,8 +95,13 @@ def test_rules_are_compiled_once_and_an_edited_rule_takes_effect_at_the_next_swe
     import alerts.evaluate as evaluate
 
     compiled: list[str] = []
-    real = evaluate.from_row
-    monkeypatch.setattr(evaluate, "from_row", lambda row: compiled.append(row.id) or real(row))
+    real = evaluate.from_row  # type: ignore[attr-defined]
+
+    def counting(row: Any) -> Any:
+        compiled.append(row.id)
+        return real(row)
+
+    monkeypatch.setattr(evaluate, "from_row", counting)
     settings = make_settings(tmp_path, dispatch_poll_seconds=30.0)
     store = ControlStore(settings.store_path)
     service = AlertService(settings, store, index)
