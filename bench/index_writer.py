@@ -42,6 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     with ControlStore(Path(args.data_dir) / "osintel.sqlite3") as store:
         base = list(store.iter_documents())
+    if not base:
+        sys.exit(f"no documents in {args.data_dir}: run `osintel demo --no-serve --data-dir {args.data_dir}` first")
     docs = [d.model_copy(update={"id": f"{k}-{d.id}"}) for k in range(args.copies) for d in base]
     b = args.batch
     batches = [prepare(docs[i : i + b]) for i in range(0, len(docs), b)]
