@@ -564,6 +564,14 @@ class ControlStore:
         tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
                    " WHERE seq = ?", (_iso(utcnow()), seq))
 
+    def queue_documents(self, doc_ids: Sequence[str]) -> None:
+        """Queue stored documents for the enrichment worker again (it re-indexes them)."""
+        now = _iso(utcnow())
+        with self.transaction() as tx:
+            tx.executemany("INSERT INTO outbox(doc_id, created_at, updated_at) SELECT id, ?, ? FROM documents"
+                           " WHERE id = ?", [(now, now, doc_id) for doc_id in doc_ids])
+        wakeup.poke(self.path)
+
     # -- near-duplicate fingerprints ----------------------------------------------------------
 
     def add_minhash(self, rows: Sequence[Any]) -> None:
