@@ -48,6 +48,7 @@ def _data_dir(tmp_path: Path, **overrides: object) -> tuple[Settings, dict[str, 
             store.add_collected(doc, content_sha256=doc.id)
         store.save_documents(docs)
         keys = {name: apikeys.create_key(store, role="analyst", name=name)[1] for name in ("a", "b")}
+        keys["supervisor"] = apikeys.create_key(store, role="supervisor", name="sup")[1]
     index = open_index(settings)
     index.upsert(docs)
     index.close()
@@ -207,3 +208,45 @@ def _alive(pid: int) -> bool:
             return fh.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_run_with_api_workers_serves_and_a_regrade_reaches_the_index_through_the_enrichment_worker(
+        tmp_path: Path) -> None:
+    settings, keys = _data_dir(tmp_path)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources: []\n")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSINTEL_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "osintel", "run", "--data-dir", str(settings.data_dir), "--port", str(port),
+         "--sources", str(sources), "--api-workers", "2", "--exit-after", "600"], cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT), "OSINTEL_WORKER_POLL_SECONDS": "0.5"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = _Lines(proc)
+    base = f"http://127.0.0.1:{port}"
+    sup = {"X-API-Key": keys["supervisor"]}
+
+    def search() -> dict[str, str | None]:
+        response = httpx.get(f"{base}/api/search", params={"q": "cocaine", "collapse": "false"}, headers=sup)
+        assert response.status_code == 200
+        return {hit["id"]: hit["grading"] for hit in response.json()["hits"]}
+
+    def wait(predicate: object, what: str) -> None:
+        deadline = time.monotonic() + 300
+        while not predicate():  # type: ignore[operator]
+            assert proc.poll() is None, "".join(lines.lines[-30:])
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.3)
+
+    try:
+        _wait_up(base, proc)
+        wait(lambda: httpx.get(f"{base}/health").json()["outbox"]["pending"] == 0, "the first drain")
+        assert len(search()) == 6
+        response = httpx.post(f"{base}/api/documents/d3/grading", headers=sup,
+                              json={"grading": "1AP", "reason": "confirmed by a second source"})
+        assert response.status_code == 200, response.text  # not 503: the API processes hold no writer
+        wait(lambda: search().get("d3") == "1AP", "the regrade to reach the index")
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
