@@ -107,7 +107,7 @@ store.close()
 
 
 def test_two_processes_logging_at_once_keep_one_verifiable_chain(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite3"
+    path = tmp_path / "data" / "osintel.sqlite3"
     ControlStore(path).close()  # migrated once, before the race
     procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), name], cwd=ROOT)
              for name in ("p1", "p2")]
@@ -118,6 +118,9 @@ def test_two_processes_logging_at_once_keep_one_verifiable_chain(tmp_path: Path)
         assert {e.actor for e in events} == {"key:p1", "key:p2"}
         report = audit.verify(store)
         assert report.ok and report.events == 200
+    verified = subprocess.run([sys.executable, "-m", "osintel", "audit", "verify", "--data-dir", str(path.parent)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_key_lookups_do_not_wait_for_a_write_in_progress(tmp_path: Path) -> None:
