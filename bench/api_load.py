@@ -117,6 +117,10 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+#: Extra parameters for every search (``--param collapse=false``).
+EXTRA: dict[str, str] = {}
+
+
 async def _client(base: str, key: str, jobs: asyncio.Queue[int], latencies: list[float], errors: list[str]) -> None:
     async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
         while True:
@@ -125,7 +129,7 @@ async def _client(base: str, key: str, jobs: asyncio.Queue[int], latencies: list
             except asyncio.QueueEmpty:
                 return
             started = time.perf_counter()
-            response = await client.get("/api/search", params=QUERIES[n % len(QUERIES)])
+            response = await client.get("/api/search", params={**QUERIES[n % len(QUERIES)], **EXTRA})
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
                 errors.append(f"{response.status_code} {response.text[:200]}")
@@ -179,7 +183,7 @@ def run_one(data_dir: Path, key: str, workers: int, args: argparse.Namespace) ->
     ms = sorted(x * 1000 for x in latencies)
     q = statistics.quantiles(ms, n=100)
     print(f"api-workers={workers}  docs={args.docs}  clients={args.clients}  requests={len(ms)}  "
-          f"errors={len(errors)}")
+          f"errors={len(errors)}  {' '.join(args.param)}")
     print(f"  throughput   {len(ms) / elapsed:.1f} requests/s over {elapsed:.1f} s")
     print(f"  latency ms   p50={q[49]:.1f}  p95={q[94]:.1f}  p99={q[98]:.1f}  max={ms[-1]:.1f}")
     print(f"  CPU ms per search: server {server_cpu * 1000 / len(ms):.1f} (all API processes), "
@@ -200,7 +204,10 @@ def main() -> int:
     parser.add_argument("--generator", choices=("scale", "index"), default="scale")
     parser.add_argument("--data-dir", type=Path, help="build here (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="use the index already built in --data-dir")
+    parser.add_argument("--param", action="append", default=[], metavar="K=V",
+                        help="an extra parameter for every search, e.g. collapse=false")
     args = parser.parse_args()
+    EXTRA.update(p.split("=", 1) for p in args.param)
 
     with tempfile.TemporaryDirectory(prefix="osintel-api-load-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
