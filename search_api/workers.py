@@ -69,6 +69,9 @@ def _serve(settings: Settings, sock: socket.socket, number: int, parent: int,
     from osintel.store import ControlStore
     from search_api.app import create_app
 
+    # A terminal's Ctrl-C goes to the supervisor alone, which stops the workers in order (they
+    # would otherwise exit on it first and be taken for dead ones to restart).
+    os.setpgrp()
     level = (settings.log_level or "WARNING").upper()
     logging.basicConfig(level=level,
                         format=f"%(asctime)s api-worker-{number} %(levelname)s %(name)s: %(message)s")
