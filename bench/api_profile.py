@@ -12,9 +12,11 @@ query shapes, and reports CPU ms per request (``time.process_time``) of:
 - ``audit``: :func:`osintel.audit.log_event` (one durable commit: ``synchronous=FULL``);
 - ``json``: the response model built and serialised.
 
-Then the same requests end to end through uvicorn in a child process (one client, sequential),
-whose server CPU per request minus the stages is the framework (HTTP parsing, routing,
-dependency injection, the thread-pool hand-off). Last, cProfile of the stages (top functions).
+Then the same requests end to end through uvicorn in a child process (one client, sequential):
+the server's CPU per request as served (``osintel serve``), and again from a server whose index
+answers each distinct search from a cache after the first time, so its CPU is everything but
+the engine: HTTP parsing, routing, dependency injection, the thread-pool hand-off, auth, audit,
+models and JSON. Last, cProfile of the stages (top functions).
 
 Run: ``.venv/bin/python bench/api_profile.py --data-dir DIR [--repeat 50]``.
 """
@@ -26,6 +28,7 @@ import cProfile
 import importlib.util
 import io
 import pstats
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -86,11 +89,51 @@ def one(store: ControlStore, index: Any, limiter: RateLimiter, key: str, params:
     lap("json", t)
 
 
+def serve_cached(data_dir: Path, port: int) -> None:
+    """The app under uvicorn with an index that repeats its first answer to each distinct search."""
+    import uvicorn
+
+    from search_api.app import create_app
+
+    settings = load_settings(env={}, overrides={"data_dir": str(data_dir), "api.rate_limit_per_second": 0})
+    index = open_index(settings)
+    cache: dict[str, Any] = {}
+    real = index.search
+
+    def cached(node: Any, **options: Any) -> Any:
+        key = repr(node) + repr(sorted(options.items()))
+        if key not in cache:
+            cache[key] = real(node, **options)
+        return cache[key]
+
+    index.search = cached  # type: ignore[method-assign]
+    uvicorn.run(create_app(settings, index=index), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _server_cpu_ms(bench: Any, server: Any, base: str, key: str, repeat: int) -> float:
+    time.sleep(1.0)
+    pids = bench._tree(server.pid)
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
+        for params in bench.QUERIES:
+            client.get("/api/search", params=params)
+        before = bench._cpu_seconds(pids)
+        n = 0
+        for _ in range(repeat):
+            for params in bench.QUERIES:
+                assert client.get("/api/search", params=params).status_code == 200
+                n += 1
+        return float((bench._cpu_seconds(pids) - before) * 1000 / n)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--serve-cached", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args()
+    if args.serve_cached:
+        serve_cached(args.data_dir, args.serve_cached)
+        return 0
     bench = _load_bench()
     settings = load_settings(env={}, overrides={"data_dir": str(args.data_dir)})
     key = bench.api_key(args.data_dir)
@@ -113,26 +156,34 @@ def main() -> int:
     mean = {s: sum(r[s] for r in per_shape.values()) / len(per_shape) for s in stages}
     print(f"{'mean of the shapes':32} " + " ".join(f"{mean[s]:7.2f}" for s in stages) + f" {sum(mean.values()):7.2f}")
 
-    # End to end, one client: the server's CPU per request.
+    # End to end, one client: the server's CPU per request, as served and with the engine cached.
     server, base = bench._serve(args.data_dir, 1)
     try:
-        time.sleep(1.0)
-        pids = bench._tree(server.pid)
-        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=60) as client:
-            for params in bench.QUERIES:
-                client.get("/api/search", params=params)
-            before = bench._cpu_seconds(pids)
-            n = 0
-            for _ in range(args.repeat):
-                for params in bench.QUERIES:
-                    assert client.get("/api/search", params=params).status_code == 200
-                    n += 1
-            server_ms = (bench._cpu_seconds(pids) - before) * 1000 / n
+        served_ms = _server_cpu_ms(bench, server, base, key, args.repeat)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"end to end (uvicorn, 1 process, 1 client): server CPU {server_ms:.2f} ms per request; stages "
-          f"{sum(mean.values()):.2f}; framework and HTTP {server_ms - sum(mean.values()):.2f}")
+    port = bench._free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--data-dir", str(args.data_dir), "--serve-cached",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the cached-engine server did not start"
+                time.sleep(0.2)
+        cached_ms = _server_cpu_ms(bench, server, base, key, args.repeat)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    api_side = sum(mean[s] for s in stages if s != "engine")
+    print(f"end to end (uvicorn, 1 process, 1 client), server CPU ms per search: as served {served_ms:.2f}; "
+          f"engine answers cached {cached_ms:.2f} (of which auth+parse+hits+audit+json {api_side:.2f}, "
+          f"HTTP and framework {cached_ms - api_side:.2f}); engine in the server {served_ms - cached_ms:.2f}")
 
     profile = cProfile.Profile()
     profile.enable()
