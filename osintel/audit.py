@@ -176,9 +176,9 @@ class GroupCommit:
             self._queue.append(mine)
         with self._commit_lock:
             if not mine.done:
-                self._commit(mine)
-        if mine.error is not None:
-            raise mine.error
+                self._commit(mine)  # raises the failure itself when this caller was the writer
+        if mine.error is not None:  # another caller's commit of this event failed
+            raise StoreError(f"the audit event was not logged: {mine.error}") from mine.error
         assert mine.seq is not None
         return mine.seq
 
@@ -193,9 +193,9 @@ class GroupCommit:
         except BaseException as exc:
             with self._queue_lock:  # not begun: the others stay queued for their own attempt
                 self._queue = [p for p in self._queue if p is not mine]
-            for pending in [*group, mine]:  # every waiter of the group learns it was not logged
+            for pending in group:  # every waiter of the group learns it was not logged
                 pending.error, pending.done = exc, True
-            return
+            raise
         for pending, seq in zip(group, seqs, strict=True):
             pending.seq, pending.done = seq, True
         self.group_sizes = [*self.group_sizes[-999:], len(group)]

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from osintel import audit, schema, wakeup
-from osintel.readpool import ReadPool
 from osintel.errors import NotFoundError, StoreError
+from osintel.readpool import ReadPool
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
 

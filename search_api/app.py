@@ -24,13 +24,13 @@ from osintel.errors import (
 from osintel.settings import Settings
 from osintel.store import ControlStore
 from search_api.auth import require
+from search_api.ratelimit import RateLimiter
 from search_api.routes import audit as audit_routes
 from search_api.routes import documents, entities, health, keys, search, session, sources, taxii, trends
 from search_api.routes import exports as export_routes
 from search_api.routes import alerts as alert_routes
 from search_api.routes import map as map_routes
 from search_api.routes import ui as ui_routes
-from search_api.ratelimit import RateLimiter
 
 #: How each error class maps to an HTTP status and a stable error code.
 _ERRORS: list[tuple[type[OsintelError], int, str]] = [
