@@ -250,3 +250,15 @@ def test_run_with_api_workers_serves_and_a_regrade_reaches_the_index_through_the
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) == 0
+
+
+def test_api_workers_exit_when_their_supervisor_is_killed(
+        served: tuple[subprocess.Popen[str], _Lines, str, dict[str, str]]) -> None:
+    proc, lines, _, _ = served
+    pids = [_worker_pid(lines, 0), _worker_pid(lines, 1)]
+    proc.kill()  # kill -9: no chance to stop them itself
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in pids):  # they notice the parent is gone (checked every second)
+        assert time.monotonic() < deadline, "API workers outlived their supervisor"
+        time.sleep(0.2)
