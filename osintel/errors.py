@@ -18,6 +18,7 @@ status codes. The tree is deliberately shallow::
     ├── ExportError          an export cannot be made (unknown format, unwritable output)
     │   └── DisseminationError  the handling code or caller's role forbids this disclosure
     ├── AlreadyRunningError  another `osintel run` holds the data directory
+    ├── ApiWorkerError       the API's worker processes cannot start or keep dying
     └── LeaseHeldError       outbox leases of a live (or unverifiable) worker were not released
 """
 
@@ -100,6 +101,10 @@ class AlreadyRunningError(OsintelError):
     def __init__(self, message: str, *, pid: int | None = None) -> None:
         self.pid = pid
         super().__init__(message)
+
+
+class ApiWorkerError(OsintelError):
+    """The API's worker processes cannot listen on their port, or keep dying (``--api-workers``)."""
 
 
 class LeaseHeldError(OsintelError):

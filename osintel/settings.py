@@ -96,6 +96,7 @@ class ElasticsearchSettings(_Section):
 class APISettings(_Section):
     host: str
     port: int
+    workers: int = Field(ge=1)
     rate_limit_per_second: float
     rate_limit_burst: int
     session_ttl_seconds: int

@@ -29,6 +29,7 @@ from typing import Any
 
 from osintel import audit, schema, wakeup
 from osintel.errors import NotFoundError, StoreError
+from osintel.readpool import ReadPool
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
 
@@ -128,6 +129,9 @@ class ControlStore:
         self.path = Path(path)
         self.max_attempts = max_attempts
         self._lock = threading.RLock()
+        self._writer: int | None = None  # the thread inside transaction(): its reads see its writes
+        # Plain reads use connections of their own (WAL: readers never wait for the writer).
+        self._reads = None if str(path) == ":memory:" or str(path).startswith("file:") else ReadPool(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -157,10 +161,12 @@ class ControlStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot write to control store {self.path}: {exc}") from exc
             tx = _SQLiteTransaction(self._db)
+            self._writer = threading.get_ident()
             try:
                 yield tx
             except BaseException as exc:
                 tx._conn = None
+                self._writer = None
                 try:
                     self._db.execute("ROLLBACK")
                 except sqlite3.Error as err:
@@ -169,20 +175,30 @@ class ControlStore:
                     raise StoreError(f"control store write failed: {exc}") from exc
                 raise
             tx._conn = None
+            self._writer = None
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as err:
                 raise StoreError(f"control store transaction failed: {err}") from err
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Rows of one query (for modules that own tables, like :meth:`transaction`)."""
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"control store query failed: {exc}") from exc
+        """Rows of one query (for modules that own tables, like :meth:`transaction`).
+
+        Runs on a read connection, beside any write in progress, and sees the last commit; inside
+        this thread's own :meth:`transaction` it runs on the writer and sees the uncommitted rows.
+        """
+        try:
+            if self._reads is None or self._writer == threading.get_ident():
+                with self._lock:
+                    return self._db.execute(sql, params).fetchall()
+            with self._reads.connection() as conn:
+                return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"control store query failed: {exc}") from exc
 
     def close(self) -> None:
+        if self._reads is not None:
+            self._reads.close()
         with self._lock:
             self._db.close()
 
@@ -547,6 +563,14 @@ class ControlStore:
         """Put an outbox row back to ``pending`` with its attempts reset, inside ``tx``."""
         tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
                    " WHERE seq = ?", (_iso(utcnow()), seq))
+
+    def queue_documents(self, doc_ids: Sequence[str]) -> None:
+        """Queue stored documents for the enrichment worker again (it re-indexes them)."""
+        now = _iso(utcnow())
+        with self.transaction() as tx:
+            tx.executemany("INSERT INTO outbox(doc_id, created_at, updated_at) SELECT id, ?, ? FROM documents"
+                           " WHERE id = ?", [(now, now, doc_id) for doc_id in doc_ids])
+        wakeup.poke(self.path)
 
     # -- near-duplicate fingerprints ----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -22,7 +23,8 @@ from osintel.errors import (
 )
 from osintel.settings import Settings
 from osintel.store import ControlStore
-from search_api.auth import RateLimiter, require
+from search_api.auth import require
+from search_api.ratelimit import RateLimiter
 from search_api.routes import audit as audit_routes
 from search_api.routes import documents, entities, health, keys, search, session, sources, taxii, trends
 from search_api.routes import exports as export_routes
@@ -41,6 +43,11 @@ _ERRORS: list[tuple[type[OsintelError], int, str]] = [
 ]
 
 
+def rate_limit_file(settings: Settings) -> Path:
+    """Where the API processes of one data directory keep their shared rate-limit table."""
+    return settings.data_dir / "api-ratelimit.bin"
+
+
 def create_app(settings: Settings, *, index: Index | None = None, store: ControlStore | None = None) -> FastAPI:
     """Build the API for ``settings``. ``index`` and ``store`` may be passed in (tests, demo)."""
 
@@ -57,14 +64,16 @@ def create_app(settings: Settings, *, index: Index | None = None, store: Control
                 app.state.index.close()
             if own_store:
                 app.state.store.close()
+            app.state.rate_limiter.close()
 
     # The spec is served below behind authentication; Swagger/ReDoc pages are off because they
     # load their scripts from a CDN, which neither this network nor the UI's CSP allows.
     app = FastAPI(title="osintel search API", version="0.1.0", lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    # In a file under the data directory, so every API process of `--api-workers` shares it.
     app.state.rate_limiter = RateLimiter(rate=settings.api.rate_limit_per_second,
-                                         burst=settings.api.rate_limit_burst)
+                                         burst=settings.api.rate_limit_burst, path=rate_limit_file(settings))
 
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         for cls, status, code in _ERRORS:

@@ -8,7 +8,7 @@ cookie set by ``POST /api/session``. Each route declares the one permission it n
 
 and :data:`search_api.policy.POLICY` alone decides which roles hold it: 401 without valid
 credentials, 403 when the role lacks the permission, 429 (with ``Retry-After``) past the key's
-rate limit. Cookie-authenticated requests that change state must also carry the header
+rate limit (:mod:`search_api.ratelimit`, shared by every API process). Cookie-authenticated requests that change state must also carry the header
 ``X-Requested-With`` (a cross-site form cannot set a custom header; SameSite=Strict is the first
 wall, this the second).
 
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -33,6 +31,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader
 
 from osintel import apikeys
 from search_api.policy import POLICY
+from search_api.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -64,34 +63,6 @@ class Principal:
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HTTPException:
     return HTTPException(status_code=status, detail={"code": code, "message": message}, headers=headers)
-
-
-class RateLimiter:
-    """A token bucket per key: ``rate`` requests per second sustained, bursts up to ``burst``.
-
-    In memory, per process: the limit protects the service from one runaway client; it is not
-    an accounting record. ``rate <= 0`` turns limiting off.
-    """
-
-    def __init__(self, *, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = max(1, burst)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key: str) -> float:
-        """Spend one token for ``key``; returns 0 when allowed, else the seconds to wait."""
-        if self.rate <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
 
 
 def authenticate(request: Request, api_key: str | None, session: str | None) -> Principal:

@@ -393,7 +393,10 @@ def serve(settings: Settings, *, port: int | None = None) -> None:
     import uvicorn
 
     from search_api.app import create_app
+    from search_api.workers import run_pool
 
+    if settings.api.workers > 1:
+        return run_pool(settings, port=settings.api.port if port is None else port)
     uvicorn.run(create_app(settings), host=settings.api.host, port=port or settings.api.port, log_level="info")
 
 
@@ -468,7 +471,14 @@ def run_service(
                     signal.signal(sig, handler)
 
             cleanup.append(restore_signals)
-        if api:
+        if api and settings.api.workers > 1:  # API processes of their own; this one keeps the writer
+            from search_api.workers import run_pool
+
+            progress(f"search API on port {settings.api.port if port is None else port}, "
+                     f"{settings.api.workers} processes (Ctrl-C to stop)")
+            run_pool(settings, port=settings.api.port if port is None else port, sources=sources, stop=stop,
+                     exit_after=exit_after)
+        elif api:
             import uvicorn
 
             from search_api.app import create_app
