@@ -184,3 +184,47 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] in ("Z", "X")
     except OSError:
         return True
+
+
+def test_run_with_two_workers_collects_and_indexes_the_demo_items_through_the_cli(tmp_path: Path) -> None:
+    import yaml
+
+    from demo import DemoSite, demo_sources_config
+
+    site = DemoSite(port=0)
+    base = site.start()
+    try:
+        config = demo_sources_config(base)
+        news = next(s for s in config["sources"] if s["id"] == "demo-news")
+        config["sources"] = [{**news, "schedule": "every 2s", "max_pages": 6}]
+        sources_file = tmp_path / "sources.yaml"
+        sources_file.write_text(yaml.safe_dump(config))
+        data_dir = tmp_path / "data"
+        env = {**_env(data_dir), "OSINTEL_CRAWL_AUTOTHROTTLE": "false", "OSINTEL_SCHEDULE_SHUTDOWN_GRACE_SECONDS": "1"}
+        proc = subprocess.Popen(OSINTEL + ["run", "--no-api", "--workers", "2", "--sources", str(sources_file),
+                                           "--exit-after", "300"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            def indexed() -> bool:
+                if not (data_dir / "osintel.sqlite3").exists():
+                    return False
+                with ControlStore(data_dir / "osintel.sqlite3") as store:
+                    counts, documents = store.outbox_counts(), store.count_documents()
+                    runs = [r for r in store.runs(source_id="demo-news") if r["status"] in {"ok", "page-limit"}]
+                return bool(runs) and documents > 0 and counts["pending"] == 0 and counts["done"] == documents
+
+            _wait(indexed, 240, "the demo items crawled, enriched by the pool and indexed")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert "loading NLP models in 2 enrichment processes" in stderr
+        assert "enrichment worker: indexed" in stderr and "(2 processes)" in stderr
+        with ControlStore(data_dir / "osintel.sqlite3") as store:
+            ids = [d.id for d in store.iter_documents()]
+        _assert_each_document_indexed_and_acked_once(data_dir, ids)
+    finally:
+        site.stop()

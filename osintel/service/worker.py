@@ -197,6 +197,9 @@ class PooledEnrichmentWorker:
             st.consecutive_errors = 0
             st.last_indexed_at = utcnow().isoformat()
             self._peak_rss_mb.update(report.peak_rss_mb)
+            indexed, failed = st.indexed, st.failed
+        log.info("enrichment worker: indexed %d, failed %d (%d processes)", indexed, failed, self.processes,
+                 extra={"worker_indexed": indexed, "worker_failed": failed})
 
     def _loop(self) -> None:
         log.info("enrichment pool of %d processes starting", self.processes)
