@@ -16,7 +16,7 @@ def _enrich(args: argparse.Namespace, settings: Settings) -> int:
     if args.input or args.output:
         return _enrich_stream(args, settings)
     report = commands.enrich(settings, progress=progress)
-    data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
+    data: dict[str, object] = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
             "enrich_seconds": round(report.enrich_seconds, 2), "index_seconds": round(report.index_seconds, 2),
             "leased": report.leased, "stuck": report.stuck}
     if isinstance(report, enrich_pool.PoolReport):

@@ -104,6 +104,8 @@ class PoolReport(DrainReport):
     processes: int = 0
     restarts: int = 0
     commits: int = 0
+    #: Seconds from the start until the last child had loaded its models (each load is paid once).
+    ready_seconds: float = 0.0
     #: Peak resident memory of each child, MiB, by slot.
     peak_rss_mb: dict[int, float] = field(default_factory=dict)
 
@@ -130,6 +132,7 @@ class EnrichPool:
         self._window: list[_Batch] = []
         self._window_docs = 0
         self._window_started = 0.0
+        self._started = time.monotonic()
         self._stop = threading.Event()
         self._send_lock = threading.Lock()
 
@@ -151,6 +154,7 @@ class EnrichPool:
 
     def start(self) -> None:
         """Start the children (each loads the models: seconds, in parallel)."""
+        self._started = time.monotonic()
         self._children = [self._spawn(slot) for slot in range(self.processes)]
 
     def wake(self) -> None:
@@ -192,7 +196,7 @@ class EnrichPool:
             self.start()
         try:
             while True:
-                live = [c for c in self._children if c.process.exitcode is None or c.conn.poll(0)]
+                live = list(self._children)  # a child leaves the list once its end is handled (_ended)
                 if not live:
                     break
                 timeout = _IDLE_WAIT
@@ -226,6 +230,7 @@ class EnrichPool:
         kind = message[0]
         if kind == "ready":
             child.token = message[1]
+            self.report.ready_seconds = max(self.report.ready_seconds, time.monotonic() - self._started)
             self._rss(child, message[2])
         elif kind == "batch":
             _, owner, seqs, docs, prepared, failed, errors, seconds, rss = message

@@ -1,0 +1,136 @@
+"""Enrichment workers: docs/s of ``osintel enrich`` with 1 and 2 processes on the same outbox.
+
+Run: ``.venv/bin/python bench/workers.py [--docs 786] [--workers 1 2] [--repeat 2]``.
+
+The outbox is the demo corpus (:func:`demo.content.build_corpus`, 393 articles in four languages),
+repeated under new URLs up to ``--docs`` so the drain outlasts the model loads. Each run drains a
+fresh copy of one prepared store, with alerts off, in its own process (so peak RSS is its own),
+through :func:`osintel.service.commands.enrich` exactly as ``osintel enrich --workers N`` does.
+Printed per worker count (medians of ``--repeat``): wall seconds of the whole drain, seconds until
+the models were loaded (N=1: in this process; N>1: the last child ready), docs/s over the whole
+drain and after the loads, CPU seconds per document (this process and its children), peak RSS of
+the parent and of each enrichment process, and the load average before each run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def prepare(data_dir: Path, n: int) -> int:
+    from demo.content import build_corpus
+    from osintel.records import Document, SourceRef
+    from osintel.store import ControlStore
+
+    source = SourceRef(id="demo-news", name="Demo News")
+    corpus = build_corpus()
+    with ControlStore(data_dir / "osintel.sqlite3") as store:
+        for i in range(n):
+            a = corpus[i % len(corpus)]
+            round_ = i // len(corpus)
+            doc = Document(url=f"https://demo.example{a.path}?r={round_}", source=source, title=a.title,
+                           text=a.text, published_at=a.published_at)
+            store.add_collected(doc, content_sha256=hashlib.sha256(f"{round_}:{doc.text}".encode()).hexdigest())
+        return store.outbox_counts()["pending"]
+
+
+def one(data_dir: Path, workers: int) -> dict[str, Any]:
+    """Drain ``data_dir`` with ``workers`` processes (in this process); figures as a dict."""
+    from osintel.service import commands, enrich_pool
+    from osintel.settings import load_settings
+
+    settings = load_settings(env={}, overrides={"data_dir": str(data_dir), "worker.processes": workers,
+                                                "alerts.enabled": False})
+    loaded: list[float] = []
+    t0 = time.perf_counter()
+
+    def progress(line: str) -> None:
+        if line.startswith("models loaded"):
+            loaded.append(time.perf_counter() - t0)
+
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    report = commands.enrich(settings, progress=progress)
+    wall = time.perf_counter() - started
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pooled = isinstance(report, enrich_pool.PoolReport)
+    ready = report.ready_seconds if pooled else (loaded[0] if loaded else 0.0)
+    return {
+        "workers": workers, "indexed": report.indexed, "failed": report.failed, "wall_s": wall, "ready_s": ready,
+        "docs_per_s": report.indexed / wall, "docs_per_s_after_load": report.indexed / max(1e-9, wall - ready),
+        "cpu_ms_per_doc": 1000 * (me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime) / max(1, report.indexed),
+        "parent_rss_mb": me.ru_maxrss / 1024,
+        "worker_rss_mb": list(report.peak_rss_mb.values()) if pooled else [me.ru_maxrss / 1024],
+        "commits": report.commits if pooled else report.batches,
+        "load_before": load_before, "load_after": os.getloadavg()[0],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=786)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--one", nargs=2, metavar=("DATA_DIR", "WORKERS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(Path(args.one[0]), int(args.one[1]))))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="osintel-bench-workers-") as tmp:
+        template = Path(tmp) / "template"
+        pending = prepare(template, args.docs)
+        print(f"outbox: {pending} documents (demo corpus, repeated); {os.cpu_count()} cores; load"
+              f" {os.getloadavg()}", file=sys.stderr)
+        results: dict[int, list[dict[str, Any]]] = {n: [] for n in args.workers}
+        for r in range(args.repeat):
+            for n in args.workers:
+                data_dir = Path(tmp) / f"run-{n}-{r}"
+                shutil.copytree(template, data_dir)
+                out = subprocess.run([sys.executable, __file__, "--one", str(data_dir), str(n)],
+                                     capture_output=True, text=True, check=True)
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                results[n].append(row)
+                print(f"  run {r + 1}, {n} worker(s): {row['docs_per_s']:.1f} docs/s"
+                      f" ({row['docs_per_s_after_load']:.1f} after load), load {row['load_before']:.2f}",
+                      file=sys.stderr)
+                shutil.rmtree(data_dir)
+
+    def med(n: int, key: str) -> float:
+        return statistics.median(row[key] for row in results[n])
+
+    base = med(args.workers[0], "docs_per_s_after_load")
+    print(f"{args.docs} documents, medians of {args.repeat} run(s)")
+    print("| workers | wall s | models ready s | docs/s (whole drain) | docs/s after load | speed-up after load"
+          " | CPU ms/doc | commits | peak RSS parent MiB | peak RSS per worker MiB | load before runs |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for n in args.workers:
+        rss = " / ".join(f"{max(row['worker_rss_mb'][i] for row in results[n]):.0f}"
+                         for i in range(len(results[n][0]["worker_rss_mb"])))
+        loads = ", ".join(f"{row['load_before']:.1f}" for row in results[n])
+        print(f"| {n} | {med(n, 'wall_s'):.1f} | {med(n, 'ready_s'):.1f} | {med(n, 'docs_per_s'):.1f}"
+              f" | {med(n, 'docs_per_s_after_load'):.1f} | {med(n, 'docs_per_s_after_load') / base:.2f}x"
+              f" | {med(n, 'cpu_ms_per_doc'):.0f} | {med(n, 'commits'):.0f} | {med(n, 'parent_rss_mb'):.0f}"
+              f" | {rss} | {loads} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
