@@ -228,3 +228,66 @@ def test_run_with_two_workers_collects_and_indexes_the_demo_items_through_the_cl
         _assert_each_document_indexed_and_acked_once(data_dir, ids)
     finally:
         site.stop()
+
+
+class _PoisonAware:
+    """Leaves documents as they are, except that a batch holding the word POISON fails."""
+
+    def enrich(self, docs: Any) -> list[Document]:
+        from osintel.errors import EnrichmentError
+
+        if any("POISON" in d.text for d in docs):
+            raise EnrichmentError("cannot enrich a poisoned document")
+        return [d.model_copy(update={"enrichment": {"test": "1"}}) for d in docs]
+
+
+def poison_aware_enricher(settings: Settings, store: ControlStore, guard: Any) -> _PoisonAware:
+    """The factory the pool's children call (``enricher_factory``)."""
+    return _PoisonAware()
+
+
+def test_a_poisonous_document_is_parked_by_its_child_and_the_rest_are_indexed(tmp_path: Path) -> None:
+    ids = _collect(tmp_path, 79)
+    with ControlStore(tmp_path / "osintel.sqlite3") as store:
+        poison = Document(url="https://demo.example/poison", source=SRC, text="POISON " * 20)
+        store.add_collected(poison, content_sha256="poison")
+        settings = _settings(tmp_path)
+        with open_index(settings) as index:
+            report = enrich_pool.drain(settings, store, index, processes=2,
+                                       enricher_factory=f"{__name__}:poison_aware_enricher")
+            assert index.count() == len(ids) and index.get(poison.id) is None
+        assert store.outbox_counts() == {"pending": 0, "done": len(ids), "failed": 1}
+        assert report.indexed == len(ids) and report.failed == store.max_attempts
+
+
+class _DownOnce:
+    """The real index, refusing its first write as an index that is down does."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.failed = inner, False
+
+    def write(self, batch: Any) -> None:
+        from osintel.errors import IndexBackendError
+
+        if not self.failed:
+            self.failed = True
+            raise IndexBackendError("index is down")
+        self.inner.write(batch)
+
+
+def test_an_index_outage_stops_the_pool_loudly_and_releases_every_row_for_the_next_drain(tmp_path: Path) -> None:
+    from osintel.errors import IndexBackendError
+
+    ids = _collect(tmp_path, 80)
+    settings = _settings(tmp_path)
+    factory = f"{__name__}:poison_aware_enricher"
+    with ControlStore(tmp_path / "osintel.sqlite3") as store, open_index(settings) as index:
+        with pytest.raises(IndexBackendError, match="index is down"):
+            enrich_pool.drain(settings, store, _DownOnce(index), processes=2, enricher_factory=factory)  # type: ignore[arg-type]
+        assert store.outbox_counts()["done"] == 0 and index.count() == 0
+        assert not _leases(tmp_path)  # nothing stays leased by the stopped children
+        attempts = store.read("SELECT MAX(attempts) AS n FROM outbox")[0]["n"]
+        assert attempts <= 1  # the outage did not count against the documents
+        report = enrich_pool.drain(settings, store, index, processes=2, enricher_factory=factory)
+        assert report.indexed == len(ids) and index.count() == len(ids)
+        assert store.outbox_counts() == {"pending": 0, "done": len(ids), "failed": 0}

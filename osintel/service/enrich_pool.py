@@ -176,16 +176,23 @@ class EnrichPool:
                         pass  # it is gone: run() notices its end
 
     def close(self, *, timeout: float = 30.0) -> None:
-        """Stop every child still running (terminate after ``timeout``) and close the pipes."""
+        """Stop every child still running and release what they held.
+
+        After :meth:`run` returned normally no child is left. Otherwise (an error) what they are
+        doing will not be committed: the pipes are closed, so a child exits at its next message
+        (killed after ``timeout``), and its leases are released.
+        """
         self._broadcast("stop")
+        for child in self._children:
+            child.conn.close()
         deadline = time.monotonic() + timeout
         for child in self._children:
             child.process.join(max(0.0, deadline - time.monotonic()))
             if child.process.is_alive():
-                log.warning("enrichment process %d did not stop; terminating it", child.slot)
+                log.warning("enrichment process %d did not stop; killing it", child.slot)
                 child.process.kill()
                 child.process.join(5)
-            child.conn.close()
+        self._children = []
         self._release_dead()
 
     # -- the loop -----------------------------------------------------------------------------
@@ -204,10 +211,11 @@ class EnrichPool:
                     timeout = max(0.0, self._window_started + self.settings.worker.commit_seconds - time.monotonic())
                 ready = wait([c.conn for c in live] + [c.process.sentinel for c in live], timeout)
                 for child in live:
-                    if child.conn in ready:
+                    if child.conn in ready and child in self._children:
                         self._receive(child)
                 for child in live:
-                    if child.process.sentinel in ready and not child.conn.poll(0):
+                    if (child in self._children and child.process.sentinel in ready
+                            and not child.conn.poll(0)):  # messages first: an "idle" comes before the end
                         self._ended(child)
                 if self._window and (self._window_docs >= self.settings.worker.commit_documents
                                      or time.monotonic() >= self._window_started + self.settings.worker.commit_seconds
