@@ -120,7 +120,8 @@ def main() -> int:
     base = med(args.workers[0], "docs_per_s_after_load")
     print(f"{args.docs} documents, medians of {args.repeat} run(s)")
     print("| workers | wall s | models ready s | docs/s (whole drain) | docs/s after load | speed-up after load"
-          " | CPU ms/doc (all; of it parent) | commits | peak RSS parent MiB | peak RSS per worker MiB | load before runs |")
+          " | CPU ms/doc (all; of it parent) | commits | peak RSS parent MiB | peak RSS per worker MiB"
+          " | load before runs |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.workers:
         rss = " / ".join(f"{max(row['worker_rss_mb'][i] for row in results[n]):.0f}"

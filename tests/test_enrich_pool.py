@@ -283,7 +283,8 @@ def test_an_index_outage_stops_the_pool_loudly_and_releases_every_row_for_the_ne
     factory = f"{__name__}:poison_aware_enricher"
     with ControlStore(tmp_path / "osintel.sqlite3") as store, open_index(settings) as index:
         with pytest.raises(IndexBackendError, match="index is down"):
-            enrich_pool.drain(settings, store, _DownOnce(index), processes=2, enricher_factory=factory)  # type: ignore[arg-type]
+            down: Any = _DownOnce(index)
+            enrich_pool.drain(settings, store, down, processes=2, enricher_factory=factory)
         assert store.outbox_counts()["done"] == 0 and index.count() == 0
         assert not _leases(tmp_path)  # nothing stays leased by the stopped children
         attempts = store.read("SELECT MAX(attempts) AS n FROM outbox")[0]["n"]
