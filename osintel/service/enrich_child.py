@@ -14,9 +14,10 @@ parent PID are the fall-backs), so a SIGKILLed ``osintel enrich`` leaves only de
 whose rows the next command releases. In ``drain`` mode it exits when the outbox has nothing left
 for it to lease; in ``serve`` mode (``osintel run``) it waits for the parent's wake-up or the poll.
 
-Messages to the parent (tuples, first item the kind): ``("ready", token, rss_kb)``, ``("batch",
-token, seqs, documents, prepared, failed, errors, enrich_seconds, rss_kb)``, ``("idle", rss_kb)``,
-``("error", text)``. From the parent: ``"wake"`` and ``"stop"``.
+Messages to the parent (tuples, first item the kind): ``("ready", token, usage)``, ``("batch",
+token, seqs, documents, prepared, failed, errors, enrich_seconds, usage)``, ``("idle", usage)``,
+``("error", text)``, where ``usage`` is ``(peak RSS KiB, CPU seconds so far)``. From the parent:
+``"wake"`` and ``"stop"``.
 """
 
 from __future__ import annotations
@@ -87,9 +88,11 @@ class FileGuard:
         self._fh.close()
 
 
-def peak_rss_kb() -> int:
-    """This process's peak resident set size in KiB (Linux reports ``ru_maxrss`` in KiB)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+def usage() -> tuple[int, float]:
+    """This process's peak resident set size in KiB (Linux reports ``ru_maxrss`` in KiB) and the
+    CPU seconds it has used."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return int(own.ru_maxrss), own.ru_utime + own.ru_stime
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -154,14 +157,14 @@ def _serve(conn: Connection, config: ChildConfig) -> None:
     guard = FileGuard(settings.data_dir / DEDUP_LOCK_FILE)
     try:
         enricher = _build_enricher(config, store, guard)
-        _send(conn, ("ready", owner, peak_rss_kb()))
+        _send(conn, ("ready", owner, usage()))
         while True:
             if "stop" in _commands(conn, 0.0):
                 return
             items = store.lease(config.batch_size, owner=owner)
             if not items:
                 if config.mode == "drain":
-                    _send(conn, ("idle", peak_rss_kb()))
+                    _send(conn, ("idle", usage()))
                     return
                 if "stop" in _commands(conn, config.poll_seconds):
                     return
@@ -181,7 +184,7 @@ def _serve(conn: Connection, config: ChildConfig) -> None:
                 store.release(seqs, "mapping for the index failed", owner=owner, count_attempt=False)
                 raise
             _send(conn, ("batch", owner, seqs, documents, prepared, len(bad), errors,
-                         time.perf_counter() - started, peak_rss_kb()))
+                         time.perf_counter() - started, usage()))
     finally:
         guard.close()
         store.close()

@@ -93,6 +93,7 @@ class _Child:
     process: BaseProcess
     conn: Connection
     token: str | None = None
+    cpu_at_ready: float = 0.0
     finished: bool = False  # said "idle" (drain done) or was told to stop
     restarts: int = 0
 
@@ -108,6 +109,8 @@ class PoolReport(DrainReport):
     ready_seconds: float = 0.0
     #: Peak resident memory of each child, MiB, by slot.
     peak_rss_mb: dict[int, float] = field(default_factory=dict)
+    #: CPU seconds each child spent after loading its models (enriching and mapping), by slot.
+    enrich_cpu_seconds: dict[int, float] = field(default_factory=dict)
 
 
 class EnrichPool:
@@ -239,11 +242,12 @@ class EnrichPool:
         if kind == "ready":
             child.token = message[1]
             self.report.ready_seconds = max(self.report.ready_seconds, time.monotonic() - self._started)
-            self._rss(child, message[2])
+            child.cpu_at_ready = message[2][1]
+            self._usage(child, message[2])
         elif kind == "batch":
-            _, owner, seqs, docs, prepared, failed, errors, seconds, rss = message
+            _, owner, seqs, docs, prepared, failed, errors, seconds, used = message
             child.token = owner
-            self._rss(child, rss)
+            self._usage(child, used)
             self.report.failed += failed
             self.report.errors.extend(errors)
             self.report.enrich_seconds += seconds
@@ -253,7 +257,7 @@ class EnrichPool:
                 self._window.append(_Batch(owner, list(seqs), list(docs), prepared))
                 self._window_docs += len(docs)
         elif kind == "idle":
-            self._rss(child, message[1])
+            self._usage(child, message[1])
             child.finished = True
         elif kind == "error":
             child.finished = True
@@ -261,9 +265,14 @@ class EnrichPool:
             self._release_dead()
             raise EnrichmentError(f"enrichment process {child.slot} (pid {child.process.pid}) failed: {message[1]}")
 
-    def _rss(self, child: _Child, rss_kb: int) -> None:
+    def _usage(self, child: _Child, used: tuple[int, float]) -> None:
+        rss_kb, cpu = used
         mb = round(rss_kb / 1024.0, 1)
         self.report.peak_rss_mb[child.slot] = max(self.report.peak_rss_mb.get(child.slot, 0.0), mb)
+        if child.token is not None:  # a replacement adds to its slot's figure
+            spent = self.report.enrich_cpu_seconds.get(child.slot, 0.0)
+            self.report.enrich_cpu_seconds[child.slot] = spent + max(0.0, cpu - child.cpu_at_ready)
+            child.cpu_at_ready = cpu
 
     def _ended(self, child: _Child) -> None:
         """A child's process ended: expected after "idle"/"stop"; otherwise it died."""
