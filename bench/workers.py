@@ -63,7 +63,7 @@ def one(data_dir: Path, workers: int) -> dict[str, Any]:
 
     def cpu() -> float:
         own = resource.getrusage(resource.RUSAGE_SELF)
-        return own.ru_utime + own.ru_stime
+        return float(own.ru_utime + own.ru_stime)
 
     def progress(line: str) -> None:
         if line.startswith("models loaded"):
@@ -76,12 +76,16 @@ def one(data_dir: Path, workers: int) -> dict[str, Any]:
     wall = time.perf_counter() - started
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    pooled = isinstance(report, enrich_pool.PoolReport)
-    ready = report.ready_seconds if pooled else (loaded[0] if loaded else 0.0)
     # CPU spent after the models were loaded: enriching, mapping, writing, acking (and, pooled, the
     # pickling between processes); the loads are paid once per process and left out.
-    after_load = (sum(report.enrich_cpu_seconds.values()) + me.ru_utime + me.ru_stime if pooled
-                  else cpu() - (cpu_loaded[0] if cpu_loaded else 0.0))
+    if isinstance(report, enrich_pool.PoolReport):
+        ready, commits = report.ready_seconds, report.commits
+        after_load = sum(report.enrich_cpu_seconds.values()) + me.ru_utime + me.ru_stime
+        worker_rss = list(report.peak_rss_mb.values())
+    else:
+        ready, commits = (loaded[0] if loaded else 0.0), report.batches
+        after_load = cpu() - (cpu_loaded[0] if cpu_loaded else 0.0)
+        worker_rss = [me.ru_maxrss / 1024]
     return {
         "workers": workers, "indexed": report.indexed, "failed": report.failed, "wall_s": wall, "ready_s": ready,
         "docs_per_s": report.indexed / wall, "docs_per_s_after_load": report.indexed / max(1e-9, wall - ready),
@@ -89,10 +93,38 @@ def one(data_dir: Path, workers: int) -> dict[str, Any]:
         "parent_cpu_ms_per_doc": 1000 * (me.ru_utime + me.ru_stime) / max(1, report.indexed),
         "cpu_ms_per_doc_after_load": 1000 * after_load / max(1, report.indexed),
         "parent_rss_mb": me.ru_maxrss / 1024,
-        "worker_rss_mb": list(report.peak_rss_mb.values()) if pooled else [me.ru_maxrss / 1024],
-        "commits": report.commits if pooled else report.batches,
+        "worker_rss_mb": worker_rss,
+        "commits": commits,
         "load_before": load_before, "load_after": os.getloadavg()[0],
     }
+
+
+def reference(template: Path, tmp: Path) -> None:
+    """Wall seconds of stateless enrichment: one process on everything, two on halves at once."""
+    from osintel.store import ControlStore
+
+    with ControlStore(template / "osintel.sqlite3") as store:
+        lines = [doc.to_json() for doc in store.iter_documents()]
+    files = {"all": lines, "a": lines[: len(lines) // 2], "b": lines[len(lines) // 2 :]}
+    for name, part in files.items():
+        (tmp / f"{name}.jsonl").write_text("\n".join(part) + "\n")
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "osintel", "enrich", "--input", str(tmp / f"{name}.jsonl"),
+                                 "--output", str(tmp / f"{name}.out")], stderr=subprocess.DEVNULL)
+
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    start("all").wait()
+    one_s = time.perf_counter() - started
+    load2 = os.getloadavg()[0]
+    started = time.perf_counter()
+    for proc in [start("a"), start("b")]:
+        proc.wait()
+    two_s = time.perf_counter() - started
+    print(f"stateless reference (osintel enrich --input, model loads included): 1 process {one_s:.1f} s"
+          f" ({len(lines) / one_s:.1f} docs/s, load {load:.2f}); 2 processes on halves {two_s:.1f} s"
+          f" ({len(lines) / two_s:.1f} docs/s, load {load2:.2f}): {one_s / two_s:.2f}x")
 
 
 def main() -> int:
@@ -100,6 +132,9 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=786)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the stateless reference: `osintel enrich --input` on the whole outbox in"
+                             " one process, then on its two halves in two processes at once (no store, no index)")
     parser.add_argument("--one", nargs=2, metavar=("DATA_DIR", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -111,6 +146,8 @@ def main() -> int:
         pending = prepare(template, args.docs)
         print(f"outbox: {pending} documents (demo corpus, repeated); {os.cpu_count()} cores; load"
               f" {os.getloadavg()}", file=sys.stderr)
+        if args.reference:
+            reference(template, Path(tmp))
         results: dict[int, list[dict[str, Any]]] = {n: [] for n in args.workers}
         for r in range(args.repeat):
             for n in args.workers:
@@ -126,7 +163,7 @@ def main() -> int:
                 shutil.rmtree(data_dir)
 
     def med(n: int, key: str) -> float:
-        return statistics.median(row[key] for row in results[n])
+        return float(statistics.median(row[key] for row in results[n]))
 
     base = med(args.workers[0], "docs_per_s_after_load")
     print(f"{args.docs} documents, medians of {args.repeat} run(s)")
