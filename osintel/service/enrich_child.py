@@ -11,8 +11,9 @@ acks in the child's name once its index commit is durable.
 
 It exits when its parent dies (the kernel kills it: ``PR_SET_PDEATHSIG``; a closed pipe or a new
 parent PID are the fall-backs), so a SIGKILLed ``osintel enrich`` leaves only dead lease holders,
-whose rows the next command releases. In ``drain`` mode it exits when the outbox has nothing left
-for it to lease; in ``serve`` mode (``osintel run``) it waits for the parent's wake-up or the poll.
+whose rows the next command releases. When the outbox has nothing left for it to lease it says
+``idle``; then in ``drain`` mode it exits, in ``serve`` mode (``osintel run``) it waits for the
+parent's wake-up or the poll.
 
 Messages to the parent (tuples, first item the kind): ``("ready", token, usage)``, ``("batch",
 token, seqs, documents, prepared, failed, errors, enrich_seconds, usage)``, ``("idle", usage)``,
@@ -158,17 +159,19 @@ def _serve(conn: Connection, config: ChildConfig) -> None:
     try:
         enricher = _build_enricher(config, store, guard)
         _send(conn, ("ready", owner, usage()))
+        idle = False
         while True:
             if "stop" in _commands(conn, 0.0):
                 return
             items = store.lease(config.batch_size, owner=owner)
             if not items:
-                if config.mode == "drain":
+                if not idle:  # once per idle spell: the parent commits at once when every child is idle
                     _send(conn, ("idle", usage()))
-                    return
-                if "stop" in _commands(conn, config.poll_seconds):
+                    idle = True
+                if config.mode == "drain" or "stop" in _commands(conn, config.poll_seconds):
                     return
                 continue
+            idle = False
             started = time.perf_counter()
             good, bad = _enrich_isolating_failures(enricher, items)
             errors = []

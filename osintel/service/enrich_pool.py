@@ -94,6 +94,7 @@ class _Child:
     conn: Connection
     token: str | None = None
     cpu_at_ready: float = 0.0
+    idle: bool = False  # found nothing to lease since its last batch
     finished: bool = False  # said "idle" (drain done) or was told to stop
     restarts: int = 0
 
@@ -220,9 +221,11 @@ class EnrichPool:
                     if (child in self._children and child.process.sentinel in ready
                             and not child.conn.poll(0)):  # messages first: an "idle" comes before the end
                         self._ended(child)
+                # Commit by size or time; at once when no child has more coming (a trickle of new
+                # documents, e.g. for alerts, does not wait for commit_seconds).
                 if self._window and (self._window_docs >= self.settings.worker.commit_documents
                                      or time.monotonic() >= self._window_started + self.settings.worker.commit_seconds
-                                     or self._stop.is_set()):
+                                     or self._stop.is_set() or all(c.idle for c in self._children)):
                     self._flush()
         except BaseException:
             self._flush_quietly()
@@ -246,7 +249,7 @@ class EnrichPool:
             self._usage(child, message[2])
         elif kind == "batch":
             _, owner, seqs, docs, prepared, failed, errors, seconds, used = message
-            child.token = owner
+            child.token, child.idle = owner, False
             self._usage(child, used)
             self.report.failed += failed
             self.report.errors.extend(errors)
@@ -258,7 +261,8 @@ class EnrichPool:
                 self._window_docs += len(docs)
         elif kind == "idle":
             self._usage(child, message[1])
-            child.finished = True
+            child.idle = True
+            child.finished = self.mode == "drain"  # it exits now
         elif kind == "error":
             child.finished = True
             child.process.join(5)
