@@ -292,3 +292,26 @@ def test_an_index_outage_stops_the_pool_loudly_and_releases_every_row_for_the_ne
         report = enrich_pool.drain(settings, store, index, processes=2, enricher_factory=factory)
         assert report.indexed == len(ids) and index.count() == len(ids)
         assert store.outbox_counts() == {"pending": 0, "done": len(ids), "failed": 0}
+
+
+def test_serving_commits_a_trickle_once_every_child_is_idle_and_stops_cleanly(tmp_path: Path) -> None:
+    import threading
+
+    ids = _collect(tmp_path, 3)
+    # Commits by size or time would come after 1,000 documents or an hour: only "every child is
+    # idle" can commit these three.
+    settings = _settings(tmp_path, **{"worker.commit_seconds": 3600.0, "worker.poll_seconds": 0.2})
+    with ControlStore(tmp_path / "osintel.sqlite3") as store, open_index(settings) as index:
+        pool = enrich_pool.EnrichPool(settings, store, index, processes=2, mode="serve",
+                                      enricher_factory=f"{__name__}:poison_aware_enricher")
+        thread = threading.Thread(target=pool.run)
+        thread.start()
+        try:
+            _wait(lambda: _outcome_done(tmp_path) == len(ids), 120, "the three documents committed and acked")
+            assert index.count() == len(ids) and thread.is_alive()  # still serving
+        finally:
+            pool.stop()
+            thread.join(60)
+            pool.close()
+        assert not thread.is_alive()
+        assert pool.report.indexed == len(ids) and pool.report.commits == 1
