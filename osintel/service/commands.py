@@ -147,6 +147,9 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Support
 
     Leases of dead processes are released first (:func:`recover`); documents other processes
     still hold are counted in ``leased`` (and ``stuck`` when the holder is not confirmed alive).
+    Without an ``enricher``, :func:`osintel.service.enrich_pool.process_count` processes enrich
+    (``worker.processes``); with more than one it returns a :class:`~osintel.service.enrich_pool.PoolReport`,
+    and a calling script must keep its top level under ``if __name__ == "__main__":`` (spawn).
     """
     store = open_store(settings)
     try:
