@@ -39,7 +39,10 @@ Without a ``backing`` the index is in memory: it deduplicates within what this p
 With a ``backing`` (the control store, passed in by the caller that owns it; this module does not
 import it) each new fingerprint is saved as the batch is assigned, and :meth:`refresh` loads
 fingerprints saved since the last call, by this process or another. Call it once at start-up;
-:meth:`assign` calls it before each batch.
+:meth:`assign` calls it before each batch. Several processes sharing one backing (the enrichment
+pool, :mod:`osintel.service.enrich_pool`) pass a ``guard`` (a cross-process lock) held from that
+refresh to the save, so they assign one batch at a time in one order: the first *assigned* copy
+of a story is its canonical document, and concurrent copies never open two clusters.
 
 Memory: per document, the signature (128 x uint32 = 512 bytes), its facts (4 bytes each) and the
 LSH band keys with Python's per-object overhead: measured (tracemalloc, 5,000 demo-length
@@ -55,6 +58,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -147,9 +151,14 @@ def facts(words: Iterable[str], *, limit: int = 512) -> np.ndarray:
 class NearDuplicateIndex:
     """Assigns ``duplicate_of`` / ``cluster_id`` to documents, remembering what it has seen."""
 
-    def __init__(self, options: DedupOptions | None = None, *, backing: FingerprintBacking | None = None) -> None:
+    def __init__(self, options: DedupOptions | None = None, *, backing: FingerprintBacking | None = None,
+                 guard: AbstractContextManager[object] | None = None) -> None:
         self.options = options or DedupOptions()
         self.backing = backing
+        # Held from refresh to save in assign(): processes sharing a backing (the enrichment pool)
+        # then assign one after another, so two copies of a story enriched at the same moment in two
+        # processes still join one cluster.
+        self._guard: AbstractContextManager[object] = guard if guard is not None else nullcontext()
         opts = self.options
         self._lsh = MinHashLSH(threshold=opts.lsh_threshold, num_perm=opts.num_perm)
         self._permutations = MinHash(num_perm=opts.num_perm, seed=opts.seed, scheme=_SCHEME).permutations
@@ -202,6 +211,10 @@ class NearDuplicateIndex:
     def assign(self, docs: Sequence[Document]) -> list[Assignment]:
         """Decide each document's cluster, in order (earlier documents of the batch come first),
         remember the new ones and save their fingerprints to the backing."""
+        with self._guard:
+            return self._assign(docs)
+
+    def _assign(self, docs: Sequence[Document]) -> list[Assignment]:
         self.refresh()
         out: list[Assignment] = []
         new: list[Fingerprint] = []

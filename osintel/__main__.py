@@ -1,3 +1,4 @@
 from osintel.cli import main
 
-main()
+if __name__ == "__main__":  # not when `spawn` re-imports it in an enrichment process
+    main()

@@ -125,6 +125,9 @@ class WorkerSettings(_Section):
     poll_seconds: float
     error_backoff_seconds: float
     max_backoff_seconds: float
+    processes: int = Field(ge=0)
+    commit_documents: int = Field(ge=1)
+    commit_seconds: float = Field(gt=0)
 
 
 class HealthSettings(_Section):

@@ -8,7 +8,7 @@ from typing import IO
 
 from osintel.cli._output import print_json, progress
 from osintel.errors import ConfigError
-from osintel.service import commands, enrich_stream
+from osintel.service import commands, enrich_pool, enrich_stream
 from osintel.settings import Settings
 
 
@@ -16,9 +16,12 @@ def _enrich(args: argparse.Namespace, settings: Settings) -> int:
     if args.input or args.output:
         return _enrich_stream(args, settings)
     report = commands.enrich(settings, progress=progress)
-    data = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
+    data: dict[str, object] = {"indexed": report.indexed, "failed": report.failed, "batches": report.batches,
             "enrich_seconds": round(report.enrich_seconds, 2), "index_seconds": round(report.index_seconds, 2),
             "leased": report.leased, "stuck": report.stuck}
+    if isinstance(report, enrich_pool.PoolReport):
+        data.update(processes=report.processes, restarts=report.restarts, commits=report.commits,
+                    peak_rss_mb=report.peak_rss_mb)
     print_json(data) if args.json else print("  ".join(f"{k}={v}" for k, v in data.items()))
     return 0 if report.failed == 0 and report.stuck == 0 else 1
 
@@ -74,6 +77,13 @@ def _reprocess(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report["failed"] == 0 else 1
 
 
+def workers_override(args: argparse.Namespace) -> dict[str, object]:
+    """``--workers N`` is the setting ``worker.processes`` (None: leave it to the lower layers)."""
+    if args.workers is not None and args.workers < 0:
+        raise ConfigError("--workers must be 0 (one per core) or more")
+    return {"worker.processes": args.workers}
+
+
 def _data_dir_use(args: argparse.Namespace) -> str:
     """``--input``/``--output`` work without a data directory; draining the outbox needs one."""
     return "none" if args.input or args.output else "existing"
@@ -89,8 +99,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                         " without a data directory, store or index")
     p.add_argument("--output", metavar="OUT.jsonl",
                    help="where --input writes the enriched JSON lines, in input order (default '-': stdout)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="enrichment processes draining the outbox (default: setting worker.processes; 0 = one"
+                        " per core; 1 = in this process)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_enrich, data_dir_use=_data_dir_use)
+    p.set_defaults(handler=_enrich, data_dir_use=_data_dir_use, settings_overrides=workers_override)
 
     p = sub.add_parser("reprocess", parents=[common],
                        help="re-enrich the documents a query selects (after a model or taxonomy change)")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from osintel.cli._output import progress
+from osintel.cli.enrich import workers_override
 from osintel.errors import AlreadyRunningError
 from osintel.service import commands
 from osintel.settings import Settings
@@ -44,5 +45,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--port", type=int, help="API port (default 8000)")
     p.add_argument("--no-api", action="store_true", help="run the scheduler and worker without the API")
     _api_workers(p)
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="enrichment processes (default: setting worker.processes; 0 = one per core; 1 = a thread"
+                        " of this process)")
     p.add_argument("--exit-after", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # tests
-    p.set_defaults(handler=_run, data_dir_use="create", service=True)
+    p.set_defaults(handler=_run, data_dir_use="create", service=True,
+                   settings_overrides=lambda args: {"api.workers": args.api_workers, **workers_override(args)})

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from osintel import audit
+from osintel.service import enrich_pool
 from osintel.service.enrich_stream import enrich_each
 from osintel.service.pipeline import DrainReport, SupportsEnrich, drain_outbox
 from osintel.records import Document
@@ -51,17 +53,19 @@ def open_index(settings: Settings) -> Index:
     return _open_index(settings)
 
 
-def build_enricher(settings: Settings, *, store: ControlStore | None = None) -> Enricher:
+def build_enricher(settings: Settings, *, store: ControlStore | None = None,
+                   dedup_guard: AbstractContextManager[object] | None = None) -> Enricher:
     """The NLP enricher, built once (loads models).
 
     With a ``store``, near-duplicates are matched against every fingerprint saved in it (loaded
     now, about 6 KB of memory per document: see :mod:`nlp.dedup`) and new ones are saved to it;
-    without, the enricher clusters only what it sees in this process.
+    without, the enricher clusters only what it sees in this process. ``dedup_guard``: the lock
+    processes sharing the store hold while they assign near-duplicates (the enrichment pool).
     """
     from nlp.dedup import NearDuplicateIndex
     from nlp.enricher import Enricher
 
-    dedup = NearDuplicateIndex(backing=store)
+    dedup = NearDuplicateIndex(backing=store, guard=dedup_guard)
     dedup.refresh()
     return Enricher.from_settings(settings, dedup=dedup)
 
@@ -143,6 +147,9 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Support
 
     Leases of dead processes are released first (:func:`recover`); documents other processes
     still hold are counted in ``leased`` (and ``stuck`` when the holder is not confirmed alive).
+    Without an ``enricher``, :func:`osintel.service.enrich_pool.process_count` processes enrich
+    (``worker.processes``); with more than one it returns a :class:`~osintel.service.enrich_pool.PoolReport`,
+    and a calling script must keep its top level under ``if __name__ == "__main__":`` (spawn).
     """
     store = open_store(settings)
     try:
@@ -155,9 +162,11 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Support
         if held.leased >= pending:
             return _leased_elsewhere(store, DrainReport(), progress)
         started = time.perf_counter()
-        progress(f"loading NLP models to enrich {pending} document(s)")
-        enricher = enricher or build_enricher(settings, store=store)
-        progress(f"models loaded in {time.perf_counter() - started:.1f}s")
+        processes = 1 if enricher is not None else enrich_pool.process_count(settings, pending=pending - held.leased)
+        if processes == 1:  # enrich here; more: N child processes load the models (enrich_pool)
+            progress(f"loading NLP models to enrich {pending} document(s)")
+            enricher = enricher or build_enricher(settings, store=store)
+            progress(f"models loaded in {time.perf_counter() - started:.1f}s")
         index = open_index(settings)
         try:
             last = [time.monotonic()]
@@ -169,10 +178,16 @@ def enrich(settings: Settings, *, progress: Progress = _quiet, enricher: Support
                     progress(f"enriched and indexed {rep.indexed}/{pending} (pending {counts['pending']})")
 
             alerts = build_alerts(settings, store, index)
-            drained = drain_outbox(
-                store, enricher, index, batch_size=settings.nlp.batch_size, progress=report,
-                after_batch=alerts.after_batch if alerts else None,
-            )
+            hook = alerts.after_batch if alerts else None
+            if enricher is None:
+                progress(f"starting {processes} enrichment processes for {pending} document(s)")
+                pooled = enrich_pool.drain(settings, store, index, processes=processes, progress=report,
+                                           after_batch=hook)
+                progress(enrich_pool.describe(pooled))
+                drained: DrainReport = pooled
+            else:
+                drained = drain_outbox(store, enricher, index, batch_size=settings.nlp.batch_size, progress=report,
+                                       after_batch=hook)
             if alerts is not None:
                 sent = alerts.dispatch()  # one attempt now; retries go out with the next run
                 alerts.dispatcher.close()
@@ -421,7 +436,7 @@ def run_service(
     import threading
 
     from osintel.service.runner_lock import InstanceLock
-    from osintel.service.worker import EnrichmentWorker
+    from osintel.service.worker import EnrichmentWorker, PooledEnrichmentWorker
     from spiders.scheduler import CollectionScheduler
 
     lock = InstanceLock(settings.data_dir)
@@ -434,16 +449,19 @@ def run_service(
         recover(settings, store, progress=progress)
         index = open_index(settings)  # one index object: the embedded index allows one writer
         cleanup.append(index.close)
-        progress("loading NLP models")
         worker_store = ControlStore(settings.store_path)
         cleanup.append(worker_store.close)
-        enricher = build_enricher(settings, store=worker_store)  # loads near-duplicate fingerprints
+        processes = enrich_pool.process_count(settings)  # > 1: child processes load the models
+        progress("loading NLP models" + (f" in {processes} enrichment processes" if processes > 1 else ""))
+        enricher = build_enricher(settings, store=worker_store) if processes == 1 else None
         alerts = build_alerts(settings, worker_store, index)
         if alerts is not None:
             alerts.start()
             cleanup.append(alerts.stop)  # stopped after the worker (cleanup runs in reverse)
-        worker = EnrichmentWorker(settings, worker_store, enricher, index,
-                                  after_batch=alerts.after_batch if alerts else None)
+        hook = alerts.after_batch if alerts else None
+        worker: EnrichmentWorker | PooledEnrichmentWorker = (
+            EnrichmentWorker(settings, worker_store, enricher, index, after_batch=hook) if enricher is not None
+            else PooledEnrichmentWorker(settings, worker_store, index, processes=processes, after_batch=hook))
         worker.start()
         cleanup.append(worker.stop)
 

@@ -145,3 +145,112 @@ class EnrichmentWorker:
                      extra={"worker_indexed": report.indexed, "worker_failed": report.failed})
             return 0.0  # more may have arrived meanwhile
         return self.poll_seconds
+
+
+class PooledEnrichmentWorker:
+    """The worker of ``osintel run --workers N`` (N > 1): an :class:`~osintel.service.enrich_pool.EnrichPool`
+    in ``serve`` mode, run by a thread of this process (the one index writer, shared with the API).
+
+    Same interface and status as :class:`EnrichmentWorker`. The children load the NLP models, so
+    this process does not. Wake-ups are forwarded to the children; if the pool fails (a child's
+    error, the index down, a child that keeps dying) it is logged, counted and started again after
+    the same doubling back-off.
+    """
+
+    def __init__(self, settings: Settings, store: ControlStore, index: Any, *, processes: int,
+                 after_batch: Callable[[Sequence[Document]], None] | None = None) -> None:
+        from osintel.service.enrich_pool import EnrichPool
+
+        self._pool_class = EnrichPool
+        self.settings, self.store, self.index = settings, store, index
+        self.processes = processes
+        self.after_batch = after_batch
+        self.backoff_seconds = settings.worker.error_backoff_seconds
+        self.max_backoff_seconds = settings.worker.max_backoff_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pool: Any = None
+        self._status = WorkerStatus()
+        self._base_indexed = self._base_failed = 0
+        self._peak_rss_mb: dict[int, float] = {}
+        self._listener = WakeListener(store.path, self.wake)
+
+    def start(self) -> None:
+        # The thread starts the children: the kernel kills them when it ends (PR_SET_PDEATHSIG).
+        self._thread = threading.Thread(target=self._loop, name="osintel-enrich-pool", daemon=True)
+        self._status.running = True
+        self._listener.start()
+        self._thread.start()
+
+    def wake(self) -> None:
+        pool = self._pool
+        if pool is not None:
+            pool.wake()
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Children finish their batch, it is committed and acknowledged, then they exit."""
+        self._stop.set()
+        self._listener.close()
+        pool = self._pool
+        if pool is not None:
+            pool.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("enrichment pool still busy after %ss; leaving it (its leases expire)", timeout)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            return {**asdict(self._status), "processes": self.processes, "peak_rss_mb": dict(self._peak_rss_mb)}
+
+    def _progress(self, report: Any, counts: dict[str, int]) -> None:
+        with self._lock:
+            st = self._status
+            st.indexed = self._base_indexed + report.indexed
+            st.failed = self._base_failed + report.failed
+            st.consecutive_errors = 0
+            st.last_indexed_at = utcnow().isoformat()
+            self._peak_rss_mb.update(report.peak_rss_mb)
+            indexed, failed = st.indexed, st.failed
+        log.info("enrichment worker: indexed %d, failed %d (%d processes)", indexed, failed, self.processes,
+                 extra={"worker_indexed": indexed, "worker_failed": failed})
+
+    def _loop(self) -> None:
+        log.info("enrichment pool of %d processes starting", self.processes)
+        try:
+            while not self._stop.is_set():
+                pool = self._pool_class(self.settings, self.store, self.index, processes=self.processes,
+                                        mode="serve", after_batch=self.after_batch, progress=self._progress)
+                self._pool = pool
+                try:
+                    pool.start()
+                    if self._stop.is_set():
+                        pool.stop()
+                    report = pool.run()
+                    self._settle(report)
+                except Exception as exc:  # noqa: BLE001 - the worker must survive anything and say so
+                    self._settle(pool.report)
+                    with self._lock:
+                        st = self._status
+                        st.errors += 1
+                        st.consecutive_errors += 1
+                        st.last_error = f"{type(exc).__name__}: {exc}"
+                        st.last_error_at = utcnow().isoformat()
+                        delay = min(self.backoff_seconds * 2.0 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
+                    log.exception("enrichment pool failed; starting it again in %.1fs", delay)
+                    self._stop.wait(delay)
+                finally:
+                    self._pool = None
+                    pool.close()
+        finally:
+            with self._lock:
+                self._status.running = False
+            log.info("enrichment pool stopped")
+
+    def _settle(self, report: Any) -> None:
+        with self._lock:
+            self._base_indexed += report.indexed
+            self._base_failed += report.failed
+            self._status.indexed, self._status.failed = self._base_indexed, self._base_failed
+            self._peak_rss_mb.update(report.peak_rss_mb)
