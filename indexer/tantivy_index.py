@@ -28,7 +28,7 @@ from indexer.search_common import (
     fingerprint,
     mode_for,
 )
-from indexer.tantivy_collapse import collapsed_page, count_copies, estimate_stories
+from indexer.tantivy_collapse import collapsed_page, count_copies, stories_estimate
 from indexer.tantivy_facets import aggregate, check_facets, check_interval
 from indexer.tantivy_geo import resolve_geo
 from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
@@ -250,13 +250,12 @@ class TantivyIndex:
         pager = Pager(searcher, self._schema, compiled, mode)
         copies: list[int] | None = None
         stories: int | None = None
+        seen = 0
         if collapse:
-            total = self._count(searcher, compiled)
-            page = collapsed_page(pager, searcher, total=total, skip=offset, take=limit)
+            page = collapsed_page(pager, searcher, skip=offset, take=limit)
             rows, more, copies, stories = page.rows, page.more, page.copies, page.stories
+            total, seen = page.total, page.seen
             stories_exact = stories is not None
-            if stories is None:
-                stories = estimate_stories(searcher, compiled, floor=page.seen, total=total)
         else:
             rows, more = pager.page(after=after, skip=offset, take=limit) if limit else ([], False)
             # A cursor page counted only what follows the cursor.
@@ -286,9 +285,18 @@ class TantivyIndex:
                 next_cursor = encode_story_cursor(print_, depth)
             else:
                 next_cursor = encode_cursor(print_, pager.cursor_after(rows[-1], depth))
-        facet_counts, buckets = aggregate(
-            searcher, compiled, facet_names, facet_size=facet_size, interval=histogram
+        # Facets, histogram and the stories' estimate share one pass over the matches.
+        counted = aggregate(
+            searcher,
+            compiled,
+            facet_names,
+            facet_size=facet_size,
+            interval=histogram,
+            stories=collapse and stories is None,
         )
+        if collapse and stories is None:
+            stories = stories_estimate(counted.stories, floor=seen, total=total)
+        facet_counts, buckets = counted.facets, counted.histogram
         return SearchResult(
             total=total,
             hits=hits,
