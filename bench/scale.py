@@ -13,6 +13,9 @@ a second directory with the same schema and batch (documents mapped untimed befo
 reference is tantivy's own cost for the same field values). Search, per query shape, p50/p95 of:
 
 - ``index``: :meth:`TantivyIndex.search` (limit 20; the Index API's defaults, no collapse);
+  ``index cold``: the same with the index's per-version cache emptied before each search (what
+  a query costs the first time after a commit); ``collapsed cold``: the same collapsed (the
+  HTTP API's default), cache emptied (``http`` repeats one query, so it is warm);
 - ``http``: ``GET /api/search`` on a real ``osintel serve`` (uvicorn) on 127.0.0.1 with an
   analyst key, the API's defaults (copies collapsed), and again with ``collapse=false``;
 - ``raw``: the same query built with tantivy-py's own parser and constructors on the same
@@ -63,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 from demo.content import EPOCH, _compose, _topics  # noqa: E402
 from indexer.base import GeoBox, GeoDistance  # noqa: E402
 from indexer.query_geo import bounding_ranges  # noqa: E402
+from indexer.tantivy_cache import VersionCache  # noqa: E402
 from indexer.tantivy_geo import cover  # noqa: E402
 from indexer.tantivy_index import TantivyIndex  # noqa: E402
 from indexer.tantivy_schema import (  # noqa: E402
@@ -332,8 +336,27 @@ def time_raw(index_dir: Path, shape: Shape, repeat: int) -> dict[str, Timing]:
     return out
 
 
-def time_index(index: TantivyIndex, shape: Shape, repeat: int) -> Timing:
-    return _measure(lambda: index.search(shape.q, limit=20, facets=shape.facets).total, repeat)
+def time_index(index: TantivyIndex, shape: Shape, repeat: int, *, cold: bool = False) -> Timing:
+    """``cold``: the per-version cache (facet/story counts, resolved geo filters) emptied before
+    each search, as for a query first asked since the last commit."""
+
+    def run() -> int:
+        if cold:
+            index.cache = VersionCache()
+        return index.search(shape.q, limit=20, facets=shape.facets).total
+
+    return _measure(run, repeat)
+
+
+def time_index_collapsed(index: TantivyIndex, shape: Shape, repeat: int, *, cold: bool) -> Timing:
+    """The Index API with the HTTP API's defaults (copies collapsed)."""
+
+    def run() -> int:
+        if cold:
+            index.cache = VersionCache()
+        return index.search(shape.q, limit=20, facets=shape.facets, collapse=True).total
+
+    return _measure(run, repeat)
 
 
 def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> Timing:
@@ -527,6 +550,8 @@ def main() -> int:
             index = TantivyIndex(index_dir)
             for row in rows:
                 row.cells["index"] = time_index(index, row.shape, args.repeat)
+                row.cells["index cold"] = time_index(index, row.shape, args.repeat, cold=True)
+                row.cells["collapsed cold"] = time_index_collapsed(index, row.shape, args.repeat, cold=True)
                 row.cells.update(time_raw(index_dir, row.shape, args.repeat))
             index.close()
         server, base = _serve(data_dir, shlex.split(args.serve_args))
@@ -558,7 +583,7 @@ def main() -> int:
         print(f"peak RSS of the building process {built.peak_rss_mb:,.0f} MB")
     print(f"API server RSS {server_rss[0]:,.0f} MB (peak {server_rss[1]:,.0f} MB; the largest of its processes)")
     if not args.only_clients:
-        ways = ["index", "http", "http collapse=false", "raw", "raw cells"]
+        ways = ["index", "index cold", "collapsed cold", "http", "http collapse=false", "raw", "raw cells"]
         print("\nms, p50 / p95        " + "".join(f"{w:>22}" for w in ways) + "    hits")
         for row in rows:
             cells = "".join(f"{_fmt(row.cells.get(w)):>22}" for w in ways)
