@@ -272,6 +272,7 @@ class Timing:
     p50: float
     p95: float
     hits: int
+    cpu_ms: float = 0.0  # CPU per search of the process doing the work (steadier than wall time under load)
 
 
 @dataclass
@@ -280,16 +281,18 @@ class Row:
     cells: dict[str, Timing] = field(default_factory=dict)
 
 
-def _measure(run: Callable[[], int], repeat: int) -> Timing:
+def _measure(run: Callable[[], int], repeat: int, cpu: Callable[[], float] = time.process_time) -> Timing:
     for _ in range(3):
         hits = run()
     times = []
+    cpu0 = cpu()
     for _ in range(repeat):
         t0 = time.perf_counter()
         hits = run()
         times.append((time.perf_counter() - t0) * 1000)
+    cpu_ms = (cpu() - cpu0) * 1000 / repeat
     times.sort()
-    return Timing(statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], hits)
+    return Timing(statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], hits, cpu_ms)
 
 
 def _raw_query(index: tantivy.Index, searcher: tantivy.Searcher, shape: Shape) -> dict[str, tantivy.Query]:
@@ -359,7 +362,7 @@ def time_index_collapsed(index: TantivyIndex, shape: Shape, repeat: int, *, cold
     return _measure(run, repeat)
 
 
-def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> Timing:
+def time_http(client: httpx.Client, shape: Shape, repeat: int, server_pid: int, **extra: str) -> Timing:
     params: dict[str, Any] = {"q": shape.q, "limit": 20, **extra}
     if shape.facets:
         params["facet"] = list(shape.facets)
@@ -369,7 +372,8 @@ def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> 
         response.raise_for_status()
         return int(response.json()["total"])
 
-    return _measure(run, repeat)
+    pids = _tree(server_pid)
+    return _measure(run, repeat, cpu=lambda: _cpu_s(pids))
 
 
 # --- the server --------------------------------------------------------------------------
@@ -518,6 +522,10 @@ def _fmt(t: Timing | None) -> str:
     return "—" if t is None else f"{t.p50:7.1f} / {t.p95:7.1f}"
 
 
+def _cpu(t: Timing | None) -> str:
+    return "—" if t is None else f"{t.cpu_ms:7.1f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -560,8 +568,9 @@ def main() -> int:
             if not args.only_clients:
                 with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as client:
                     for row in rows:
-                        row.cells["http"] = time_http(client, row.shape, args.repeat)
-                        row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, collapse="false")
+                        row.cells["http"] = time_http(client, row.shape, args.repeat, server.pid)
+                        row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, server.pid,
+                                                                     collapse="false")
             if args.clients:
                 load = run_clients(base, key, server.pid, clients=args.clients, requests=args.client_requests)
             server_rss = max((_rss_mb(pid) for pid in _tree(server.pid)), key=lambda rss: rss[1])
@@ -588,6 +597,10 @@ def main() -> int:
         for row in rows:
             cells = "".join(f"{_fmt(row.cells.get(w)):>22}" for w in ways)
             print(f"{row.shape.name:<20} {cells}    {row.cells['index'].hits:,}")
+        print("\nCPU ms per search  " + "".join(f"{w:>22}" for w in ways) + "    (http: the server's processes)")
+        for row in rows:
+            cells = "".join(f"{_cpu(row.cells.get(w)):>22}" for w in ways)
+            print(f"{row.shape.name:<20} {cells}")
     if load is not None:
         print_load(load)
     return 0
