@@ -36,10 +36,9 @@ from indexer.tantivy_index import TantivyIndex  # noqa: E402
 
 T = TypeVar("T")
 
-#: Buckets of the profile: a label and what a function's ``file:name`` must contain. A
-#: function's cumulative time is counted in the first bucket it matches (outermost callers
-#: are not double counted: only the top-most frame of each bucket on a stack is kept by
-#: cProfile's cumulative time, so nested matches of the same bucket are not summed twice).
+#: Buckets of the profile: a label and what a function's ``file:name`` must contain; a bucket's
+#: time is the sum of its functions' cumulative times, so no needle names a function that calls
+#: another needle of the same bucket (that would count it twice).
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine: search", ("'search' of 'tantivy",)),
     ("engine: aggregate", ("'aggregate' of 'tantivy",)),
@@ -47,12 +46,12 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine: fast fields", ("method 'fast_field_values'",)),
     ("engine: doc_freq", ("method 'doc_freq'",)),
     ("snippets", ("snippet_from_doc", "'create' of 'tantivy", "to_html")),
-    ("record JSON -> Document", ("records.py:from_json", "tantivy_index.py:_document")),
+    ("record JSON -> Document", ("tantivy_index.py:_document",)),
     ("geo resolve (Python)", ("tantivy_geo.py:resolve_geo",)),
-    ("query parse/compile", ("query.py:parse_query", "filters.py:compile_search", "tantivy_query.py:compile")),
+    ("query parse/compile", ("query.py:parse_query", "tantivy_query.py:compile")),
     ("hit -> API model", ("search.py:hit_model",)),
     ("audit write", ("audit.py:log_event",)),
-    ("API key lookup", ("auth.py:",)),
+    ("API key lookup", ("auth.py:authenticate",)),
 )
 
 
