@@ -24,7 +24,9 @@ reference is tantivy's own cost for the same field values). Search, per query sh
   lat/lon fast fields; ``raw cells`` is the term set of the cells our cover used.
 
 With ``--clients N``: N concurrent keep-alive HTTP clients send ``--client-requests`` searches
-in total, cycling through the shapes (API defaults), after the single-client timings; prints
+in total, cycling through the shapes (API defaults; with ``--cold-clients`` each query made
+distinct by ``AND NOT source:absent-N``, same hits, so no cache answers it), after the
+single-client timings; prints
 requests/s, p50/p95 overall and per shape, and the server's CPU ms per request (its processes'
 user+system time over the run, children included).
 
@@ -447,9 +449,19 @@ class Load:
     server_cpu_s: float
     latencies: dict[str, list[float]]  # per shape, ms
     errors: list[str]
+    cold: bool = False
 
 
-async def _load(base: str, key: str, *, clients: int, requests: int) -> tuple[float, dict[str, list[float]], list[str]]:
+def _uncached(q: str, n: int) -> str:
+    """``q`` made distinct by a clause that matches nothing to exclude (a source that does not
+    exist), so that no cache of a previous request answers it; the hits stay the same."""
+    clause = f"NOT source:absent-{n}"
+    return clause if not q else f"({q}) AND {clause}"
+
+
+async def _load(
+    base: str, key: str, *, clients: int, requests: int, cold: bool = False
+) -> tuple[float, dict[str, list[float]], list[str]]:
     jobs: asyncio.Queue[int] = asyncio.Queue()
     for n in range(requests):
         jobs.put_nowait(n)
@@ -464,7 +476,7 @@ async def _load(base: str, key: str, *, clients: int, requests: int) -> tuple[fl
                 except asyncio.QueueEmpty:
                     return
                 shape = SHAPES[n % len(SHAPES)]
-                params: dict[str, Any] = {"q": shape.q, "limit": 20}
+                params: dict[str, Any] = {"q": _uncached(shape.q, n) if cold else shape.q, "limit": 20}
                 if shape.facets:
                     params["facet"] = list(shape.facets)
                 t0 = time.perf_counter()
@@ -478,12 +490,12 @@ async def _load(base: str, key: str, *, clients: int, requests: int) -> tuple[fl
     return time.perf_counter() - started, latencies, errors
 
 
-def run_clients(base: str, key: str, server_pid: int, *, clients: int, requests: int) -> Load:
+def run_clients(base: str, key: str, server_pid: int, *, clients: int, requests: int, cold: bool) -> Load:
     asyncio.run(_load(base, key, clients=clients, requests=min(requests, 5 * len(SHAPES))))  # warm-up
     pids = _tree(server_pid)
     cpu0 = _cpu_s(pids)
-    elapsed, latencies, errors = asyncio.run(_load(base, key, clients=clients, requests=requests))
-    return Load(clients, requests, elapsed, _cpu_s(pids) - cpu0, latencies, errors)
+    elapsed, latencies, errors = asyncio.run(_load(base, key, clients=clients, requests=requests, cold=cold))
+    return Load(clients, requests, elapsed, _cpu_s(pids) - cpu0, latencies, errors, cold)
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -496,7 +508,8 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
 def print_load(load: Load) -> None:
     every = [ms for values in load.latencies.values() for ms in values]
     p50, p95 = _percentiles(every)
-    print(f"\n{load.clients} concurrent clients, {load.requests} searches cycling through the shapes (API defaults): "
+    kind = "each made distinct (no cache answers it)" if load.cold else "API defaults"
+    print(f"\n{load.clients} concurrent clients, {load.requests} searches cycling through the shapes ({kind}): "
           f"{load.requests / load.elapsed_s:.1f} requests/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
           f"server CPU {load.server_cpu_s * 1000 / load.requests:.1f} ms per request; errors {len(load.errors)}")
     for name, values in load.latencies.items():
@@ -537,6 +550,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=0, help="then N concurrent HTTP clients, mixed shapes")
     parser.add_argument("--client-requests", type=int, default=1000, help="searches in total for --clients")
     parser.add_argument("--only-clients", action="store_true", help="skip the single-client timings")
+    parser.add_argument("--cold-clients", action="store_true",
+                        help="make each client search distinct (AND NOT source:absent-N), so no cache answers it")
     parser.add_argument("--serve-args", default="", help="extra options for `osintel serve`, e.g. '--api-workers 2'")
     args = parser.parse_args()
 
@@ -572,7 +587,8 @@ def main() -> int:
                         row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, server.pid,
                                                                      collapse="false")
             if args.clients:
-                load = run_clients(base, key, server.pid, clients=args.clients, requests=args.client_requests)
+                load = run_clients(base, key, server.pid, clients=args.clients, requests=args.client_requests,
+                                   cold=args.cold_clients)
             server_rss = max((_rss_mb(pid) for pid in _tree(server.pid)), key=lambda rss: rss[1])
         finally:
             server.terminate()
