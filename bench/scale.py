@@ -13,6 +13,9 @@ a second directory with the same schema and batch (documents mapped untimed befo
 reference is tantivy's own cost for the same field values). Search, per query shape, p50/p95 of:
 
 - ``index``: :meth:`TantivyIndex.search` (limit 20; the Index API's defaults, no collapse);
+  ``index cold``: the same with the index's per-version cache emptied before each search (what
+  a query costs the first time after a commit); ``collapsed cold``: the same collapsed (the
+  HTTP API's default), cache emptied (``http`` repeats one query, so it is warm);
 - ``http``: ``GET /api/search`` on a real ``osintel serve`` (uvicorn) on 127.0.0.1 with an
   analyst key, the API's defaults (copies collapsed), and again with ``collapse=false``;
 - ``raw``: the same query built with tantivy-py's own parser and constructors on the same
@@ -20,17 +23,28 @@ reference is tantivy's own cost for the same field values). Search, per query sh
   geo query: ``raw`` for near/bbox is the bounding box as range queries on the per-location
   lat/lon fast fields; ``raw cells`` is the term set of the cells our cover used.
 
+With ``--clients N``: N concurrent keep-alive HTTP clients send ``--client-requests`` searches
+in total, cycling through the shapes (API defaults; with ``--cold-clients`` each query made
+distinct by ``AND NOT source:absent-N``, same hits, so no cache answers it), after the
+single-client timings; prints
+requests/s, p50/p95 overall and per shape, and the server's CPU ms per request (its processes'
+user+system time over the run, children included).
+
 Also: peak RSS of this process and of the server, index size against the raw text, load.
-Run: ``.venv/bin/python bench/scale.py [--docs 1000000] [--data-dir DIR] [--repeat 30]``.
+Run: ``.venv/bin/python bench/scale.py [--docs 1000000] [--data-dir DIR] [--repeat 30] [--clients 10]``;
+``--reuse --keep --data-dir DIR`` searches an index built before; ``--serve-args "--api-workers 2"``
+passes options to ``osintel serve``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import os
 import random
 import resource
+import shlex
 import shutil
 import socket
 import statistics
@@ -54,6 +68,7 @@ sys.path.insert(0, str(ROOT))
 from demo.content import EPOCH, _compose, _topics  # noqa: E402
 from indexer.base import GeoBox, GeoDistance  # noqa: E402
 from indexer.query_geo import bounding_ranges  # noqa: E402
+from indexer.tantivy_cache import VersionCache  # noqa: E402
 from indexer.tantivy_geo import cover  # noqa: E402
 from indexer.tantivy_index import TantivyIndex  # noqa: E402
 from indexer.tantivy_schema import (  # noqa: E402
@@ -259,6 +274,7 @@ class Timing:
     p50: float
     p95: float
     hits: int
+    cpu_ms: float = 0.0  # CPU per search of the process doing the work (steadier than wall time under load)
 
 
 @dataclass
@@ -267,16 +283,18 @@ class Row:
     cells: dict[str, Timing] = field(default_factory=dict)
 
 
-def _measure(run: Callable[[], int], repeat: int) -> Timing:
+def _measure(run: Callable[[], int], repeat: int, cpu: Callable[[], float] = time.process_time) -> Timing:
     for _ in range(3):
         hits = run()
     times = []
+    cpu0 = cpu()
     for _ in range(repeat):
         t0 = time.perf_counter()
         hits = run()
         times.append((time.perf_counter() - t0) * 1000)
+    cpu_ms = (cpu() - cpu0) * 1000 / repeat
     times.sort()
-    return Timing(statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], hits)
+    return Timing(statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], hits, cpu_ms)
 
 
 def _raw_query(index: tantivy.Index, searcher: tantivy.Searcher, shape: Shape) -> dict[str, tantivy.Query]:
@@ -323,11 +341,30 @@ def time_raw(index_dir: Path, shape: Shape, repeat: int) -> dict[str, Timing]:
     return out
 
 
-def time_index(index: TantivyIndex, shape: Shape, repeat: int) -> Timing:
-    return _measure(lambda: index.search(shape.q, limit=20, facets=shape.facets).total, repeat)
+def time_index(index: TantivyIndex, shape: Shape, repeat: int, *, cold: bool = False) -> Timing:
+    """``cold``: the per-version cache (facet/story counts, resolved geo filters) emptied before
+    each search, as for a query first asked since the last commit."""
+
+    def run() -> int:
+        if cold:
+            index.cache = VersionCache()
+        return index.search(shape.q, limit=20, facets=shape.facets).total
+
+    return _measure(run, repeat)
 
 
-def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> Timing:
+def time_index_collapsed(index: TantivyIndex, shape: Shape, repeat: int, *, cold: bool) -> Timing:
+    """The Index API with the HTTP API's defaults (copies collapsed)."""
+
+    def run() -> int:
+        if cold:
+            index.cache = VersionCache()
+        return index.search(shape.q, limit=20, facets=shape.facets, collapse=True).total
+
+    return _measure(run, repeat)
+
+
+def time_http(client: httpx.Client, shape: Shape, repeat: int, server_pid: int, **extra: str) -> Timing:
     params: dict[str, Any] = {"q": shape.q, "limit": 20, **extra}
     if shape.facets:
         params["facet"] = list(shape.facets)
@@ -337,7 +374,8 @@ def time_http(client: httpx.Client, shape: Shape, repeat: int, **extra: str) -> 
         response.raise_for_status()
         return int(response.json()["total"])
 
-    return _measure(run, repeat)
+    pids = _tree(server_pid)
+    return _measure(run, repeat, cpu=lambda: _cpu_s(pids))
 
 
 # --- the server --------------------------------------------------------------------------
@@ -360,12 +398,12 @@ def _api_key(data_dir: Path) -> str:
     return secret
 
 
-def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(data_dir: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "OSINTEL_DATA_DIR": str(data_dir), "OSINTEL_API_RATE_LIMIT_PER_SECOND": "0",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen([sys.executable, "-m", "osintel", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen([sys.executable, "-m", "osintel", "serve", "--port", str(port), *extra], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -376,6 +414,109 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.3)
     server.terminate()
     raise SystemExit("the API server did not start")
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (API worker processes)."""
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            out.extend(_tree(int(child)))
+    return out
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User+system CPU seconds of ``pids`` (their own, not of children already reaped)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Load:
+    clients: int
+    requests: int
+    elapsed_s: float
+    server_cpu_s: float
+    latencies: dict[str, list[float]]  # per shape, ms
+    errors: list[str]
+    cold: bool = False
+
+
+def _uncached(q: str, n: int) -> str:
+    """``q`` made distinct by a clause that matches nothing to exclude (a source that does not
+    exist), so that no cache of a previous request answers it; the hits stay the same."""
+    clause = f"NOT source:absent-{n}"
+    return clause if not q else f"({q}) AND {clause}"
+
+
+async def _load(
+    base: str, key: str, *, clients: int, requests: int, cold: bool = False
+) -> tuple[float, dict[str, list[float]], list[str]]:
+    jobs: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(requests):
+        jobs.put_nowait(n)
+    latencies: dict[str, list[float]] = {shape.name: [] for shape in SHAPES}
+    errors: list[str] = []
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=120) as http:
+            while True:
+                try:
+                    n = jobs.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                shape = SHAPES[n % len(SHAPES)]
+                params: dict[str, Any] = {"q": _uncached(shape.q, n) if cold else shape.q, "limit": 20}
+                if shape.facets:
+                    params["facet"] = list(shape.facets)
+                t0 = time.perf_counter()
+                response = await http.get("/api/search", params=params)
+                latencies[shape.name].append((time.perf_counter() - t0) * 1000)
+                if response.status_code != 200:
+                    errors.append(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - started, latencies, errors
+
+
+def run_clients(base: str, key: str, server_pid: int, *, clients: int, requests: int, cold: bool) -> Load:
+    asyncio.run(_load(base, key, clients=clients, requests=min(requests, 5 * len(SHAPES))))  # warm-up
+    pids = _tree(server_pid)
+    cpu0 = _cpu_s(pids)
+    elapsed, latencies, errors = asyncio.run(_load(base, key, clients=clients, requests=requests, cold=cold))
+    return Load(clients, requests, elapsed, _cpu_s(pids) - cpu0, latencies, errors, cold)
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0, 0.0
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def print_load(load: Load) -> None:
+    every = [ms for values in load.latencies.values() for ms in values]
+    p50, p95 = _percentiles(every)
+    kind = "each made distinct (no cache answers it)" if load.cold else "API defaults"
+    print(f"\n{load.clients} concurrent clients, {load.requests} searches cycling through the shapes ({kind}): "
+          f"{load.requests / load.elapsed_s:.1f} requests/s, p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
+          f"server CPU {load.server_cpu_s * 1000 / load.requests:.1f} ms per request; errors {len(load.errors)}")
+    for name, values in load.latencies.items():
+        s50, s95 = _percentiles(values)
+        print(f"  {name:<18} p50 {s50:7.1f}  p95 {s95:7.1f}  ({len(values)})")
+    for error in load.errors[:5]:
+        print(f"  error: {error}")
 
 
 def _rss_mb(pid: int) -> tuple[float, float]:
@@ -394,6 +535,10 @@ def _fmt(t: Timing | None) -> str:
     return "—" if t is None else f"{t.p50:7.1f} / {t.p95:7.1f}"
 
 
+def _cpu(t: Timing | None) -> str:
+    return "—" if t is None else f"{t.cpu_ms:7.1f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -402,6 +547,12 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, help="where to build (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="search the index already built in --data-dir")
     parser.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
+    parser.add_argument("--clients", type=int, default=0, help="then N concurrent HTTP clients, mixed shapes")
+    parser.add_argument("--client-requests", type=int, default=1000, help="searches in total for --clients")
+    parser.add_argument("--only-clients", action="store_true", help="skip the single-client timings")
+    parser.add_argument("--cold-clients", action="store_true",
+                        help="make each client search distinct (AND NOT source:absent-N), so no cache answers it")
+    parser.add_argument("--serve-args", default="", help="extra options for `osintel serve`, e.g. '--api-workers 2'")
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="osintel-scale-")) / "data"
@@ -417,19 +568,28 @@ def main() -> int:
             shutil.rmtree(raw_dir, ignore_errors=True)
         key = _api_key(data_dir)
         load_before = os.getloadavg()
-        index = TantivyIndex(index_dir)
         rows = [Row(shape) for shape in SHAPES]
-        for row in rows:
-            row.cells["index"] = time_index(index, row.shape, args.repeat)
-            row.cells.update(time_raw(index_dir, row.shape, args.repeat))
-        index.close()
-        server, base = _serve(data_dir)
+        if not args.only_clients:
+            index = TantivyIndex(index_dir)
+            for row in rows:
+                row.cells["index"] = time_index(index, row.shape, args.repeat)
+                row.cells["index cold"] = time_index(index, row.shape, args.repeat, cold=True)
+                row.cells["collapsed cold"] = time_index_collapsed(index, row.shape, args.repeat, cold=True)
+                row.cells.update(time_raw(index_dir, row.shape, args.repeat))
+            index.close()
+        server, base = _serve(data_dir, shlex.split(args.serve_args))
+        load = None
         try:
-            with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as client:
-                for row in rows:
-                    row.cells["http"] = time_http(client, row.shape, args.repeat)
-                    row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, collapse="false")
-            server_rss = _rss_mb(server.pid)
+            if not args.only_clients:
+                with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as client:
+                    for row in rows:
+                        row.cells["http"] = time_http(client, row.shape, args.repeat, server.pid)
+                        row.cells["http collapse=false"] = time_http(client, row.shape, args.repeat, server.pid,
+                                                                     collapse="false")
+            if args.clients:
+                load = run_clients(base, key, server.pid, clients=args.clients, requests=args.client_requests,
+                                   cold=args.cold_clients)
+            server_rss = max((_rss_mb(pid) for pid in _tree(server.pid)), key=lambda rss: rss[1])
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -446,12 +606,19 @@ def main() -> int:
         print(f"index size {built.index_bytes / 1e6:,.0f} MB (raw tantivy-py's {built.raw_index_bytes / 1e6:,.0f} MB) "
               f"for {built.text_bytes / 1e6:,.0f} MB of title+text ({built.index_bytes / built.text_bytes:.2f}x)")
         print(f"peak RSS of the building process {built.peak_rss_mb:,.0f} MB")
-    print(f"API server RSS {server_rss[0]:,.0f} MB (peak {server_rss[1]:,.0f} MB)")
-    ways = ["index", "http", "http collapse=false", "raw", "raw cells"]
-    print("\nms, p50 / p95        " + "".join(f"{w:>22}" for w in ways) + "    hits")
-    for row in rows:
-        cells = "".join(f"{_fmt(row.cells.get(w)):>22}" for w in ways)
-        print(f"{row.shape.name:<20} {cells}    {row.cells['index'].hits:,}")
+    print(f"API server RSS {server_rss[0]:,.0f} MB (peak {server_rss[1]:,.0f} MB; the largest of its processes)")
+    if not args.only_clients:
+        ways = ["index", "index cold", "collapsed cold", "http", "http collapse=false", "raw", "raw cells"]
+        print("\nms, p50 / p95        " + "".join(f"{w:>22}" for w in ways) + "    hits")
+        for row in rows:
+            cells = "".join(f"{_fmt(row.cells.get(w)):>22}" for w in ways)
+            print(f"{row.shape.name:<20} {cells}    {row.cells['index'].hits:,}")
+        print("\nCPU ms per search  " + "".join(f"{w:>22}" for w in ways) + "    (http: the server's processes)")
+        for row in rows:
+            cells = "".join(f"{_cpu(row.cells.get(w)):>22}" for w in ways)
+            print(f"{row.shape.name:<20} {cells}")
+    if load is not None:
+        print_load(load)
     return 0
 
 

@@ -10,13 +10,15 @@ the first copy of each story in that order stands for the story (the copy Elasti
 ``skip .. skip+take`` of that list, so no page repeats a story of an earlier one.
 
 Bounds. Rows are read from the start of the order until the page's stories (and one more, to know
-whether a next page exists) are found: when the query matches at most :data:`EXACT_SCAN`
-documents, all of them in one pass, so copies and stories are counted exactly with no further
-query; otherwise ``4 x (skip + take + 1)`` rows (at least 256), doubling while copies fill them,
-up to :data:`MAX_COLLAPSE_SCAN` rows, past which the search is refused with a
-:class:`~osintel.errors.QueryError` saying how to narrow it. In that second case each hit's copies
-are counted by one count query (the query AND its story) and the stories are tantivy's
-``cardinality`` estimate (HyperLogLog), flagged as not exact.
+whether a next page exists) are found: first ``4 x (skip + take + 1)`` rows (at least 256), whose
+search also counts the matches; when the query matches at most :data:`EXACT_SCAN` documents,
+all of them (a second pass if the first did not hold them), so copies and stories are counted
+exactly with no further query; otherwise the rows double while copies fill them, up to
+:data:`MAX_COLLAPSE_SCAN` rows, past which the search is refused with a
+:class:`~osintel.errors.QueryError` saying how to narrow it. In that second case the page's
+copies are counted by one engine search (the query AND the page's stories, read as a column) and
+the stories are tantivy's ``cardinality`` estimate (HyperLogLog, counted in the same pass as any
+facets), flagged as not exact.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import tantivy
 from indexer.query import normalize
 from indexer.search_common import CLUSTER_FIELD
 from indexer.tantivy_paging import Pager, Row
-from indexer.tantivy_schema import STORY_KEY, match_count
+from indexer.tantivy_schema import STORY_KEY, id_hash, match_count
 from osintel.errors import IndexBackendError, QueryError
 
 #: Queries matching at most this many documents are collapsed from one full read (exact counts).
@@ -43,23 +45,32 @@ _MIN_SCAN = 256
 class CollapsedPage:
     """The rows standing for the page's stories; ``copies`` per row when the scan read every
     match (else ``None``: count them with :func:`count_copies`); whether more stories follow;
-    the number of stories when known exactly, and the stories seen (a lower bound)."""
+    the number of stories when known exactly, the stories seen (a lower bound), and the
+    matches of the query."""
 
     rows: list[Row]
     copies: list[int] | None
     more: bool
     stories: int | None
     seen: int
+    total: int
 
 
-def collapsed_page(
-    pager: Pager, searcher: tantivy.Searcher, *, total: int, skip: int, take: int
-) -> CollapsedPage:
-    """Stories ``skip .. skip+take`` of the listing ``pager`` orders (``total`` matches)."""
+def collapsed_page(pager: Pager, searcher: tantivy.Searcher, *, skip: int, take: int) -> CollapsedPage:
+    """Stories ``skip .. skip+take`` of the listing ``pager`` orders."""
     want = skip + take + 1
-    scan = total if total <= EXACT_SCAN else min(max(4 * want, _MIN_SCAN), MAX_COLLAPSE_SCAN)
+
+    def enough(rows: list[Row]) -> bool:
+        return len(set(_story_keys(searcher, rows))) >= want
+
+    scan = min(max(4 * want, _MIN_SCAN), MAX_COLLAPSE_SCAN)
+    rows, more = pager.prefix(scan, enough)
+    # The first search counted every match (no cursor filter).
+    total = pager.total if pager.total is not None else len(rows)
+    if more and total <= EXACT_SCAN:
+        scan = total
+        rows, more = pager.page(after=None, skip=0, take=scan)
     while True:
-        rows, more = pager.page(after=None, skip=0, take=scan) if scan else ([], False)
         firsts: list[tuple[Row, int]] = []
         counts: Counter[int] = Counter()
         for row, key in zip(rows, _story_keys(searcher, rows)):
@@ -75,37 +86,48 @@ def collapsed_page(
                 "--all-copies)"
             )
         scan = min(scan * 2, MAX_COLLAPSE_SCAN)
+        rows, more = pager.prefix(scan, enough)
     page = firsts[skip : skip + take]
     rows_out = [row for row, _ in page]
     if more:
-        return CollapsedPage(rows_out, None, True, None, len(firsts))
+        return CollapsedPage(rows_out, None, True, None, len(firsts), total)
     copies = [counts[key] for _, key in page]
-    return CollapsedPage(rows_out, copies, len(firsts) > skip + take, len(firsts), len(firsts))
+    return CollapsedPage(rows_out, copies, len(firsts) > skip + take, len(firsts), len(firsts), total)
 
 
 def count_copies(
     searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantivy.Query, story_ids: list[str]
 ) -> list[int]:
-    """How many matches of ``query`` each story has: one count query per story."""
-    counts = []
-    for story in story_ids:
-        term = tantivy.Query.term_query(schema, CLUSTER_FIELD, normalize(CLUSTER_FIELD, story))
-        both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, term)])
-        try:
-            counts.append(max(match_count(searcher.search(both, 1, count=True)), 1))
-        except ValueError as exc:
-            raise IndexBackendError(f"search failed: {exc}") from exc
-    return counts
-
-
-def estimate_stories(searcher: tantivy.Searcher, query: tantivy.Query, *, floor: int, total: int) -> int:
-    """The stories among the ``total`` matches of ``query``, estimated (HyperLogLog), and at
-    least ``floor`` (the stories already seen)."""
+    """How many matches of ``query`` each story has (at least 1): one engine search for all of
+    them, the matches of ``query`` AND any of the stories, their story keys read as a column."""
+    if not story_ids:
+        return []
+    terms = sorted({normalize(CLUSTER_FIELD, story) for story in story_ids})
+    # A disjunction of term queries: measured 4x faster here than term_set_query (0.12 vs 0.53
+    # ms for 20 stories AND a term matching 282,890 of 1M documents).
+    stories = tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, tantivy.Query.term_query(schema, CLUSTER_FIELD, term)) for term in terms]
+    )
+    both = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, stories)])
+    limit = max(4 * len(terms), 64)
     try:
-        result = searcher.aggregate(query, {"stories": {"cardinality": {"field": STORY_KEY}}})
+        while True:
+            # Ordering by the story key skips scoring, and returns each hit's key.
+            result = searcher.search(both, limit, count=True, order_by_field=STORY_KEY)
+            matched = match_count(result)
+            if matched <= limit:
+                break
+            limit = matched
     except ValueError as exc:
-        raise IndexBackendError(f"counting stories failed: {exc}") from exc
-    return min(max(round(float(result["stories"]["value"] or 0)), floor), total)
+        raise IndexBackendError(f"search failed: {exc}") from exc
+    per_key = Counter(int(key) for key, _ in result.hits)
+    return [max(per_key[id_hash(story)], 1) for story in story_ids]
+
+
+def stories_estimate(estimate: float | None, *, floor: int, total: int) -> int:
+    """The engine's estimate of the stories among ``total`` matches, at least ``floor`` (the
+    stories already seen)."""
+    return min(max(round(estimate or 0), floor), total)
 
 
 def _story_keys(searcher: tantivy.Searcher, rows: list[Row]) -> list[int]:

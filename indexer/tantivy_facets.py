@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +20,7 @@ import tantivy
 
 from indexer.base import ENTITY_FACET_PREFIX, FACET_FIELDS, HISTOGRAM_INTERVALS
 from indexer.search_common import ENTITY_FACET_FIELD
+from indexer.tantivy_schema import STORY_KEY
 from osintel.errors import IndexBackendError, QueryError
 
 #: Largest ``facet_size`` a search may ask for.
@@ -29,6 +31,17 @@ MAX_HISTOGRAM_BUCKETS = 10_000
 _FACET_MARGIN = 10
 _LABEL_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _HISTOGRAM_AGG = "__histogram"
+_STORIES_AGG = "__stories"
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """What one pass over the matches counted: facets, histogram buckets, and (when asked)
+    tantivy's ``cardinality`` estimate (HyperLogLog) of the distinct stories."""
+
+    facets: dict[str, dict[str, int]]
+    histogram: list[tuple[str, int]]
+    stories: float | None = None
 
 
 def check_facets(facets: Sequence[str], facet_size: int) -> list[str]:
@@ -65,10 +78,12 @@ def aggregate(
     *,
     facet_size: int,
     interval: str | None,
-) -> tuple[dict[str, dict[str, int]], list[tuple[str, int]]]:
-    """Facet counts and histogram buckets over every match of ``query``, in one pass."""
-    if not facets and interval is None:
-        return {}, []
+    stories: bool = False,
+) -> Aggregation:
+    """Facet counts, histogram buckets and (``stories``) the estimated number of distinct
+    stories over every match of ``query``, in one pass of the engine (none if nothing is asked)."""
+    if not facets and interval is None and not stories:
+        return Aggregation({}, [])
     spec: dict[str, Any] = {}
     for position, name in enumerate(facets):
         terms: dict[str, Any] = {"size": facet_size + _FACET_MARGIN}
@@ -82,6 +97,8 @@ def aggregate(
         spec[_HISTOGRAM_AGG] = {
             "date_histogram": {"field": "published", "fixed_interval": "1d", "min_doc_count": 1}
         }
+    if stories:
+        spec[_STORIES_AGG] = {"cardinality": {"field": STORY_KEY}}
     try:
         result = searcher.aggregate(query, spec)
     except ValueError as exc:
@@ -102,7 +119,8 @@ def aggregate(
             for b in result[_HISTOGRAM_AGG]["buckets"]
         }
         buckets = regroup(days, interval)
-    return counts, buckets
+    estimate = float(result[_STORIES_AGG]["value"] or 0) if stories else None
+    return Aggregation(counts, buckets, estimate)
 
 
 def _bucket_start(day: date, interval: str) -> date:

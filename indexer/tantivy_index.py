@@ -28,9 +28,10 @@ from indexer.search_common import (
     fingerprint,
     mode_for,
 )
-from indexer.tantivy_collapse import collapsed_page, count_copies, estimate_stories
-from indexer.tantivy_facets import aggregate, check_facets, check_interval
-from indexer.tantivy_geo import resolve_geo
+from indexer.tantivy_cache import VersionCache, read_version
+from indexer.tantivy_collapse import collapsed_page, count_copies, stories_estimate
+from indexer.tantivy_facets import Aggregation, aggregate, check_facets, check_interval
+from indexer.tantivy_geo import has_geo, resolve_geo
 from indexer.tantivy_paging import Pager, decode_cursor, encode_cursor
 from indexer.tantivy_query import TantivyCompiler
 from indexer.tantivy_schema import BACKEND, TEXT_ANALYZER, build_schema, match_count, prepare, text_analyzer
@@ -85,6 +86,8 @@ class TantivyIndex:
             raise IndexBackendError(f"cannot open search index at {self.path}: {exc}") from exc
         self._index.register_tokenizer(TEXT_ANALYZER, text_analyzer())
         self._compiler = TantivyCompiler(self._schema)
+        #: Facet/histogram/story counts and resolved geo filters of the current index version.
+        self.cache = VersionCache()
 
     # --- lifecycle ---
 
@@ -185,6 +188,50 @@ class TantivyIndex:
         self._index.reload()
         return self._index.searcher()
 
+    def _versioned_searcher(self) -> tuple[tantivy.Searcher, bytes | None]:
+        """A fresh searcher and its index version (``None`` if a commit landed meanwhile); see
+        :mod:`indexer.tantivy_cache`."""
+        self._check_open()
+        before = read_version(self.path)
+        self._index.reload()
+        searcher = self._index.searcher()
+        return searcher, (before if read_version(self.path) == before else None)
+
+    def _resolve(self, searcher: tantivy.Searcher, version: bytes | None, node: Node) -> Node:
+        if not has_geo(node):
+            return node
+        key = ("geo", node)
+        cached = self.cache.get(version, key)
+        if cached is not None:
+            return cast(Node, cached)
+        resolved = resolve_geo(searcher, self._compiler, node)
+        self.cache.put(version, key, resolved)
+        return resolved
+
+    def _aggregate(
+        self,
+        searcher: tantivy.Searcher,
+        version: bytes | None,
+        compiled: tantivy.Query,
+        resolved: Node,
+        facets: list[str],
+        *,
+        facet_size: int,
+        interval: str | None,
+        stories: bool,
+    ) -> Aggregation:
+        if not facets and interval is None and not stories:
+            return Aggregation({}, [])
+        key = ("aggregate", resolved, tuple(facets), facet_size, interval, stories)
+        counted = self.cache.get(version, key)
+        if not isinstance(counted, Aggregation):
+            counted = aggregate(searcher, compiled, facets, facet_size=facet_size, interval=interval,
+                                stories=stories)
+            self.cache.put(version, key, counted)
+        # Copies: a caller may change what it gets.
+        return Aggregation({name: dict(values) for name, values in counted.facets.items()},
+                           list(counted.histogram), counted.stories)
+
     def count(self) -> int:
         return int(self._searcher().num_docs)
 
@@ -245,18 +292,18 @@ class TantivyIndex:
         elif cursor is not None:
             after = decode_cursor(cursor, print_, mode)
 
-        searcher = self._searcher()
-        compiled = self._compiler.compile(resolve_geo(searcher, self._compiler, node))
+        searcher, version = self._versioned_searcher()
+        resolved = self._resolve(searcher, version, node)
+        compiled = self._compiler.compile(resolved)
         pager = Pager(searcher, self._schema, compiled, mode)
         copies: list[int] | None = None
         stories: int | None = None
+        seen = 0
         if collapse:
-            total = self._count(searcher, compiled)
-            page = collapsed_page(pager, searcher, total=total, skip=offset, take=limit)
+            page = collapsed_page(pager, searcher, skip=offset, take=limit)
             rows, more, copies, stories = page.rows, page.more, page.copies, page.stories
+            total, seen = page.total, page.seen
             stories_exact = stories is not None
-            if stories is None:
-                stories = estimate_stories(searcher, compiled, floor=page.seen, total=total)
         else:
             rows, more = pager.page(after=after, skip=offset, take=limit) if limit else ([], False)
             # A cursor page counted only what follows the cursor.
@@ -286,9 +333,21 @@ class TantivyIndex:
                 next_cursor = encode_story_cursor(print_, depth)
             else:
                 next_cursor = encode_cursor(print_, pager.cursor_after(rows[-1], depth))
-        facet_counts, buckets = aggregate(
-            searcher, compiled, facet_names, facet_size=facet_size, interval=histogram
+        # Facets, histogram and the stories' estimate share one pass over the matches, which
+        # is kept until the index changes.
+        counted = self._aggregate(
+            searcher,
+            version,
+            compiled,
+            resolved,
+            facet_names,
+            facet_size=facet_size,
+            interval=histogram,
+            stories=collapse and stories is None,
         )
+        if collapse and stories is None:
+            stories = stories_estimate(counted.stories, floor=seen, total=total)
+        facet_counts, buckets = counted.facets, counted.histogram
         return SearchResult(
             total=total,
             hits=hits,

@@ -20,7 +20,7 @@ capped by :data:`MAX_SCORE_SCAN`.
 One engine search per page in the normal case: date and id orders fetch one hit past the page
 (its key tells whether the boundary group is complete); relevance fetches :data:`TIE_MARGIN`
 hits past it, since only hits scoring above the lowest fetched score are known to be complete.
-A wider tie at the boundary costs a second, wider search.
+A wider tie at the boundary costs a second search, four times wider (and so on).
 
 A cursor is URL-safe base64 of JSON: version, a fingerprint of (query, sort), the last hit's
 key and id, and the depth reached. It is validated on the way back in.
@@ -33,6 +33,8 @@ import binascii
 import itertools
 import json
 import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import tantivy
@@ -60,9 +62,14 @@ MAX_SCORE_SCAN = 100_000
 #: rarely leaves the page short. Fetching a few more costs next to nothing: every match is
 #: scored anyway, for the total.
 TIE_MARGIN = 32
+#: How much wider each further relevance search is when a tie group was cut. Every search scores
+#: every match, so a wide tie (quantised document lengths make many: 479 documents share the
+#: second score of a phrase at 1M) is found in fewer, wider searches: 3 instead of 5 there.
+_TIE_GROWTH = 4
 MAX_CURSOR_LENGTH = 1024
 _CURSOR_VERSION = 1
 _UNCHANGED = "invalid cursor: pass next_cursor from a previous result unchanged"
+_ORDER = operator.attrgetter("key", "id_key")
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
 _FIELD_OF_MODE = {"id": ID_KEY, "up": SORT_UP, "down": SORT_DOWN, "rel": SORT_REL}
@@ -158,6 +165,8 @@ class Pager:
         self.mode = mode
         #: Matches of the whole query, when a page was fetched without a cursor filter.
         self.total: int | None = None
+        # Set when a relevance search stopped at a shorter complete prefix (see prefix()).
+        self._stopped_early = False
 
     def page(self, *, after: Cursor | None, skip: int, take: int) -> tuple[list[Row], bool]:
         """Rows ``skip .. skip+take`` after ``after`` (or from the start), and whether more
@@ -172,12 +181,37 @@ class Pager:
             raise IndexBackendError(f"search failed: {exc}") from exc
         return rows[skip : skip + take], len(rows) > skip + take
 
+    def prefix(self, take: int, enough: Callable[[list[Row]], bool]) -> tuple[list[Row], bool]:
+        """The first ``take`` rows of the order (no cursor), or a shorter complete prefix of it
+        that ``enough`` accepts, and whether more rows follow.
+
+        A relevance order whose lowest fetched score ties over many documents needs wider
+        searches to complete ``take`` rows; a caller that needs only some of them (a collapsed
+        page needs its stories) says so with ``enough`` and saves those searches."""
+        if self.mode != "score":
+            return self.page(after=None, skip=0, take=take)
+        self._stopped_early = False
+        try:
+            rows = self._scored(None, take + 1, depth=0, enough=enough)
+        except ValueError as exc:
+            raise IndexBackendError(f"search failed: {exc}") from exc
+        if self._stopped_early:
+            return rows, True
+        return rows[:take], len(rows) > take
+
     def cursor_after(self, row: Row, depth: int) -> Cursor:
         return Cursor(row.key, row.id_key, self._id(row), depth)
 
     # --- orders ---
 
-    def _scored(self, after: Cursor | None, need: int, *, depth: int) -> list[Row]:
+    def _scored(
+        self,
+        after: Cursor | None,
+        need: int,
+        *,
+        depth: int,
+        enough: Callable[[list[Row]], bool] | None = None,
+    ) -> list[Row]:
         limit = min(need + depth + TIE_MARGIN, MAX_SCORE_SCAN)
         while True:
             result = self.searcher.search(self.query, limit, count=True)
@@ -192,12 +226,15 @@ class Pager:
             rows = self._after(self._sorted(rows), after)
             if len(rows) >= need or not full:
                 return rows[:need]
+            if enough is not None and enough(rows):
+                self._stopped_early = True
+                return rows
             if limit >= MAX_SCORE_SCAN:
                 raise QueryError(
                     f"cannot page a relevance-ordered query beyond hit {MAX_SCORE_SCAN}; "
                     "sort by date or narrow the query"
                 )
-            limit = min(limit * 2, MAX_SCORE_SCAN)
+            limit = min(limit * _TIE_GROWTH, MAX_SCORE_SCAN)
 
     def _by_field(self, field: str, after: Cursor | None, need: int) -> list[Row]:
         query = self.query
@@ -277,9 +314,12 @@ class Pager:
         return row.doc_id
 
     def _sorted(self, rows: list[Row]) -> list[Row]:
-        rows.sort(key=lambda row: (row.key, row.id_key))
+        rows.sort(key=_ORDER)
+        keys = [(row.key, row.id_key) for row in rows]
+        if len(set(keys)) == len(keys):
+            return rows  # the common case: no two rows share (key, id_key)
         out: list[Row] = []
-        for _, group in itertools.groupby(rows, key=lambda row: (row.key, row.id_key)):
+        for _, group in itertools.groupby(rows, key=_ORDER):
             tied = list(group)
             if len(tied) > 1:
                 tied.sort(key=self._id)

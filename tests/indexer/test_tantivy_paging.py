@@ -69,3 +69,22 @@ def test_a_tie_wider_than_the_margin_still_pages_exactly(
     # Without a margin the boundary tie group is dropped and the page searched again, wider.
     assert search_calls.count == 2
     assert [hit.id for hit in first.hits] == everything[:7]
+
+
+def test_a_wide_tie_is_completed_by_searches_four_times_wider(
+    tmp_path: Path, search_calls: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tantivy_paging, "TIE_MARGIN", 0)
+    docs = [Document(url="https://tie.example/top", source=SOURCE, title="report", text="smuggling smuggling",
+                     published_at=WHEN, collected_at=WHEN, language="en")]
+    docs += [Document(url=f"https://tie.example/{i}", source=SOURCE, title="report", text="smuggling words",
+                      published_at=WHEN, collected_at=WHEN, language="en") for i in range(40)]
+    with TantivyIndex(tmp_path, writer_heap_bytes=20_000_000) as index:
+        index.upsert(docs)
+        with search_calls:
+            page = index.search("smuggling", limit=5)
+        # 6 rows fetched: the top one and 5 of the 40 tied, cut; then 24, still cut; then 96.
+        # Doubling took 4 searches (6, 12, 24, 48).
+        assert search_calls.count == 3
+        tied = sorted(doc.id for doc in docs[1:])
+        assert [hit.id for hit in page.hits] == [docs[0].id, *tied[:4]]
