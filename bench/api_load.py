@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import importlib.util
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,12 +42,6 @@ QUERIES: list[dict[str, Any]] = [
     {"q": '"county lines"'},
     {"q": 'near:"51.51,-0.13,50km"'},
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load_module(name: str) -> Any:
@@ -147,23 +140,7 @@ async def load(base: str, key: str, *, clients: int, requests: int) -> tuple[flo
 
 
 def _serve(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "OSINTEL_DATA_DIR": str(data_dir), "OSINTEL_API_RATE_LIMIT_PER_SECOND": "0",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "osintel", "serve", "--port", str(port), "--api-workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the API server did not start")
+    return _load_module("scale")._serve(data_dir, ["--api-workers", str(workers)])  # type: ignore[no-any-return]
 
 
 def run_one(data_dir: Path, key: str, workers: int, args: argparse.Namespace) -> bool:

@@ -399,11 +399,13 @@ def _api_key(data_dir: Path) -> str:
 
 
 def _serve(data_dir: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``osintel serve`` on a free port with ``extra`` arguments, once it answers ``/health``
+    (its output is discarded: an unread pipe would stall a server that logs every request)."""
     port = _free_port()
     env = {**os.environ, "OSINTEL_DATA_DIR": str(data_dir), "OSINTEL_API_RATE_LIMIT_PER_SECOND": "0",
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     server = subprocess.Popen([sys.executable, "-m", "osintel", "serve", "--port", str(port), *extra], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
