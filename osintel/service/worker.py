@@ -40,6 +40,14 @@ class WorkerStatus:
     last_error_at: str | None = None
     last_indexed_at: str | None = None
 
+    def record_error(self, exc: BaseException, *, backoff: float, max_backoff: float) -> float:
+        """Count a failed drain; returns the back-off before the next (doubling, capped)."""
+        self.errors += 1
+        self.consecutive_errors += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        self.last_error_at = utcnow().isoformat()
+        return float(min(backoff * 2.0 ** (self.consecutive_errors - 1), max_backoff))
+
 
 class EnrichmentWorker:
     """Drain the outbox in a background thread until :meth:`stop`."""
@@ -122,13 +130,9 @@ class EnrichmentWorker:
                                   after_batch=self.after_batch)
         except Exception as exc:  # noqa: BLE001 - the worker must survive anything and say so
             with self._lock:
-                st = self._status
-                st.errors += 1
-                st.consecutive_errors += 1
-                st.last_error = f"{type(exc).__name__}: {exc}"
-                st.last_error_at = utcnow().isoformat()
-                delay = min(self.backoff_seconds * 2.0 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
-                errors = st.errors
+                delay = self._status.record_error(exc, backoff=self.backoff_seconds,
+                                                  max_backoff=self.max_backoff_seconds)
+                errors = self._status.errors
             log.exception("enrichment worker: drain failed (error %d); retrying in %.1fs", errors, delay,
                           extra={"worker_errors": errors})
             return delay
@@ -232,12 +236,8 @@ class PooledEnrichmentWorker:
                 except Exception as exc:  # noqa: BLE001 - the worker must survive anything and say so
                     self._settle(pool.report)
                     with self._lock:
-                        st = self._status
-                        st.errors += 1
-                        st.consecutive_errors += 1
-                        st.last_error = f"{type(exc).__name__}: {exc}"
-                        st.last_error_at = utcnow().isoformat()
-                        delay = min(self.backoff_seconds * 2.0 ** (st.consecutive_errors - 1), self.max_backoff_seconds)
+                        delay = self._status.record_error(exc, backoff=self.backoff_seconds,
+                                                          max_backoff=self.max_backoff_seconds)
                     log.exception("enrichment pool failed; starting it again in %.1fs", delay)
                     self._stop.wait(delay)
                 finally:
