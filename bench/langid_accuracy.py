@@ -44,6 +44,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from nlp.langid import LanguageIdentifier, clean_for_detection, script_profile  # noqa: E402
 
@@ -65,7 +66,7 @@ def load_dev_set(path: Path = DEV_SET) -> list[tuple[str, str]]:
     return rows
 
 
-def load_set(name: str) -> list[Row]:
+def load_set(name: str, half: str | None = None) -> list[Row]:
     if name in ("short", "iberian"):
         return [(c, t, None) for c, t in load_dev_set(DATA / f"langid_{name}.tsv")]
     if name == "holdout":
@@ -74,16 +75,14 @@ def load_set(name: str) -> list[Row]:
         lines = (DATA / "langid.jsonl").read_text(encoding="utf-8").splitlines()
         return [(r["lang"], r["text"], None) for r in map(json.loads, lines)]
     if name == "wikiann":
-        from devdata import path  # bench/devdata.py: finds the shared dev-data folder
+        import devdata  # bench/devdata.py: finds the shared dev-data folder, splits it in halves
 
         rows: list[Row] = []
         for lang in WIKIANN:
-            with gzip.open(path(f"ner/wikiann_{lang}_dev.jsonl.gz"), "rt", encoding="utf-8") as fh:
-                for line in fh:
-                    r = json.loads(line)
-                    words = sum(1 for tok, tag in zip(r["tokens"], r["tags_iob2"])
-                                if tag == "O" and sum(ch.isalpha() for ch in tok) > 1)
-                    rows.append((lang, r["text"], words))
+            for r in devdata.half(devdata.ner_set(f"wikiann_{lang}_dev"), half):
+                words = sum(1 for tok, tag in zip(r["tokens"], r["tags_iob2"])
+                            if tag == "O" and sum(ch.isalpha() for ch in tok) > 1)
+                rows.append((lang, r["text"], words))
         return rows
     raise SystemExit(f"unknown set {name!r}")
 
@@ -213,10 +212,12 @@ def main() -> None:
     parser.add_argument("--langdetect", action="store_true", help="also evaluate langdetect alone (slow)")
     parser.add_argument("--lingua", action="store_true", help="also evaluate lingua (if installed)")
     parser.add_argument("--errors", type=int, default=0, help="list this many misidentified texts per set")
+    parser.add_argument("--half", choices=("tune", "report"),
+                        help="wikiann only: even-numbered documents (tune: look at these) or odd (report: held out)")
     args = parser.parse_args()
     ours, found = detectors(with_langdetect=args.langdetect, with_lingua=args.lingua)
     for name in args.set or ["short", "jsonl", "iberian", "holdout"]:
-        report(name, load_set(name), ours, found, args.errors)
+        report(name, load_set(name, args.half), ours, found, args.errors)
 
 
 if __name__ == "__main__":
