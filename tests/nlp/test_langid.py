@@ -224,8 +224,20 @@ def test_a_bare_name_gets_a_confidence_below_one_half(text: str) -> None:
     assert code != "und" and confidence < 0.5
 
 
+@pytest.mark.parametrize("text", ["Museum of Modern Crime", "Conselho Regional de Saúde", "Catch the River"])
+def test_a_title_whose_only_lowercase_words_are_function_words_gets_a_confidence_below_one_half(text: str) -> None:
+    # "of", "de", "the" are lowercase in titles too: the source's declared language must win.
+    code, confidence = LANG.detect(text)
+    assert code != "und" and confidence < 0.5, (text, code, confidence)
+
+
+def test_a_title_with_more_lowercase_words_is_surer_than_a_bare_name() -> None:
+    assert LANG.detect("Songs of the Silver River")[1] > LANG.detect("Catch the River")[1] > LANG.detect("Silver River")[1]
+
+
 def test_a_plain_sentence_keeps_a_confidence_above_one_half() -> None:
-    for text in ("Police arrested two men in Leeds", "La policía detuvo ayer a dos hombres en Vigo"):
+    for text in ("Police arrested two men in Leeds", "La policía detuvo ayer a dos hombres en Vigo",
+                 "Die Polizei hat zwei Männer festgenommen", "Ele foi preso ontem à noite", "Kaixo! Zer berri?"):
         assert LANG.detect(text)[1] > 0.5
 
 
