@@ -190,6 +190,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], dict[str, float], bool], ...] = tuple(
 _NEVER: dict[str, tuple[str, str]] = {
     "ou": ("ou", "es it"), "lh": ("lh", "gl es ca it ast"), "ll": ("ll", "pt"), "ny": ("ny", "es pt gl it"),
     "tx": ("tx", "es pt gl it fr"), "-m": (r"[^\W\d_]m\b", "gl es it"),
+    # Portuguese writes -vel/-veis and -ção where Galician and Spanish write -ble and -ción
+    # ("incrível"/"incrible", "operação"/"operación"); Italian -bile and -zione, Catalan -ció.
+    "-ble": (r"\w\wbles?\b", "pt it"), "ción": (r"ción", "pt it ca"),
 }
 _NEVER_RES = {key: re.compile(rx) for key, (rx, _) in _NEVER.items()}
 _NEVER_SETS = {key: frozenset(langs.split()) for key, (_, langs) in _NEVER.items()}
