@@ -32,8 +32,13 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
+from nlp.entity_rules import place_names
+
 NOUNS_FILE = Path(__file__).parent / "data" / "german_nouns.txt.gz"
 ADJECTIVAL_FILE = Path(__file__).parent / "data" / "german_adjectival_nouns.txt.gz"
+NAME_HEADS_FILE = Path(__file__).parent / "data" / "german_name_heads.txt.gz"
+#: A compound is split only this far: a modifier of 3+ letters, a head of 4+ ("Kapazitäts|gründen").
+MIN_MODIFIER, MIN_HEAD = 3, 4
 COMPONENT = "osintel_german_fixes"
 #: Tokens a name in running text never spans: brackets, quotes, commas, sentence marks.
 BREAKS = frozenset({"(", ")", "[", "]", ",", ";", ":", "!", "?", '"', "''", "'", "“", "”", "„", "«", "»", "‚", "‘"})
@@ -64,9 +69,37 @@ def adjectival_nouns() -> frozenset[str]:
     return _read_words(ADJECTIVAL_FILE)
 
 
+@lru_cache(maxsize=1)
+def name_heads() -> frozenset[str]:
+    """Nouns that end names as often as words ("Burg", "Dorf", "Land": Magdeburg, Deutschland)."""
+    return _read_words(NAME_HEADS_FILE)
+
+
+def compound_head(word: str, nouns: frozenset[str]) -> str | None:
+    """The longest noun of ``nouns`` that ends ``word`` after a modifier ("Unterwasserortungssystemen"
+    -> "Systemen", "Model-Suche" -> "Suche"), or None: German writes compounds as one word."""
+    if "-" in word:
+        last = word.rsplit("-", 1)[1]
+        return last if last in nouns else (compound_head(last, nouns) if last else None)
+    if len(word) < MIN_MODIFIER + MIN_HEAD or not word.isalpha():
+        return None
+    for k in range(MIN_MODIFIER, len(word) - MIN_HEAD + 1):
+        head = word[k:].capitalize()
+        if head in nouns:
+            return head
+    return None
+
+
 def is_common_word(text: str) -> bool:
-    """A capitalised word that is no name on its own: a common noun, a function word, a derivation."""
-    return text in german_nouns() or text.lower() in STOP_WORDS or bool(_DERIVED_ADJECTIVE.match(text))
+    """A capitalised word that is no name on its own: a common noun or a compound ending in one
+    that rarely ends a name and is no known place ("Montrouge"), a function word, a derivation."""
+    nouns = german_nouns()
+    if text in nouns or text.lower() in STOP_WORDS or _DERIVED_ADJECTIVE.match(text):
+        return True
+    if not COMPOUNDS:
+        return False
+    head = compound_head(text, nouns)
+    return head is not None and head not in name_heads() and text not in place_names()
 
 
 def _could_be_name(token: Token, *, in_name: bool = False) -> bool:
@@ -160,6 +193,7 @@ DANGLING = frozenset({"-", "–", "—", "/", "&", "+"})
 MONTHS = frozenset({"Januar", "Jänner", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
                     "Oktober", "November", "Dezember"})
 STRIP_BACK_PER = False
+COMPOUNDS = True
 STRIP_TITLES = True
 DROP_MULTI = True
 CUT_BREAKS = True
@@ -197,7 +231,11 @@ def _make_german_fixes(nlp: Language, name: str) -> GermanFixes:
 
 
 def add_german_fixes(nlp: Language) -> None:
-    """Add :class:`GermanFixes` right after ``ner`` (idempotent); the language-neutral fixes of
-    :mod:`nlp.entity_rules` then see the corrected entities."""
-    if COMPONENT not in nlp.pipe_names and "ner" in nlp.pipe_names:
-        nlp.add_pipe(COMPONENT, after="ner")
+    """Add :class:`GermanFixes` after ``ner`` and the sentence splitter that follows it (the fixes
+    ask whether a word opens a sentence), before the language-neutral fixes of
+    :mod:`nlp.entity_rules`, which then see the corrected entities (idempotent)."""
+    if COMPONENT in nlp.pipe_names or "ner" not in nlp.pipe_names:
+        return
+    names = nlp.pipe_names
+    after = "sentencizer" if "sentencizer" in names and names.index("sentencizer") > names.index("ner") else "ner"
+    nlp.add_pipe(COMPONENT, after=after)

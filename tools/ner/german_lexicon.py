@@ -32,11 +32,33 @@ OUT = ROOT / "nlp" / "data" / "german_nouns.txt.gz"
 #: the adjective of a name ("Deutschen Reich", "Die Grünen").
 OUT_ADJECTIVAL = ROOT / "nlp" / "data" / "german_adjectival_nouns.txt.gz"
 ADJECTIVAL = "adjektivische Deklination"
+#: Compound heads that end names ("Burg", "Dorf"): in WikiANN de train at least this share of the
+#: compounds ending in them are inside a name (a compound ending in any other noun is a noun).
+OUT_NAME_HEADS = ROOT / "nlp" / "data" / "german_name_heads.txt.gz"
+MIN_HEAD_NAME_SHARE = 0.3
+MIN_HEAD_NAMES = 3  # and in at least this many names
+#: A form of both a noun and a name ("Medien": the media, and the ancient region) is still a
+#: common noun when WikiANN de train has it outside names this often and inside at most this share.
+MIN_OUTSIDE, MAX_NAME_SHARE = 3, 0.1
 #: Wiktionary part-of-speech tags that make an entry a possible name.
 NAME_TAGS = frozenset({"Nachname", "Vorname", "Eigenname", "Toponym", "Straßenname", "Abkürzung"})
 #: Columns that are not word forms.
 NOT_FORMS = frozenset({"lemma", "pos"})
 MIN_NAME_USES = 2  # a word used as a name this often, and at least as often as outside names, is a name
+
+
+def wikiann_usage() -> tuple[Counter[str], Counter[str]]:
+    """How often each token of the WikiANN de train split (less its tuning slice) is inside and
+    outside a name."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import corpus
+
+    inside: Counter[str] = Counter()
+    outside: Counter[str] = Counter()
+    for record in corpus.train_split("de")[0]:
+        for token, tag in zip(record["tokens"], record["tags_iob2"]):
+            (outside if tag == "O" else inside)[token] += 1
+    return inside, outside
 
 
 def wikiann_names() -> set[str]:
@@ -73,8 +95,8 @@ def forms(row: dict[str, str]) -> set[str]:
 
 
 def common_nouns(entries: Iterable[dict[str, str]]) -> tuple[list[str], list[str]]:
-    """Forms of plain noun entries that no name entry shares, and those of them declined as
-    adjectives, sorted."""
+    """Forms of plain noun entries that no name entry shares (or that WikiANN de train almost
+    never has inside a name), and those of them declined as adjectives, sorted."""
     nouns: set[str] = set()
     adjectival: set[str] = set()
     names: set[str] = set()
@@ -85,7 +107,27 @@ def common_nouns(entries: Iterable[dict[str, str]]) -> tuple[list[str], list[str
         (names if tags & NAME_TAGS else nouns).update(forms(row))
         if ADJECTIVAL in tags:
             adjectival.update(forms(row))
+    inside, outside = wikiann_usage()
+    names = {w for w in names if not (outside[w] >= MIN_OUTSIDE and inside[w] <= MAX_NAME_SHARE * (inside[w] + outside[w]))}
     return sorted(nouns - names), sorted(adjectival - names)
+
+
+def name_heads(nouns: frozenset[str]) -> list[str]:
+    """Heads of the WikiANN de train split's compounds (``nlp.entity_de.compound_head``) that are
+    inside a name in at least ``MIN_HEAD_NAME_SHARE`` of their uses."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import corpus
+
+    from nlp.entity_de import compound_head
+
+    inside: Counter[str] = Counter()
+    outside: Counter[str] = Counter()
+    for record in corpus.train_split("de")[0]:
+        for token, tag in zip(record["tokens"], record["tags_iob2"]):
+            if token[:1].isupper() and token not in nouns and (head := compound_head(token, nouns)):
+                (outside if tag == "O" else inside)[head] += 1
+    return sorted(h for h, n in inside.items() if n >= MIN_HEAD_NAMES and n >= MIN_HEAD_NAME_SHARE * (n + outside[h]))
 
 
 def write(path: Path, words: Iterable[str], what: str) -> None:
@@ -105,6 +147,8 @@ def main() -> int:
     given_names = wikiann_names()
     write(OUT, (w for w in nouns if w not in given_names), "German common nouns (every form) that are no name")
     write(OUT_ADJECTIVAL, (w for w in adjectival if w not in given_names), "German nouns declined as adjectives")
+    kept = frozenset(w for w in nouns if w not in given_names)
+    write(OUT_NAME_HEADS, name_heads(kept), "Compound heads that end names in WikiANN de train; nouns")
     return 0
 
 
