@@ -94,6 +94,7 @@ def compound_head(word: str, nouns: frozenset[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # the same capitalised words recur; the compound search is the costly part
 def is_common_word(text: str) -> bool:
     """A capitalised word that is no name on its own: a common noun or a compound ending in one
     that rarely ends a name and is no known place ("Montrouge"), a function word, a derivation."""
