@@ -94,9 +94,11 @@ def forms(row: dict[str, str]) -> set[str]:
     return {v.strip() for v in values if v and " " not in v.strip() and v[:1].isupper() and v.strip().isalpha()}
 
 
-def common_nouns(entries: Iterable[dict[str, str]]) -> tuple[list[str], list[str]]:
+def common_nouns(entries: Iterable[dict[str, str]],
+                 usage: tuple[Counter[str], Counter[str]]) -> tuple[list[str], list[str]]:
     """Forms of plain noun entries that no name entry shares (or that WikiANN de train almost
-    never has inside a name), and those of them declined as adjectives, sorted."""
+    never has inside a name: ``usage`` is :func:`wikiann_usage`), and those of them declined as
+    adjectives, sorted."""
     nouns: set[str] = set()
     adjectival: set[str] = set()
     names: set[str] = set()
@@ -107,7 +109,7 @@ def common_nouns(entries: Iterable[dict[str, str]]) -> tuple[list[str], list[str
         (names if tags & NAME_TAGS else nouns).update(forms(row))
         if ADJECTIVAL in tags:
             adjectival.update(forms(row))
-    inside, outside = wikiann_usage()
+    inside, outside = usage
     names = {w for w in names if not (outside[w] >= MIN_OUTSIDE and inside[w] <= MAX_NAME_SHARE * (inside[w] + outside[w]))}
     return sorted(nouns - names), sorted(adjectival - names)
 
@@ -143,7 +145,7 @@ def write(path: Path, words: Iterable[str], what: str) -> None:
 
 
 def main() -> int:
-    nouns, adjectival = common_nouns(rows())
+    nouns, adjectival = common_nouns(rows(), wikiann_usage())
     given_names = wikiann_names()
     write(OUT, (w for w in nouns if w not in given_names), "German common nouns (every form) that are no name")
     write(OUT_ADJECTIVAL, (w for w in adjectival if w not in given_names), "German nouns declined as adjectives")
