@@ -113,6 +113,8 @@ class ControlStore:
         self.path = Path(path)  # with a ``url`` too: the data directory's wake-up files live beside it
         self.max_attempts = max_attempts
         self._db: Engine = _postgres(url) if url else SQLiteEngine(self.path)
+        if url:  # the data directory still holds the index, the evidence and the processes' files
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._migrate()
         except StoreError:
@@ -372,7 +374,7 @@ class ControlStore:
                            FROM json_each(d.body, '$.locations') AS l
                           WHERE json_extract(l.value, '$.country_code') IS NOT NULL) AS countries
                    FROM documents d, json_each(d.body, '$.methods') AS m
-                  WHERE d.enriched_at IS NOT NULL)
+                  WHERE d.enriched_at IS NOT NULL) AS hits
                WHERE day >= ? AND day <= ?""",
             (first_day, last_day),
         )

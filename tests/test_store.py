@@ -20,15 +20,17 @@ def _doc(n: int, text: str | None = None) -> Document:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ControlStore]:
-    s = ControlStore(tmp_path / "c.sqlite3")
+def store(tmp_path: Path, store_url: str) -> Iterator[ControlStore]:
+    """The store on each engine (the contract is the same for both)."""
+    s = ControlStore(tmp_path / "c.sqlite3", url=store_url)
     yield s
     s.close()
 
 
-def test_store_uses_wal_and_full_sync(store: ControlStore) -> None:
-    assert store.read("PRAGMA journal_mode")[0][0] == "wal"
-    assert store.read("PRAGMA synchronous")[0][0] == 2  # FULL
+def test_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    with ControlStore(tmp_path / "c.sqlite3") as store:  # SQLite's own settings
+        assert store.read("PRAGMA journal_mode")[0][0] == "wal"
+        assert store.read("PRAGMA synchronous")[0][0] == 2  # FULL
 
 
 def test_add_collected_refuses_same_id_and_same_content(store: ControlStore) -> None:
@@ -58,8 +60,8 @@ def test_expired_lease_makes_rows_available_again(store: ControlStore) -> None:
     assert len(again) == 1 and again[0].attempts == 2
 
 
-def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path) -> None:
-    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2)
+def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path, store_url: str) -> None:
+    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2, url=store_url)
     store.add_collected(_doc(1), content_sha256="h1")
     for _ in range(2):
         seqs = [i.seq for i in store.lease(5, owner=OWNER)]
@@ -120,13 +122,13 @@ def test_a_failed_transaction_rolls_back(store: ControlStore) -> None:
     assert store.read("SELECT COUNT(*) FROM meta WHERE key = 'x'")[0][0] == 0
 
 
-def test_cursors_persist_per_source_and_key(tmp_path: Path) -> None:
-    with ControlStore(tmp_path / "c.sqlite3") as store:
+def test_cursors_persist_per_source_and_key(tmp_path: Path, store_url: str) -> None:
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:
         assert store.get_cursor("m1", "tag:drugs") is None
         store.set_cursor("m1", "tag:drugs", "110")
         store.set_cursor("m1", "tag:drugs", "120")
         store.set_cursor("m2", "tag:drugs", "7")
-    with ControlStore(tmp_path / "c.sqlite3") as store:
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:
         assert store.get_cursor("m1", "tag:drugs") == "120"
         assert store.get_cursor("m2", "tag:drugs") == "7"
 

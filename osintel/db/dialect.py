@@ -12,13 +12,17 @@ What is rewritten, and why it is enough:
   the table's primary key (read from the migrations), setting every other inserted column;
 * ``json_extract(column, '$.a.b')`` becomes ``column::jsonb #>> '{a,b}'`` (text, as SQLite returns
   for strings; the bodies are JSON text in both engines);
+* ``json_each(column, '$.list') AS x`` becomes ``jsonb_array_elements(column::jsonb -> 'list') AS
+  x(value)`` (both yield no row for a missing list), ``json_array_length(column, '$.list')``
+  ``jsonb_array_length(…)`` and ``json_group_array(…)`` ``json_agg(…)::text`` (NULL, not ``[]``,
+  for no rows: callers read it with ``or "[]"``);
+* SQLite's two-argument (scalar) ``MAX(a, b)``/``MIN(a, b)`` become ``GREATEST``/``LEAST``;
 * DDL: ``INTEGER PRIMARY KEY AUTOINCREMENT`` becomes an identity column, ``INTEGER`` ``BIGINT``,
   ``BLOB`` ``BYTEA``, and SQLite's ``RAISE(ABORT, …)`` triggers a PL/pgSQL function and trigger;
 * the new row's id (SQLite's ``lastrowid``) comes from ``RETURNING`` the table's identity column.
 
-Datetimes are ISO-8601 text in both engines, so comparisons and ordering are the same. What is not
-rewritten (``json_each``, ``json_group_array``, ``json_array_length``) only works on SQLite; the
-queries using them are listed in :data:`SQLITE_ONLY`.
+Datetimes are ISO-8601 text in both engines, so comparisons and ordering are the same. Only these
+forms are rewritten: other uses of SQLite's JSON functions fail on PostgreSQL with the server's error.
 """
 
 from __future__ import annotations
@@ -29,11 +33,12 @@ from functools import lru_cache
 
 from osintel import schema
 
-#: Functions of SQLite's JSON1 that have no rewrite here; a query using one fails on PostgreSQL.
-SQLITE_ONLY = ("json_each", "json_group_array", "json_array_length")
-
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _JSON_EXTRACT = re.compile(r"json_extract\(\s*([\w.]+)\s*,\s*'\$((?:\.\w+)+)'\s*\)")
+_JSON_EACH = re.compile(r"json_each\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)\s+AS\s+(\w+)", re.IGNORECASE)
+_JSON_LENGTH = re.compile(r"json_array_length\(\s*([\w.]+)\s*,\s*'\$\.(\w+)'\s*\)")
+_JSON_GROUP = re.compile(r"json_group_array\(((?:[^()]|\([^()]*(?:\([^()]*\))?[^()]*\))*)\)")
+_SCALAR_MAX = re.compile(r"\b(MAX|MIN)\(([^(),]+),([^()]+)\)", re.IGNORECASE)
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*\(([^)]*)\)", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$", re.DOTALL)
@@ -92,6 +97,11 @@ def _json_path(match: re.Match[str]) -> str:
     return f"({match.group(1)}::jsonb #>> '{{{','.join(path)}}}')"
 
 
+def _greatest(match: re.Match[str]) -> str:
+    name = "GREATEST" if match.group(1).upper() == "MAX" else "LEAST"
+    return f"{name}({match.group(2)},{match.group(3)})"
+
+
 def _conflict(kind: str, table: str, columns: str) -> str:
     if kind.upper() == "IGNORE":
         return " ON CONFLICT DO NOTHING"
@@ -103,7 +113,11 @@ def _conflict(kind: str, table: str, columns: str) -> str:
 @lru_cache(maxsize=1024)
 def statement(sql: str) -> str:
     """A query or write in SQLite's dialect, as PostgreSQL (through psycopg) runs it."""
+    sql = _JSON_EACH.sub(r"jsonb_array_elements(\1::jsonb -> '\2') AS \3(value)", sql)
+    sql = _JSON_LENGTH.sub(r"jsonb_array_length(\1::jsonb -> '\2')", sql)
+    sql = _JSON_GROUP.sub(r"json_agg(\1)::text", sql)
     sql = _JSON_EXTRACT.sub(_json_path, sql)
+    sql = _SCALAR_MAX.sub(_greatest, sql)
     suffix = ""
     if match := _INSERT_OR.match(sql):
         suffix = _conflict(match.group(1), match.group(2), match.group(3))
