@@ -19,13 +19,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from osintel import audit, schema, wakeup
 from osintel.db import Engine
 from osintel.db.sqlite import SQLiteEngine
+from osintel.outbox import OutboxItem, OutboxMixin  # OutboxItem: re-exported (the store's API)
 from osintel.errors import NotFoundError, StoreError
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
@@ -42,15 +43,6 @@ def open_store(settings: Settings, *, max_attempts: int = 5) -> ControlStore:
     """The control store the settings name: ``[store] url`` (PostgreSQL) or, when it is empty, the
     SQLite file in the data directory. Every command and service opens the store through this."""
     return ControlStore(settings.store_path, max_attempts=max_attempts, url=settings.store.url)
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """A leased outbox row and the document it refers to."""
-
-    seq: int
-    document: Document
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,7 @@ def _postgres(url: str) -> Engine:
     return PostgresEngine(url)
 
 
-class ControlStore:
+class ControlStore(OutboxMixin):
     """The control store. Open with :func:`open_store` or ``ControlStore(path)`` (SQLite) /
     ``ControlStore(path, url="postgresql://…")``, applying the migrations it lacks (a store from
     a newer release is refused); close with :meth:`close`."""
@@ -418,93 +410,6 @@ class ControlStore:
                        (doc_id,))
         return [json.loads(v) if v else None for v in (row["capture"], row["previous"])]
 
-    # -- outbox -------------------------------------------------------------------------------
-
-    def lease(self, limit: int, *, owner: str, lease_seconds: float = 300.0) -> list[OutboxItem]:
-        """Lease up to ``limit`` pending rows for processing, in the name of ``owner``.
-
-        A lease that is not acked before it expires (the worker died) makes the row available
-        again, so nothing is lost; processing must therefore be idempotent. ``owner`` is the
-        holder's identity (``osintel.service.procs.current().token``), recorded so a dead holder's
-        leases can be released at once (:mod:`osintel.service.leases`); :meth:`ack` and
-        :meth:`release` only touch rows still held by the ``owner`` they are given (or by no one).
-        """
-        now = utcnow()
-        until = _iso(now + timedelta(seconds=lease_seconds))
-        with self.transaction() as tx:
-            rows = tx.fetch_all(
-                """SELECT o.seq, o.attempts, d.body FROM outbox o JOIN documents d ON d.id = o.doc_id
-                   WHERE o.state = 'pending' AND (o.leased_until IS NULL OR o.leased_until < ?)
-                   ORDER BY o.seq LIMIT ?""" + self._db.lease_lock,
-                (_iso(now), limit),
-            )
-            tx.executemany(
-                "UPDATE outbox SET leased_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?"
-                " WHERE seq = ?",
-                [(until, owner, _iso(now), r["seq"]) for r in rows],
-            )
-        return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
-
-    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = (), *, owner: str) -> None:
-        """Mark rows done and store their enriched documents, in one transaction.
-
-        Call only after the search index has acknowledged the documents. A row whose lease an
-        operator has since handed to another process is left to that process.
-        """
-        now = _iso(utcnow())
-        with self.transaction() as tx:
-            tx.executemany(
-                "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
-                " WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)",
-                [(now, s, owner) for s in seqs],
-            )
-            for doc in documents:
-                doc = _keep_regrade(tx, doc, now)
-                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), _code(doc), now, doc.id))
-
-    def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
-        """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
-
-        ``count_attempt=False`` is for system-wide faults (the index is down): the documents are
-        not to blame, so the lease does not count against them and an outage of any length
-        never parks them as failed.
-        """
-        now = _iso(utcnow())
-        refund = 0 if count_attempt else 1
-        with self.transaction() as tx:
-            tx.executemany(
-                """UPDATE outbox SET leased_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?,
-                     attempts = attempts - ?,
-                     state = CASE WHEN attempts - ? >= ? THEN 'failed' ELSE 'pending' END
-                   WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)""",
-                [(error[:2000], now, refund, refund, self.max_attempts, s, owner) for s in seqs],
-            )
-
-    def outbox_counts(self) -> dict[str, int]:
-        counts = {"pending": 0, "done": 0, "failed": 0}
-        for row in self.read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state"):
-            counts[row["state"]] = int(row["n"])
-        return counts
-
-    def park_outbox_row(self, tx: Transaction, seq: int, *, error: str) -> None:
-        """Mark an outbox row ``failed`` for good (a dead letter), inside ``tx``."""
-        tx.execute("UPDATE outbox SET state = 'failed', leased_until = NULL, updated_at = ?, last_error = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), error[:2000], seq))
-
-    def requeue_outbox_row(self, tx: Transaction, seq: int) -> None:
-        """Put an outbox row back to ``pending`` with its attempts reset, inside ``tx``."""
-        tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), seq))
-
-    def queue_documents(self, doc_ids: Sequence[str]) -> None:
-        """Queue stored documents for the enrichment worker again (it re-indexes them)."""
-        now = _iso(utcnow())
-        with self.transaction() as tx:
-            tx.executemany("INSERT INTO outbox(doc_id, created_at, updated_at) SELECT id, ?, ? FROM documents"
-                           " WHERE id = ?", [(now, now, doc_id) for doc_id in doc_ids])
-        wakeup.poke(self.path)
-
     # -- near-duplicate fingerprints ----------------------------------------------------------
 
     def add_minhash(self, rows: Sequence[Any]) -> None:
@@ -583,17 +488,3 @@ def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id
              content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
         [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
     )
-
-
-def _keep_regrade(tx: Transaction, doc: Document, now: str) -> Document:
-    """An analyst's regrade made while the worker held ``doc`` wins over the worker's copy.
-
-    The grading is the analyst's, never the NLP stage's. When it changed after the lease, the
-    stored grading is kept and the document goes back into the outbox, so the index (and the
-    relevance score, which depends on the grading) catch up on the next drain.
-    """
-    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?", (doc.id,))  # not the body: no parse
-    if row is None or row["grading"] in (None, _code(doc)):
-        return doc
-    tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
-    return doc.model_copy(update={"grading": Grading.parse(row["grading"])})

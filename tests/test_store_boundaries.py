@@ -21,10 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("osintel", "spiders", "nlp", "indexer", "alerts", "exports", "search_api", "demo")
 
 STORE = "osintel/store.py"
+OUTBOX = "osintel/outbox.py"  # the store's outbox methods, in a file of their own
 LEASES, RECOVERY = "osintel/service/leases.py", "osintel/service/recovery.py"
 OWNERS: dict[str, frozenset[str]] = {
-    **{t: frozenset({STORE}) for t in ("meta", "documents", "seen_urls", "cursors", "content_hashes", "minhash")},
-    "outbox": frozenset({STORE, LEASES}),
+    **{t: frozenset({STORE}) for t in ("meta", "seen_urls", "cursors", "content_hashes", "minhash")},
+    "documents": frozenset({STORE, OUTBOX}),
+    "outbox": frozenset({STORE, OUTBOX, LEASES}),
     "crawl_runs": frozenset({STORE, RECOVERY}),
     "audit_log": frozenset({"osintel/audit.py"}),
     "api_keys": frozenset({"osintel/apikeys.py"}),
