@@ -143,7 +143,8 @@ class ControlStore(OutboxMixin):
         try:
             return int(rows[0]["value"]) if rows else 0
         except ValueError:
-            raise StoreError(f"control store {self._db.label}: unreadable schema version {rows[0]['value']!r}") from None
+            raise StoreError(f"control store {self._db.label}: unreadable schema version"
+                             f" {rows[0]['value']!r}") from None
 
     def _migrate(self) -> None:
         if self.schema_version() == SCHEMA_VERSION:
