@@ -162,3 +162,53 @@ def test_a_new_rows_id_comes_back_from_insert(store: ControlStore) -> None:
     second = store.start_run("s1", owner={"pid": 1})
     assert second == first + 1
     assert store.get_run(second) is not None
+
+
+def test_every_table_owners_sql_runs_on_postgresql(store: ControlStore, tmp_path: Path) -> None:
+    # Each owner of a table (tests/test_store_boundaries.py) through its public functions, once:
+    # the SQL they write in SQLite's dialect must run on the server as it is, or be made portable.
+    from datetime import datetime, timedelta, timezone
+
+    from osintel import apikeys
+    from osintel.service import deadletter, leases, procs, retention, sealing
+
+    now = datetime.now(timezone.utc)
+    doc = _doc(1)
+    store.add_collected(doc, content_sha256="h1")
+    key_id, secret = apikeys.create_key(store, role="analyst", name="desk")
+    key = apikeys.authenticate(store, secret)
+    assert key is not None and [k.key_id for k in apikeys.list_keys(store)] == [key_id]
+    token = apikeys.create_session(store, key, ttl_seconds=60)
+    assert apikeys.session_key(store, token) == key
+    apikeys.end_session(store, token)
+    assert apikeys.revoke_key(store, key_id).revoked_at is not None
+
+    alerts = AlertStore(store)
+    alerts.add_rule(rule_id="r1", name="R", kind="query", spec={"query": "van"}, owner_id=None, owner_name=None)
+    alerts.set_enabled("r1", False)  # CASE WHEN ? = 1: an integer is no boolean on PostgreSQL
+    alerts.set_enabled("r1", True)
+    assert [r.enabled for r in alerts.rules()] == [True]
+    alerts.set_mark("m", "x")
+    assert alerts.get_mark("m") == "x"
+    message = alerts.add_message(rule_id="r1", sink="file", target="out", payload={"n": 1}, event_ids=[], now=now)
+    assert [m.id for m in alerts.due_messages(now + timedelta(seconds=1))] == [message]
+    assert alerts.messages_since("r1", now - timedelta(days=1))[0] == 1
+
+    retention.set_hold(store, doc.id, actor="test", reason="case 7")
+    assert retention.held_ids(store, [doc.id]) == {doc.id}
+    assert retention.release_hold(store, doc.id, actor="test")
+    warc = tmp_path / "w.warc.gz"
+    warc.write_bytes(b"x")
+    sealing.seal(store, warc, name=warc.name, run_id=None, reason="test")
+    assert set(sealing.sealed(store)) == {warc.name}
+
+    [item] = store.lease(1, owner=procs.current().token)
+    deadletter.record(store, {doc.id: "bad date"}, seqs={doc.id: item.seq})
+    assert deadletter.count_open(store) == 1
+    deadletter.requeue(store)
+    assert deadletter.count_open(store) == 0 and leases.release_dead(store) == {}
+    assert audit.verify(store).ok and audit.export(store, tmp_path / "audit.jsonl", actor="test") > 0
+    assert store.stats()["documents"] == 1
+    with store.transaction() as tx:
+        store.erase_document(tx, doc.id)
+    assert store.count_documents() == 0
