@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -185,9 +186,13 @@ def test_every_table_owners_sql_runs_on_postgresql(store: ControlStore, tmp_path
 
     alerts = AlertStore(store)
     alerts.add_rule(rule_id="r1", name="R", kind="query", spec={"query": "van"}, owner_id=None, owner_name=None)
+    added = alerts.get_rule("r1")
+    assert added is not None
     alerts.set_enabled("r1", False)  # CASE WHEN ? = 1: an integer is no boolean on PostgreSQL
+    assert alerts.get_rule("r1") == replace(added, enabled=False)  # active_since kept
     alerts.set_enabled("r1", True)
-    assert [r.enabled for r in alerts.rules()] == [True]
+    [rule] = alerts.rules()
+    assert rule.enabled and rule.active_since > added.active_since  # re-enabled: alerts from now on
     alerts.set_mark("m", "x")
     assert alerts.get_mark("m") == "x"
     message = alerts.add_message(rule_id="r1", sink="file", target="out", payload={"n": 1}, event_ids=[], now=now)
