@@ -188,3 +188,8 @@ def test_the_grading_column_the_ack_compares_follows_every_write_of_a_document(s
     store.recapture_document(_doc(1), content_sha256="h1-again")
     rows = column_and_body()
     assert all(column == body for column, body in rows) and {c for c, _ in rows} == {"1AC", "2DC"}
+
+
+def test_a_python_bool_parameter_is_the_integer_flag_on_every_engine(store: ControlStore) -> None:
+    # Owners store flags as INTEGER 0/1 (SQLite's booleans); PostgreSQL must not see a boolean.
+    assert [tuple(r) for r in store.read("SELECT ? + 1 AS n, ? + 1 AS m", (True, False))] == [(2, 1)]
