@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from osintel import audit, schema, wakeup
 from osintel.db import Engine
 from osintel.db.sqlite import SQLiteEngine
-from osintel.outbox import OutboxItem, OutboxMixin  # OutboxItem: re-exported (the store's API)
+from osintel.outbox import OutboxItem as OutboxItem  # re-exported: a leased row is part of the store's API
+from osintel.outbox import OutboxMixin
 from osintel.errors import NotFoundError, StoreError
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
