@@ -246,7 +246,7 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
     payloads: dict[tuple[str, str], str] = {}
     files = list(iter_warc_files(Path(settings.warc_dir)))
     seals: dict[str, SealedWarc] = {}
-    if Path(settings.store_path).exists():
+    if settings.store.url or Path(settings.store_path).exists():  # no SQLite file yet: nothing recorded
         with open_store(settings) as store:
             seals = sealing.sealed(store)
     progress(f"verifying {len(files)} WARC file(s) in {settings.warc_dir}")
@@ -260,7 +260,7 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
             payloads[(name, record_id)] = sha
         if number % 50 == 0:
             progress(f"checked {number}/{len(files)} files, {report.records} records")
-    if Path(settings.store_path).exists():
+    if settings.store.url or Path(settings.store_path).exists():  # no SQLite file yet: nothing recorded
         with open_store(settings) as store:
             _verify_documents(store, payloads, data_dir, report)
     progress(f"checked {report.records} records in {report.files} files and {report.documents_checked}"

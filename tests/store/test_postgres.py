@@ -217,3 +217,20 @@ def test_every_table_owners_sql_runs_on_postgresql(store: ControlStore, tmp_path
     with store.transaction() as tx:
         store.erase_document(tx, doc.id)
     assert store.count_documents() == 0
+
+
+def test_warc_verify_checks_the_seals_recorded_in_the_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    # With the store on the server there is no SQLite file in the data directory: the seals
+    # (and the documents' captures) must still be read from the store, not skipped.
+    from osintel.service import evidence, sealing
+    from osintel.settings import load_settings
+
+    settings = load_settings(env={"OSINTEL_DATA_DIR": str(tmp_path / "data"), "OSINTEL_STORE_URL": pg_url})
+    warc = settings.warc_dir / "herald-1-20260101T000000Z.warc.gz"
+    warc.parent.mkdir(parents=True)
+    warc.write_bytes(b"not yet a complete record")
+    with ControlStore(settings.store_path, url=pg_url) as store:
+        sealing.seal(store, warc, name="warc/" + warc.name, run_id=1, reason="crawl process died")
+    warc.write_bytes(b"changed after sealing")
+    report = evidence.verify_warcs(settings)
+    assert [m.kind for m in report.mismatches] == ["sealed-changed"]
