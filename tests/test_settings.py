@@ -89,6 +89,8 @@ def test_the_store_is_the_embedded_sqlite_file_unless_a_postgresql_url_is_set() 
     assert load_settings(env={}).store.url == ""
     url = "postgresql://osintel@db.example:5432/osintel"
     assert load_settings(env={"OSINTEL_STORE_URL": url}).store.url == url
+    failover = "postgresql://osintel@db1.example:5433,db2.example/osintel?target_session_attrs=read-write"
+    assert load_settings(env={"OSINTEL_STORE_URL": failover}).store.url == failover  # libpq's multi-host form
 
 
 @pytest.mark.parametrize(("url", "problem"), [

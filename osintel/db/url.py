@@ -27,7 +27,8 @@ def check(url: str) -> str:
         return url
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
+        if "," not in parts.netloc:  # libpq's multi-host form (h1:5432,h2:5432) has no one port
+            parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
     except ValueError as exc:
         raise ValueError(f"store URL {redact(url)!r} is malformed: {exc}") from None
     if parts.scheme not in POSTGRES_SCHEMES:
