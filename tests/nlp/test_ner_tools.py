@@ -10,8 +10,9 @@ from pathlib import Path
 TOOLS = Path(__file__).resolve().parents[2] / "tools" / "ner"
 sys.path.insert(0, str(TOOLS))
 
-import corpus  # noqa: E402
-import german_lexicon  # noqa: E402
+# tools/ner is a folder of scripts, not a package mypy follows: their names are typed Any here
+import corpus  # type: ignore[import-not-found]  # noqa: E402
+import german_lexicon  # type: ignore[import-not-found]  # noqa: E402
 
 from nlp.entity_de import compound_head  # noqa: E402
 
