@@ -175,10 +175,18 @@ def small_place(row: str) -> Place:
     return Place(name, "city", cc, admin1 or None, float(lat), float(lon), int(geonameid), int(pop))
 
 
+# Letters that Unicode does not decompose into a base letter and a mark: news written in ASCII
+# spells "Puławy" as "Pulawy", "Tromsø" as "Tromso", "Doğubayazıt" as "Dogubayazit".
+_UNDECOMPOSED = str.maketrans({
+    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H",
+    "ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
+})
+
+
 @lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Lower case without accents: the key for names written with or without them."""
-    s = unicodedata.normalize("NFKD", s)
+    s = unicodedata.normalize("NFKD", s.translate(_UNDECOMPOSED))
     return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'")
 
 
