@@ -9,6 +9,7 @@ countries and the AP-style and postal abbreviations of US, Canadian and Australi
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from nlp import geonames
 from nlp.gazetteer_data import (
     AP_ABBREVIATIONS,
@@ -91,9 +92,13 @@ class PlaceIndex:
                 populations[key] = region.population
             if region.admin1:
                 populations[(region.country_code, "#" + region.admin1)] = region.population
+        # A hand row takes its admin1's population only when it is that whole admin1: "West
+        # Midlands" and "Midlands" share England's code and are not 56 million people each.
+        shared = Counter((row.country_code, row.admin1) for row in load_regions() if row.admin1)
         for row in load_regions():
             population = populations.get((row.country_code, fold(row.name))) or (
-                populations.get((row.country_code, "#" + row.admin1)) if row.admin1 else None
+                populations.get((row.country_code, "#" + row.admin1))
+                if row.admin1 and shared[(row.country_code, row.admin1)] == 1 else None
             )
             place = Place(row.name, "region", row.country_code, row.admin1, row.lat, row.lon, None,
                           population or HAND_REGION_POPULATION)
