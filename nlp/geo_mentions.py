@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+
 from nlp.gazetteer_data import Place, fold, strip_the
 from nlp.gazetteer_index import PlaceIndex
 from nlp.geo_lexicon import (
@@ -45,6 +47,11 @@ _GENERIC_SUFFIX_RE = re.compile(
 )
 _REGION_WORD_RE = re.compile(r"(?i)\s(?:province|state|region|prefecture|oblast|governorate|county)$")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+# "the Kivu region", "Kivu Province", "Kivu state police": the word after a name that makes it a region.
+_REGION_CUE_RE = re.compile(
+    r"\s+(?:region|Region|province|Province|state|State|department|Department|governorate|Governorate|"
+    r"prefecture|Prefecture|oblast|Oblast)\b"
+)
 # "RICHMOND, Va. (AP) —": a dateline city in capitals at the start of a line.
 _DATELINE_RE = re.compile(r"(?m)^[ \t]*([A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3})(?=,[ \t]|[ \t]*(?:\([A-Za-z]+\)[ \t]*)?[—–-])")
 BIG_CITY = 100_000  # a city this big is a place even after "the" or glued to another capitalised word
@@ -88,9 +95,13 @@ class MentionFinder:
                     mentions.append(found)
             elif (ent.label == "PERSON" and len(ent.text.split()) > 1) or ent.label == "NORP":
                 # "Jackson Smith" hides the place "Jackson"; a one-word PERSON is too often a
-                # small-model error on a town name ("Norwich") to block anything. NORP is never a
-                # place ("the Meridian cartel").
-                blocked.append((ent.start, ent.end))
+                # small-model error on a town name ("Norwich") to block anything. NORP is not a
+                # place ("the Meridian cartel") unless the text says it is a region.
+                found = self._mislabelled_region(text, ent)
+                if found is not None:
+                    mentions.append(found)
+                else:
+                    blocked.append((ent.start, ent.end))
         surnames = _surnames(text, ner_entities)
         mentions = [m for m in mentions if m.text not in surnames]
         taken = [(m.start, m.end) for m in mentions] + blocked
@@ -137,6 +148,26 @@ class MentionFinder:
     def _area_name(self, name: str) -> bool:
         """A country, continent or region name spaCy took for a person ("Sierra Leone")."""
         return any(c.kind in {"country", "continent"} for c in self.places.index.get(fold(strip_the(name)), ()))
+
+    def _mislabelled_region(self, text: str, ent: Entity) -> Mention | None:
+        """A region or country that the model tagged as a person or a group, told by the text.
+
+        "the Kivu region" and "Four Kivu state police" say so outright; "Kivu, Congo" places it
+        in its country; a two-word "person" whose name is only ever a region or country
+        ("North Kivu") is the region: people are not called that.
+        """
+        name = strip_the(ent.text)
+        start = ent.start + max(ent.text.find(name), 0)
+        candidates = self.places.index.get(fold(name), [])
+        areas = [c for c in candidates if c.kind in {"region", "country", "continent"} and c.lat is not None]
+        if not areas:
+            return None
+        if _REGION_CUE_RE.match(text, ent.end):
+            return Mention(name, start, start + len(name), tuple(c for c in areas if c.kind == "region") or tuple(areas), True)
+        only_areas = len(areas) == len(candidates) and ent.label == "PERSON"
+        if only_areas or self._qualified_here(text, ent.end, candidates):
+            return Mention(name, start, start + len(name), tuple(candidates), True)
+        return None
 
     def _ner_mention(self, text: str, ent: Entity) -> Mention | None:
         raw = ent.text.split(",")[0].rstrip()  # "Richmond, Va." tagged whole: the qualifier is read later
@@ -235,10 +266,8 @@ class MentionFinder:
 
     def _glued(self, text: str, start: int, end: int, candidates: Sequence[Place]) -> bool:
         """Part of a longer capitalised name here ("Washington Post", "New Jersey" for Jersey)."""
-        before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
         after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
-        sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
-        if before is not None and before.group(1)[0].isupper() and not sentence_start:
+        if _glued_before(text, start):
             return True
         return after is not None and after.group(1)[0].isupper() and not any(
             c.kind in {"country", "continent"} for c in candidates
@@ -263,10 +292,8 @@ class MentionFinder:
         ("Birmingham Crown Court"), except that a name known only as an alternate never follows
         another capitalised word ("Puerto Bolívar" is not Ciudad Bolívar).
         """
-        before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
         after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
-        sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
-        glued_before = before is not None and before.group(1)[0].isupper() and not sentence_start
+        glued_before = _glued_before(text, start)
         glued_after = after is not None and after.group(1)[0].isupper()
         key = fold(text[start:end])
         if any(
@@ -387,6 +414,25 @@ def _distance(place: Place, other: Place) -> float:
     if place.lat is None or place.lon is None or other.lat is None or other.lon is None:
         return 1e9
     return km(place.lat, place.lon, other.lat, other.lon)
+
+
+def _glued_before(text: str, start: int) -> bool:
+    """Whether a capitalised word runs into the name at ``start`` ("Northern Meridian").
+
+    A function word that only has its capital because it opens the sentence ("Four Kivu
+    police...", "In Kivu, ...") does not: it is not part of a longer name. A determiner does
+    ("The Meridian gang").
+    """
+    window = max(0, start - 40)
+    before = re.search(r"([^\W\d_]+)[ -]$", text[window:start])
+    if before is None or not before.group(1)[0].isupper():
+        return False
+    if re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None:
+        return False
+    word_start = window + before.start(1)
+    opens_sentence = SENTENCE_START_RE.search(text[max(0, word_start - 5) : word_start]) is not None
+    word = before.group(1).lower()
+    return not (opens_sentence and word in EN_STOP_WORDS and word not in DETERMINERS)  # "The Meridian" stays glued
 
 
 def _capitalised(word: str) -> bool:

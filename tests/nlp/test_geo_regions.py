@@ -37,3 +37,38 @@ def test_a_part_of_england_does_not_weigh_like_all_of_england(gazetteer) -> None
     """With Zimbabwe's cities named, "the Midlands" is the Zimbabwean province."""
     locs = by_name(gazetteer.locate("Officials in Harare and Bulawayo said cholera had reached the Midlands."))
     assert locs["Midlands"].country_code == "ZW"
+
+
+def _ent(text: str, name: str, label: str):  # type: ignore[no-untyped-def]
+    from osintel.records import Entity
+
+    start = text.index(name)
+    return Entity(text=name, label=label, start=start, end=start + len(name), extractor="test")
+
+
+def test_a_region_the_model_took_for_a_person_is_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Nobody is called "North Kivu": a two-word "person" that is only ever a region is the region."""
+    text = "Aid convoys reached North Kivu on Monday."
+    locs = by_name(gazetteer.locate(text, ner_entities=[_ent(text, "North Kivu", "PERSON")]))
+    assert locs["North Kivu"].country_code == "CD"
+
+
+def test_a_group_label_followed_by_region_is_the_region(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Clinics in the Jalisco region ran out of vaccine."
+    locs = by_name(gazetteer.locate(text, ner_entities=[_ent(text, "Jalisco", "NORP")]))
+    assert locs["Jalisco"].kind == "region"
+
+
+def test_a_person_named_like_a_city_still_blocks_it(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Paris Hilton arrived late."
+    assert gazetteer.locate(text, ner_entities=[_ent(text, "Paris Hilton", "PERSON")]) == []
+
+
+def test_a_sentence_opening_function_word_does_not_glue_to_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """"Four Jalisco ..." opens a sentence; "Four" is not part of a longer name."""
+    locs = by_name(gazetteer.locate("The raid was planned for weeks. Four Jalisco state officers were arrested."))
+    assert locs["Jalisco"].country_code == "MX"
+
+
+def test_a_sentence_opening_determiner_still_glues(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    assert gazetteer.locate("The Meridian gang sold drugs.") == []
