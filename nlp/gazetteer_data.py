@@ -10,6 +10,7 @@ Sources, all offline:
 * ``nlp/data/admin1.tsv``: ISO 3166-2 first-level subdivisions of every country linked to their
   GeoNames admin1 code; ``nlp/data/regions.tsv``: hand-listed regions, counties and islands;
 * ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
+* ``nlp/data/us_counties.tsv``: US counties and parishes ("Scott County"), regions in their state;
 * the hand list of ports in :mod:`nlp.geo`;
 * ``nlp/data/small_places.tsv``: GeoNames places of 5,000-14,999 people, candidates only for a
   name spaCy tags as a place that nothing bigger answers to, and kept only when the text supports
@@ -146,6 +147,16 @@ def admin1_regions() -> tuple[RegionRow, ...]:
         name, cc, admin1, iso, lat, lon, pop, _type, names = (cols + [""] * 9)[:9]
         out.append(RegionRow(name, cc, admin1 or None, float(lat), float(lon), int(pop or 0), _split(names), iso=iso))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def us_counties() -> tuple[Place, ...]:
+    """US counties and parishes ("Scott County"), from ``nlp/data/us_counties.tsv``: regions inside
+    their state, at the mean position of their GeoNames places of 500+ people."""
+    return tuple(
+        Place(name, "region", "US", state, float(lat), float(lon), None, int(pop or 0))
+        for name, state, lat, lon, pop in (cols[:5] for cols in _rows("us_counties.tsv"))
+    )
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from nlp.gazetteer_data import (
     macroregions,
     small_place,
     small_places,
+    us_counties,
 )
 from nlp.geo_lexicon import ALL_COMMON_WORDS, ALT_NAME_RE, COUNTRY_ALIASES, GB_REGIONS, PORTS, STOPLIST
 from nlp.regions import load_regions
@@ -41,6 +42,7 @@ class PlaceIndex:
         self.qualifiers: dict[str, list[Place]] = {}
         self.abbreviations: dict[str, Place] = {}
         self.port_places: set[Place] = set()
+        self.counties: set[Place] = set()  # second-level regions: their state matters more than their size
         self.neighbours: dict[str, frozenset[str]] = {}
         self.continent_members: dict[Place, frozenset[str]] = {}
         self.country_places: dict[str, Place] = {}
@@ -120,6 +122,9 @@ class PlaceIndex:
                 self.qualifiers.setdefault(fold(n), []).append(place)
                 self.add(n, place)
                 seen.add((fold(n), region.country_code))
+        for county in us_counties():  # "Scott County": always said with "County", never a city
+            self.add(county.name, county)
+            self.counties.add(county)
         for gb_region in GB_REGIONS:  # context only: no coordinates are emitted for them
             if (fold(gb_region), "GB") not in seen:
                 self.add(gb_region, Place(gb_region, "region", "GB", None, None, None, None, 0))

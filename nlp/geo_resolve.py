@@ -191,6 +191,8 @@ def _score(
     port = place in places.port_places
     population = max(place.population, PORT_POPULATION) if port else place.population
     score = math.log10(max(population, 0) + 10) / POPULATION_SCALE + (KIND_BONUS["port"] if port else 0.0)
+    if place in places.counties:
+        score /= 2  # thirty states have a Washington County: the state named decides, not the size
     if place.kind == "region" and any(
         c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY
         and c.population >= NAMESAKE_SHARE * place.population

@@ -79,3 +79,15 @@ def test_un_subregions_are_macro_regions_not_their_continent(gazetteer) -> None:
     locs = by_name(gazetteer.locate("Malaria cases rose across Melanesia and Western Asia this year."))
     assert locs["Melanesia"].kind == "continent" and -12 < locs["Melanesia"].lat < -2  # type: ignore[operator]
     assert locs["Western Asia"].kind == "continent" and 35 < locs["Western Asia"].lon < 55  # type: ignore[operator]
+
+
+def test_a_us_county_is_a_region_of_its_state(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("Deputies in Polk County, Iowa, seized two tonnes of fertiliser."))
+    county = locs["Polk County"]
+    assert (county.kind, county.country_code, county.admin1) == ("region", "US", "IA")
+
+
+def test_the_state_named_decides_a_county_not_its_size(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Michigan's Wayne County (Detroit) is thirty times bigger, but the text is about North Carolina."""
+    locs = by_name(gazetteer.locate("Wayne County officials in North Carolina closed the river to anglers."))
+    assert locs["Wayne County"].admin1 == "NC"

