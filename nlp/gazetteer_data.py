@@ -196,9 +196,10 @@ _UNDECOMPOSED = str.maketrans({
 
 @lru_cache(maxsize=65536)
 def fold(s: str) -> str:
-    """Lower case without accents: the key for names written with or without them."""
+    """Lower case without accents, a hyphen as a space: the key for names written with or
+    without them ("Al-Minya" and "Al Minya", "Kvemo-Kartli" and "Kvemo Kartli")."""
     s = unicodedata.normalize("NFKD", s.translate(_UNDECOMPOSED))
-    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'")
+    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'").replace("-", " ")
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
