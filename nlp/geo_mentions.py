@@ -47,6 +47,9 @@ _GENERIC_SUFFIX_RE = re.compile(
 )
 _REGION_WORD_RE = re.compile(r"(?i)\s(?:province|state|region|prefecture|oblast|governorate|county)$")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+# "New York state", "Ohio governor", "the state of Washington": the words that make a name the region.
+_STATE_AFTER_RE = re.compile(r"\s+(?:state|State|province|Province|governor|Governor|legislature|Legislature)\b")
+_STATE_BEFORE_RE = re.compile(r"\b(?:[Ss]tate|[Pp]rovince) of (?:the )?$")
 # "the Kivu region", "Kivu Province", "Kivu state police": the word after a name that makes it a region.
 _REGION_CUE_RE = re.compile(
     r"\s+(?:region|Region|province|Province|state|State|department|Department|governorate|Governorate|"
@@ -137,6 +140,7 @@ class MentionFinder:
         mentions = self._every_occurrence(text, mentions, blocked, surnames)
         mentions.sort(key=lambda m: m.start)
         mentions = self._apply_qualifiers(text, mentions)
+        mentions = [self._region_said(text, m) for m in mentions]
         return [
             replace(m, context_only=True) if ORG_AFTER_RE.match(text, m.end) and not m.qualified else m
             for m in mentions
@@ -366,6 +370,19 @@ class MentionFinder:
             if places:
                 return start, end, places
         return None
+
+    def _region_said(self, text: str, m: Mention) -> Mention:
+        """"New York state", "the state of Washington", "the Ohio governor": the region itself,
+        even where its name alone is left to a city or kept for qualifiers (as "Washington" is)."""
+        if m.qualified or not (
+            _STATE_AFTER_RE.match(text, m.end) or _STATE_BEFORE_RE.search(text, max(0, m.start - 20), m.start)
+        ):
+            return m
+        regions = [c for c in m.candidates if c.kind == "region" and c.lat is not None]
+        regions += [p for p in self.places.qualifiers.get(m.key, ()) if p.kind == "region" and p.lat is not None]
+        if not regions:
+            return m
+        return replace(m, candidates=tuple(dict.fromkeys(regions)), qualified=True)
 
     @staticmethod
     def _within(place: Place, qualifier: Place) -> bool:

@@ -91,3 +91,19 @@ def test_the_state_named_decides_a_county_not_its_size(gazetteer) -> None:  # ty
     """Michigan's Wayne County (Detroit) is thirty times bigger, but the text is about North Carolina."""
     locs = by_name(gazetteer.locate("Wayne County officials in North Carolina closed the river to anglers."))
     assert locs["Wayne County"].admin1 == "NC"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Voters in the state of Chihuahua went to the polls.",
+        "Troopers across Chihuahua state set up checkpoints.",
+        "The Chihuahua governor resigned on Friday.",
+    ],
+)
+def test_a_text_that_says_state_means_the_region_not_its_namesake_city(gazetteer, text) -> None:  # type: ignore[no-untyped-def]
+    assert by_name(gazetteer.locate(text))["Chihuahua"].kind == "region"
+
+
+def test_a_name_alone_is_still_the_city(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    assert by_name(gazetteer.locate("Voters in Chihuahua went to the polls."))["Chihuahua"].kind == "city"
