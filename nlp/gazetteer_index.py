@@ -29,6 +29,7 @@ from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
 
+SHORT_NAME_POPULATION = 100_000  # a three-letter city this big is a place when the model tags it
 HAND_REGION_POPULATION = 1_000_000  # a hand-listed region (no count of its places) weighs like this
 
 
@@ -42,7 +43,10 @@ class PlaceIndex:
         self.qualifiers: dict[str, list[Place]] = {}
         self.abbreviations: dict[str, Place] = {}
         self.port_places: set[Place] = set()
-        self.counties: set[Place] = set()  # second-level regions: their state matters more than their size
+        self.counties: set[Place] = set()
+        # Cities of three letters ("Van", "Ulm"): too like words to scan for, places when the
+        # model tags them as one.
+        self.short: dict[str, list[Place]] = {}  # second-level regions: their state matters more than their size
         self.neighbours: dict[str, frozenset[str]] = {}
         self.continent_members: dict[Place, frozenset[str]] = {}
         self.country_places: dict[str, Place] = {}
@@ -62,6 +66,8 @@ class PlaceIndex:
     def add(self, name: str, place: Place, *, alternate: bool = False) -> None:
         key = fold(name)
         if len(key) < 4 and place.kind not in {"country", "continent"}:
+            if place.kind == "city" and place.population >= SHORT_NAME_POPULATION and not alternate:
+                self.short.setdefault(key, []).append(place)
             return
         if alternate and key in self.index:
             return  # an alternate name never shadows a primary one

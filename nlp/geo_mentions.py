@@ -47,6 +47,15 @@ _GENERIC_SUFFIX_RE = re.compile(
 )
 _REGION_WORD_RE = re.compile(r"(?i)\s(?:province|state|region|prefecture|oblast|governorate|county)$")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+# "the village of X", "the towns of X and Y", "the city of X": what follows is a settlement.
+_SETTLEMENT_RE = re.compile(
+    r"\b(?:villages?|towns?|cities|city|communit(?:y|ies)|hamlets?|municipalit(?:y|ies)|suburbs?) of (?:the )?(?=[A-Z])"
+)
+_CAPITALISED_RUN_RE = re.compile(
+    r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*(?:\s(?:(?:de|del|la|le|du|di|da|do|los|las|el|am|an|der|sur|upon|on)\s)?"
+    r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*){0,4}"
+)
+_LIST_GAP_RE = re.compile(r"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?=[A-Z])")
 # "New York state", "Ohio governor", "the state of Washington": the words that make a name the region.
 _STATE_AFTER_RE = re.compile(r"\s+(?:state|State|province|Province|governor|Governor|legislature|Legislature)\b")
 _STATE_BEFORE_RE = re.compile(r"\b(?:[Ss]tate|[Pp]rovince) of (?:the )?$")
@@ -107,6 +116,10 @@ class MentionFinder:
                     blocked.append((ent.start, ent.end))
         surnames = _surnames(text, ner_entities)
         mentions = [m for m in mentions if m.text not in surnames]
+        for m in self._settlements(text):
+            if not _overlaps(m.start, m.end, [(o.start, o.end) for o in mentions]):
+                mentions.append(m)
+                blocked = [(s, e) for s, e in blocked if not (s < m.end and m.start < e)]
         taken = [(m.start, m.end) for m in mentions] + blocked
         for m in self._datelines(text):
             if not _overlaps(m.start, m.end, taken):
@@ -153,6 +166,39 @@ class MentionFinder:
         """A country, continent or region name spaCy took for a person ("Sierra Leone")."""
         return any(c.kind in {"country", "continent"} for c in self.places.index.get(fold(strip_the(name)), ()))
 
+    def _settlements(self, text: str) -> Iterable[Mention]:
+        """Names the text calls settlements: "the village of X", "the towns of X, Y and Z".
+
+        Whatever the model tagged them (a village is often an ORG or a PERSON to it), they are
+        places, small ones included: a small place is still reported only when the text names
+        its country or region.
+        """
+        for cue in _SETTLEMENT_RE.finditer(text):
+            pos = cue.end()
+            for _ in range(6):
+                words = _CAPITALISED_RUN_RE.match(text, pos)
+                if words is None:
+                    break
+                found = self._settlement_at(text, pos, words.end())
+                if found is None:
+                    break
+                yield found
+                more = _LIST_GAP_RE.match(text, found.end)
+                if more is None:
+                    break
+                pos = more.end()
+
+    def _settlement_at(self, text: str, start: int, end: int) -> Mention | None:
+        """The longest known place name at ``start`` within the capitalised run ending at ``end``."""
+        ends = [m.end() for m in re.finditer(r"(?=\s|$)", text[start:end])]
+        for stop in sorted({start + e for e in ends if e > 0}, reverse=True):
+            name = text[start:stop]
+            key = fold(name)
+            candidates = self.places.index.get(key) or self.places.small(name) or self.places.short.get(key)
+            if candidates and key not in STOPLIST and key not in ALL_COMMON_WORDS:
+                return Mention(name, start, stop, tuple(candidates), True)
+        return None
+
     def _mislabelled_region(self, text: str, ent: Entity) -> Mention | None:
         """A region or country that the model tagged as a person or a group, told by the text.
 
@@ -179,6 +225,8 @@ class MentionFinder:
         bare = _GENERIC_SUFFIX_RE.sub("", name)
         for form in (name, bare):
             candidates = self.places.index.get(fold(form)) or self.places.cased.get(form)
+            if not candidates and form.istitle():
+                candidates = self.places.short.get(fold(form))  # "the city of Van"
             if candidates and form != name and _REGION_WORD_RE.search(name):
                 candidates = [c for c in candidates if c.kind == "region"] or candidates  # "Lagos State"
             if candidates and self._allowed(form, candidates, True):
@@ -284,7 +332,7 @@ class MentionFinder:
         if key in STOPLIST and not from_ner:
             return False
         if len(mention) < 4 and not any(c.kind in {"country", "continent"} for c in candidates):
-            return mention in self.places.cased
+            return mention in self.places.cased or (from_ner and fold(mention) in self.places.short)
         if mention.isupper() and len(mention) > 4:  # shouted headline words
             return False
         return True

@@ -250,3 +250,24 @@ def test_a_village_of_a_few_thousand_people_is_found_when_its_country_is_named(g
     assert locs["Grindelwald"].country_code == "CH"
     bare = "Two climbers were rescued above Grindelwald."
     assert gazetteer.locate(bare, ner_entities=[gpe(bare, "Grindelwald")]) == []
+
+
+def test_a_three_letter_city_is_a_place_only_when_the_model_tags_it(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Customs officers in Ulm seized 30 kg of heroin."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Ulm")]))
+    assert locs["Ulm"].country_code == "DE"
+    assert gazetteer.locate(text) == []
+
+
+def test_names_the_text_calls_villages_are_places_whatever_the_model_tagged(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """The model often takes a village for an organisation or a person; "the villages of" says."""
+    text = "Mudslides cut off the villages of Brienz, Meiringen and Lauterbrunnen in Switzerland."
+    person = Entity(text="Meiringen", label="PERSON", start=text.index("Meiringen"),
+                    end=text.index("Meiringen") + 9, extractor="test")
+    locs = by_name(gazetteer.locate(text, ner_entities=[person]))
+    assert {"Brienz", "Meiringen", "Lauterbrunnen"} <= set(locs)
+    assert all(locs[n].country_code == "CH" for n in ("Brienz", "Meiringen", "Lauterbrunnen"))
+
+
+def test_a_village_cue_without_a_known_name_adds_nothing(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    assert gazetteer.locate("Officers searched the village of Zzyzxqua.") == []
