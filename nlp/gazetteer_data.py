@@ -11,6 +11,8 @@ Sources, all offline:
   GeoNames admin1 code; ``nlp/data/regions.tsv``: hand-listed regions, counties and islands;
 * ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
 * ``nlp/data/us_counties.tsv``: US counties and parishes ("Scott County"), regions in their state;
+* ``nlp/data/admin2.tsv``: big second-level regions elsewhere (Philippine provinces, French
+  departments), regions in their first-level one, for names no first-level region answers to;
 * the hand list of ports in :mod:`nlp.geo`;
 * ``nlp/data/small_places.tsv``: GeoNames places of 1,000-14,999 people, candidates only for a
   name spaCy tags as a place that nothing bigger answers to, and kept only when the text supports
@@ -147,6 +149,16 @@ def admin1_regions() -> tuple[RegionRow, ...]:
         name, cc, admin1, iso, lat, lon, pop, _type, names = (cols + [""] * 9)[:9]
         out.append(RegionRow(name, cc, admin1 or None, float(lat), float(lon), int(pop or 0), _split(names), iso=iso))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def admin2_regions() -> tuple[Place, ...]:
+    """Big second-level regions outside the US (provinces, departments, districts of 500,000+
+    people in their places), from ``nlp/data/admin2.tsv``: regions inside their first-level one."""
+    return tuple(
+        Place(name, "region", cc, admin1 or None, float(lat), float(lon), None, int(pop or 0))
+        for name, cc, admin1, lat, lon, pop in (cols[:6] for cols in _rows("admin2.tsv"))
+    )
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ from nlp.gazetteer_data import (
     STANDALONE_ABBREVIATIONS,
     Place,
     admin1_regions,
+    admin2_regions,
     countries,
     fold,
     macroregions,
@@ -128,6 +129,10 @@ class PlaceIndex:
                 self.qualifiers.setdefault(fold(n), []).append(place)
                 self.add(n, place)
                 seen.add((fold(n), region.country_code))
+        for province in admin2_regions():  # "Bohol": a province, where no first-level region is so called
+            if (fold(province.name), province.country_code) not in seen:
+                self.add(province.name, province)
+                seen.add((fold(province.name), province.country_code or ""))
         for county in us_counties():  # "Scott County": always said with "County", never a city
             self.add(county.name, county)
             self.counties.add(county)

@@ -107,3 +107,10 @@ def test_a_text_that_says_state_means_the_region_not_its_namesake_city(gazetteer
 
 def test_a_name_alone_is_still_the_city(gazetteer) -> None:  # type: ignore[no-untyped-def]
     assert by_name(gazetteer.locate("Voters in Chihuahua went to the polls."))["Chihuahua"].kind == "city"
+
+
+def test_a_big_province_below_the_first_level_is_a_region(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """GeoNames' second level: a Philippine province, a French department."""
+    locs = by_name(gazetteer.locate("Army units were sent to Bukidnon; the Morbihan prefect banned fishing."))
+    assert (locs["Bukidnon"].kind, locs["Bukidnon"].country_code) == ("region", "PH")
+    assert (locs["Morbihan"].kind, locs["Morbihan"].country_code) == ("region", "FR")

