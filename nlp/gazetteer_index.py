@@ -211,6 +211,14 @@ class PlaceIndex:
             self._small_cache[key] = tuple(small_place(row) for row in rows.split("\n")) if rows else ()
         return self._small_cache[key]
 
+    def small_namesakes(self, name: str) -> tuple[Place, ...]:
+        """Places of 1,000-14,999 people called ``name``, even when a bigger place is too."""
+        key = fold(name)
+        if self._small_rows is None:
+            self._small_rows = small_places()
+        rows = self._small_rows.get(key)
+        return tuple(small_place(row) for row in rows.split("\n")) if rows else ()
+
     def region_of(self, place: Place) -> Place | None:
         """The first-level region a city lies in, when the index knows it."""
         if place.country_code is None or place.admin1 is None:

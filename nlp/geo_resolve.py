@@ -110,17 +110,9 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
     groups = _groups(mentions)
     if not groups:
         return []
-    fixed: dict[str, Place] = {}
-    evidence = _Evidence()
-    for g in groups:
-        settled = _settled(g.candidates)
-        if _small(g) and not g.qualified:
-            continue  # a small place is evidence only when a qualifier placed it
-        if settled is not None:
-            fixed[g.key] = settled
-            evidence.add(settled, 1.0, places, g.key)
-        elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
-            evidence.countries[g.candidates[0].country_code] += COUNTRY_VOTE
+    fixed, evidence = _settle(groups, places)
+    if _add_small_namesakes(groups, places, evidence):
+        fixed, evidence = _settle(groups, places)
     choice: dict[str, Place] = {}
     for _ in range(2):
         extra = _Evidence()
@@ -139,6 +131,46 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
                 key=lambda c: _score(c, g, places, evidence, extra, own, default_country),
             )
     return _locations(groups, choice, evidence, places)
+
+
+def _settle(groups: Sequence[_Group], places: PlaceIndex) -> tuple[dict[str, Place], _Evidence]:
+    """The names that can be only one place, and the evidence they and one-country names give."""
+    fixed: dict[str, Place] = {}
+    evidence = _Evidence()
+    for g in groups:
+        settled = _settled(g.candidates)
+        if _small(g) and not g.qualified:
+            continue  # a small place is evidence only when a qualifier placed it
+        if settled is not None:
+            fixed[g.key] = settled
+            evidence.add(settled, 1.0, places, g.key)
+        elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
+            code = g.candidates[0].country_code
+            evidence.countries[code] += COUNTRY_VOTE
+            admin1 = {c.admin1 for c in g.candidates}
+            if len(admin1) == 1 and g.candidates[0].admin1:  # "Oklahoma": the state or its capital
+                evidence.admin1[(code, g.candidates[0].admin1)] += ADMIN1_VOTE
+    return fixed, evidence
+
+
+def _add_small_namesakes(groups: Sequence[_Group], places: PlaceIndex, evidence: _Evidence) -> bool:
+    """Let a small town compete with a bigger namesake when the text names the town's own region.
+
+    "a city official in Marlow" in a story about Oklahoma is Marlow, Oklahoma (4,600 people), not
+    the English town of 14,000 that alone answers to the name in the main index.
+    """
+    added = False
+    for g in groups:
+        if g.qualified or not g.from_ner:
+            continue
+        namesakes = [
+            p for p in places.small_namesakes(g.mentions[0].text)
+            if p.admin1 and evidence.admin1.get((p.country_code or "", p.admin1)) and p not in g.candidates
+        ]
+        if namesakes:
+            g.candidates = (*g.candidates, *namesakes)
+            added = True
+    return added
 
 
 def _groups(mentions: Sequence[Mention]) -> list[_Group]:

@@ -271,3 +271,12 @@ def test_names_the_text_calls_villages_are_places_whatever_the_model_tagged(gaze
 
 def test_a_village_cue_without_a_known_name_adds_nothing(gazetteer) -> None:  # type: ignore[no-untyped-def]
     assert gazetteer.locate("Officers searched the village of Zzyzxqua.") == []
+
+
+def test_a_small_town_in_the_region_the_text_names_beats_a_bigger_namesake_abroad(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Marlow, Oklahoma (4,600 people) against the English Marlow (18,000), in an Oklahoma story."""
+    text = "A city official in Marlow said the water tower failed. Oklahoma regulators are investigating."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Marlow"), gpe(text, "Oklahoma")]))
+    assert (locs["Marlow"].country_code, locs["Marlow"].admin1) == ("US", "OK")
+    bare = "A city official in Marlow said the water tower failed."
+    assert by_name(gazetteer.locate(bare, ner_entities=[gpe(bare, "Marlow")]))["Marlow"].country_code == "GB"
