@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
@@ -129,6 +129,9 @@ class MentionFinder:
             if not _overlaps(m.start, m.end, taken) and not _shouting(text, m.start, m.end):
                 mentions.append(m)
                 taken.append((m.start, m.end))
+        # First-level regions the model's own place mentions lie in: "the Longview woman" in a
+        # story that names Texas is the Texas town, where "the Meridian gang" alone is not a place.
+        named_regions = {(c.country_code, c.admin1) for m in mentions if m.from_ner for c in m.candidates if c.admin1}
         for start, end in self._scan(text):
             if _overlaps(start, end, taken):
                 if not self._longer_name(text, start, end, mentions, blocked):
@@ -144,7 +147,7 @@ class MentionFinder:
                 (
                     self._allowed(name, candidates, False)
                     and not self._inside_proper_name(text, start, end, candidates)
-                    and not self._not_a_place_here(text, start, end, candidates, lang)
+                    and not self._not_a_place_here(text, start, end, candidates, lang, named_regions)
                 )
                 or self._qualified_here(text, end, candidates)
             ):
@@ -358,7 +361,10 @@ class MentionFinder:
             return False  # "Queensland Police" names the state; "Puerto Bolívar" is not Bolívar
         return glued_before or glued_after
 
-    def _not_a_place_here(self, text: str, start: int, end: int, candidates: Sequence[Place], lang: str) -> bool:
+    def _not_a_place_here(
+        self, text: str, start: int, end: int, candidates: Sequence[Place], lang: str,
+        named_regions: Collection[tuple[str | None, str | None]] = (),
+    ) -> bool:
         """Context that makes a capitalised gazetteer name something else (scan matches only)."""
         name = text[start:end]
         key = name.lower()
@@ -376,6 +382,7 @@ class MentionFinder:
         if (
             previous and previous.group(1) in DETERMINERS and prefix.endswith(previous.group(1) + " ")
             and not any(c.kind == "city" and c.population >= BIG_CITY for c in candidates)
+            and not any((c.country_code, c.admin1) in named_regions for c in candidates if c.admin1)
         ):
             return True  # "the Meridian cartel", "im Boden", "de la Concepción"; not "the Benghazi hospital"
         if " " in name or "-" in name:

@@ -280,3 +280,12 @@ def test_a_small_town_in_the_region_the_text_names_beats_a_bigger_namesake_abroa
     assert (locs["Marlow"].country_code, locs["Marlow"].admin1) == ("US", "OK")
     bare = "A city official in Marlow said the water tower failed."
     assert by_name(gazetteer.locate(bare, ner_entities=[gpe(bare, "Marlow")]))["Marlow"].country_code == "GB"
+
+
+def test_a_town_after_the_is_a_place_when_the_text_names_its_region(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """"the Motril harbour" with Andalusia named is the Andalusian town; alone it is not said."""
+    text = "Police in Andalusia said the Motril harbour was closed."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Andalusia")]))
+    assert locs["Motril"].country_code == "ES"
+    bare = "Police said the Motril harbour was closed."
+    assert "Motril" not in by_name(gazetteer.locate(bare))
