@@ -277,9 +277,9 @@ def _locations(
             continue  # a town of 5,000 people is reported only when the text names its country or region
         if best.lat is None:
             continue  # a region known only as context ("Home Counties")
-        mentions = [m for m in g.mentions if not m.context_only]
-        if not mentions:
+        if all(m.context_only for m in g.mentions):
             continue  # "Kent Police": the force's name, not a place reported
+        mentions = list(g.mentions)  # once the place is reported, "Kent Police" is a mention of it too
         ambiguous = len({c.country_code for c in g.candidates}) > 1
         supported = (
             g.qualified or best in places.port_places or best.kind == "continent"

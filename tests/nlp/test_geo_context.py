@@ -289,3 +289,12 @@ def test_a_town_after_the_is_a_place_when_the_text_names_its_region(gazetteer) -
     assert locs["Motril"].country_code == "ES"
     bare = "Police said the Motril harbour was closed."
     assert "Motril" not in by_name(gazetteer.locate(bare))
+
+
+def test_a_region_named_in_a_force_is_listed_once_the_region_is_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Every mention is listed: "Cumbria Police" alone reports nothing, but beside "in Cumbria"
+    it is a second mention of the county."""
+    assert gazetteer.locate("Cumbria Police said two men were charged.") == []
+    text = "Cannabis farms were found in Cumbria, Cumbria Police said."
+    [loc] = gazetteer.locate(text)
+    assert [(m.start, m.end) for m in loc.mentions] == [(29, 36), (38, 45)]
