@@ -55,6 +55,7 @@ _CAPITALISED_RUN_RE = re.compile(
     r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*(?:\s(?:(?:de|del|la|le|du|di|da|do|los|las|el|am|an|der|sur|upon|on)\s)?"
     r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*){0,4}"
 )
+_ELIDED_RE = re.compile(r"\b([A-Z][a-z]+) and ([A-Z][a-z]+) ([A-Z][a-z]+)\b")
 _LIST_GAP_RE = re.compile(r"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?=[A-Z])")
 # "New York state", "Ohio governor", "the state of Washington": the words that make a name the region.
 _STATE_AFTER_RE = re.compile(r"\s+(?:state|State|province|Province|governor|Governor|legislature|Legislature)\b")
@@ -116,7 +117,7 @@ class MentionFinder:
                     blocked.append((ent.start, ent.end))
         surnames = _surnames(text, ner_entities)
         mentions = [m for m in mentions if m.text not in surnames]
-        for m in self._settlements(text):
+        for m in (*self._settlements(text), *self._elided(text)):
             if not _overlaps(m.start, m.end, [(o.start, o.end) for o in mentions]):
                 mentions.append(m)
                 blocked = [(s, e) for s, e in blocked if not (s < m.end and m.start < e)]
@@ -190,6 +191,16 @@ class MentionFinder:
                 if more is None:
                     break
                 pos = more.end()
+
+    def _elided(self, text: str) -> Iterable[Mention]:
+        """"North and South Korea", "Central and Eastern Europe": the first word names a place
+        of its own ("North Korea") when both it and the second read with the shared last word."""
+        for m in _ELIDED_RE.finditer(text):
+            first, second, shared = m.group(1), m.group(2), m.group(3)
+            whole = self.places.index.get(fold(f"{first} {shared}"))
+            if whole and fold(f"{second} {shared}") in self.places.index:
+                if all(c.kind in {"country", "region", "continent"} for c in whole):
+                    yield Mention(first, m.start(1), m.end(1), tuple(whole), True)
 
     def _settlement_at(self, text: str, start: int, end: int) -> Mention | None:
         """The longest known place name at ``start`` within the capitalised run ending at ``end``."""

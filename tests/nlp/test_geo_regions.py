@@ -114,3 +114,11 @@ def test_a_big_province_below_the_first_level_is_a_region(gazetteer) -> None:  #
     locs = by_name(gazetteer.locate("Army units were sent to Bukidnon; the Morbihan prefect banned fishing."))
     assert (locs["Bukidnon"].kind, locs["Bukidnon"].country_code) == ("region", "PH")
     assert (locs["Morbihan"].kind, locs["Morbihan"].country_code) == ("region", "FR")
+
+
+def test_the_first_of_two_coordinated_names_sharing_a_last_word_is_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """"North and South Korea" names North Korea too, at the word "North"."""
+    text = "Talks between North and South Korea resumed."
+    locs = by_name(gazetteer.locate(text))
+    assert locs["North Korea"].country_code == "KP" and locs["North Korea"].start == text.index("North")
+    assert locs["South Korea"].country_code == "KR"
