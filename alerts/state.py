@@ -116,7 +116,7 @@ class AlertStore:
         with self.store.transaction() as tx:
             changed = tx.execute(
                 "UPDATE alert_rules SET enabled = ?, updated_at = ?,"
-                " active_since = CASE WHEN ? AND enabled = 0 THEN ? ELSE active_since END WHERE id = ?",
+                " active_since = CASE WHEN ? = 1 AND enabled = 0 THEN ? ELSE active_since END WHERE id = ?",
                 (int(enabled), now, int(enabled), now, rule_id),
             )
             if changed == 0:

@@ -34,6 +34,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from nlp.entity_de import add_german_fixes
 from nlp.entity_rules import OrganisationMatcher, add_english_rules, add_rules, organisations_version, prominent_places
 from nlp.langid import UNDETERMINED
 from osintel.errors import EnrichmentError
@@ -157,6 +158,8 @@ class SpacyNER:
                     self.nlp, place_label="LOC" if "PER" in labels or language != "en" else "GPE",
                     ruler_before_ner=not model_name.startswith(OWN_PREFIX),
                 )
+            if language == "de":  # the trained German model's WikiANN habits (nlp/entity_de.py)
+                add_german_fixes(self.nlp)
         log.info("loaded spaCy model %s with pipes %s", self.version, self.nlp.pipe_names)
 
     @property

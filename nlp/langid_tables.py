@@ -99,34 +99,34 @@ _WORDS: dict[str, str] = {
     "en": "i the and is are was were be been with your you my we they this that these those for of to have "
           "has had not it its at by from what just will would can could do does did don there their our "
           "me him her his she he but or if so about all get got how who why when an in on no nor hi sense "
-          "am",
+          "am which also after before into than then them one two first over under during while where been being because between through against without within upon until",
     "fr": "le la les des du et est un une pour avec dans pas sur ce cette ces qui vous nous je il elle "
           "ils au aux ne se sont par plus son sa ses mais ou on tout été très leur moi toi non qu j ça "
-          "vos ont quand si va",
+          "vos ont quand si va était étaient avait avaient fut lors après avant depuis pendant sous chez dont où aussi alors comme leurs notre votre cet celui celle ceux lui entre",
     "es": "el la los las del y es está están son un una pero muy también con hay yo mi tu su sus ya esto "
           "esta este eso para lo le les nos qué cómo más por se en al me no ni sin sobre fue han ha he "
           "como todo cuando donde porque hoy ayer mañana ahora aquí siempre nunca nada algo gracias hola "
           "bueno estoy tengo tiene hace hasta desde entre ella ellos usted ustedes nosotros otro otra "
-          "otros mucho muchos esa ese aquel unos era si va vos",
+          "otros mucho muchos esa ese aquel unos era si va vos fueron sido había habían cuyo cuya cual cuales quien quienes según tras durante además después antes mientras aunque solo sólo nuestro nuestra dicho dicha estos estas esos esas allí así entre",
     "pt": "o os as do da dos das e é são um uma uns umas com não você vocês em no na nos nas ao aos às "
           "isso isto está estão muito também eu meu minha seu sua pelo pela pelos pelas ele ela eles elas "
           "já mais para por se me foi tem têm como quando onde porque sem sobre até hoje ontem amanhã "
           "agora aqui sempre nunca nada obrigado obrigada olá bom estou tenho faz pode desde entre esse "
           "essa então ainda depois mas ou há muita muitos outro outra outros todo algo sei vai vou nós "
-          "vós dia havia dela era",
+          "vós dia havia dela era foram sido estava estavam cujo cuja qual quais quem apenas mesmo outras seus suas neste nesta nesse nessa deste desta desse dessa disso disto num numa pois além através lá tão durante entre após",
     "gl": "o os as do da dos das e é son un unha unhas con non en no na nos nas ao aos ás por para pero "
           "tamén máis este esta isto iso ese esa aquí agora hoxe onte mañá xa moi cando onde porque sen "
           "sobre ata dende desde el ela eles elas eu ti nós vós lle lles miña teu túa seu súa noso nosa "
           "polo pola polos polas co coa cos coas dun dunha nun nunha hai ten teñen fai fan vai van foi "
           "foron está están estou vou sei grazas ben outro outra outros moito moita moitos moitas nada "
           "alguén ninguén ningún ningunha algún algunha todo algo pode sempre bo boa nin era despois "
-          "aínda",
+          "aínda durante entre",
     "ca": "el la els les del dels al als i és són està estan amb per però perquè què molt molta molts "
           "moltes també aquest aquesta aquests aquestes això allò avui ahir demà ara aquí on quan com "
           "fins sense sobre entre hi ha han havia ho jo tu ell ella ells elles nosaltres vosaltres meu "
           "meva teu teva seu seva nostre nostra va van vaig vam fer fa fan feu tot tota tots totes res "
           "cap gent gràcies bon bona dia nit doncs encara mai ja pel pels un una uns unes ni hola sempre "
-          "cal dins era si puc pots podem quin quina quins quines algú ningú",
+          "cal dins era si puc pots podem quin quina quins quines algú ningú durante entre",
     "eu": "eta da ez bai ere baina edo hau hori hura hauek horiek hemen han hor non nor zer zein nola "
           "zergatik noiz dago daude dira zen ziren du dute dut duzu dugu zuen zuten izan egin egiten "
           "egingo dela gara naiz zara nago zaude gaur bihar atzo orain beti inoiz oso ondo asko gutxi "
@@ -140,12 +140,12 @@ _WORDS: dict[str, str] = {
            "cuandu onde porque gracies",
     "it": "il lo la i gli le del della dei delle di e è che non per con una un sono nel nella alla al ai "
           "anche ma più ha hanno questo questa mi ti ci si da in su se ho era stato no so sua suo quando "
-          "sempre nostra col va",
+          "sempre nostra col va durante dopo prima tra anche dove come quale quali cui sul sulla degli dalla dal nei negli",
     "de": "der die das den dem des und ist nicht mit ein eine einen einem von zu auf für im in es sich "
           "sind wird wurde auch aber als bei nach noch wie so ich du er sie wir ihr hat haben kein was an "
-          "um am beste ja",
+          "um am beste ja war waren hatte hatten sein seine seiner seinen ihre ihren ihrem dass oder aus über vor zum zur vom beim einer eines wurden werden kann muss unter durch gegen ohne sowie jedoch dort seit bis nur schon immer wieder zwischen diese dieser dieses welche",
     "nl": "het een en van in is op niet met voor dat die zijn er te ook maar bij naar nog wordt werd door "
-          "ik je jij hij zij we wij ze geen deze dit al om uit ja tot wie ons nu beste",
+          "ik je jij hij zij we wij ze geen deze dit al om uit ja tot wie ons nu beste was werd werden hun zich dan wel heeft hebben worden waren zal kan moet toen na onder tussen tegen zonder sinds tijdens hoe waar wat omdat echter daar alleen haar hem mijn onze zoals veel meer",
     "af": "die het en van in is op nie met vir dat te ook maar by na nog ek jy hy sy ons hulle",
     "ro": "și în de la cu pe un o nu este sunt să se mai din pentru ce am ai ne fost mi da",
     "pl": "nie się na do jest to że w z i o po co jak ale tak już tylko mnie mi ja ty on ona my wy oni "
@@ -190,6 +190,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], dict[str, float], bool], ...] = tuple(
 _NEVER: dict[str, tuple[str, str]] = {
     "ou": ("ou", "es it"), "lh": ("lh", "gl es ca it ast"), "ll": ("ll", "pt"), "ny": ("ny", "es pt gl it"),
     "tx": ("tx", "es pt gl it fr"), "-m": (r"[^\W\d_]m\b", "gl es it"),
+    # Portuguese writes -vel/-veis and -ção where Galician and Spanish write -ble and -ción
+    # ("incrível"/"incrible", "operação"/"operación"); Italian -bile and -zione, Catalan -ció.
+    "-ble": (r"\w\wbles?\b", "pt it"), "ción": (r"ción", "pt it ca"),
 }
 _NEVER_RES = {key: re.compile(rx) for key, (rx, _) in _NEVER.items()}
 _NEVER_SETS = {key: frozenset(langs.split()) for key, (_, langs) in _NEVER.items()}

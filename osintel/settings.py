@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from osintel.db import url as store_url
 from osintel.errors import ConfigError
 
 #: The directory holding the bundled configuration (defaults, sources, taxonomy): package data of
@@ -130,6 +131,19 @@ class WorkerSettings(_Section):
     commit_seconds: float = Field(gt=0)
 
 
+class StoreSettings(_Section):
+    """Where the control store lives: "" is the SQLite file in ``data_dir``; a ``postgresql://``
+    URL is a shared PostgreSQL database (several machines on one state)."""
+
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        # A typo'd scheme must stop start-up, never fall back to the embedded file.
+        return store_url.check(value.strip())
+
+
 class HealthSettings(_Section):
     history_runs: int
     empty_runs: int
@@ -187,6 +201,7 @@ class Settings(_Section):
     methods_file: Path
     crimetypes_file: Path
     log_level: str
+    store: StoreSettings
     crawl: CrawlSettings
     nlp: NLPSettings
     index: IndexSettings

@@ -1,13 +1,11 @@
-"""The control store: SQLite in WAL mode, the store of record.
+"""The control store: the store of record, in an embedded SQLite file or a shared PostgreSQL database.
 
 It holds the documents themselves, the outbox between collection and enrichment/indexing, crawl
 runs with their stats, and the seen-URL and content-hash tables that make crawling incremental.
-Evidence-grade writes use ``synchronous=FULL``. Its tables, and those of the modules that keep
-their state beside the documents, are created by the migrations of :mod:`osintel.schema`.
-
-Several processes use one store (a crawl child process writes documents while the enrichment
-worker drains the outbox), so every connection sets a busy timeout; inside one process a lock
-keeps a single writer.
+Its tables, and those of the modules that keep their state beside the documents, are created by
+the migrations of :mod:`osintel.schema`. The engine (``[store] url``; :func:`open_store`) is one of
+:mod:`osintel.db`: SQLite in WAL mode by default (:mod:`osintel.db.sqlite`), PostgreSQL when the
+state is shared by several machines (:mod:`osintel.db.postgres`); the SQL is the same for both.
 
 The public interface is the named methods below. A module owning tables of its own (audit log, API
 keys, retention, sealing, dead letters, alert state) writes its SQL through :meth:`~ControlStore.transaction`
@@ -18,63 +16,34 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from osintel import audit, schema, wakeup
+from osintel.db import Engine
+from osintel.db.sqlite import SQLiteEngine
+from osintel.outbox import OutboxItem as OutboxItem  # re-exported: a leased row is part of the store's API
+from osintel.outbox import OutboxMixin
 from osintel.errors import NotFoundError, StoreError
-from osintel.readpool import ReadPool
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from osintel.settings import Settings
+
 SCHEMA_VERSION = schema.SCHEMA_VERSION
 
-class _SQLiteTransaction:
-    """:class:`osintel.schema.Transaction` on the store's connection, until its block ends."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._conn: sqlite3.Connection | None = db
-
-    @property
-    def open(self) -> bool:
-        return self._conn is not None
-
-    def _live(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError("this control store transaction has ended (write inside `with store.transaction()`)")
-        return self._conn
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._live().execute(sql, params).rowcount
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> int:
-        return self._live().executemany(sql, rows).rowcount
-
-    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return int(self._live().execute(sql, params).lastrowid or 0)
-
-    def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return self._live().execute(sql, params).fetchone()
-
-    def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return self._live().execute(sql, params).fetchall()
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """A leased outbox row and the document it refers to."""
-
-    seq: int
-    document: Document
-    attempts: int
+def open_store(settings: Settings, *, max_attempts: int = 5) -> ControlStore:
+    """The control store the settings name: ``[store] url`` (PostgreSQL) or, when it is empty, the
+    SQLite file in the data directory. Every command and service opens the store through this."""
+    return ControlStore(settings.store_path, max_attempts=max_attempts, url=settings.store.url)
 
 
 @dataclass(frozen=True)
@@ -121,29 +90,24 @@ def _run(row: Row) -> dict[str, Any]:
     return item
 
 
-class ControlStore:
-    """The SQLite control store. Open with ``ControlStore(path)`` (applying the migrations it lacks;
-    a store from a newer release is refused); close with :meth:`close`."""
+def _postgres(url: str) -> Engine:
+    # Imported on use: the embedded default never loads psycopg.
+    from osintel.db.postgres import PostgresEngine
 
-    def __init__(self, path: str | Path, *, max_attempts: int = 5) -> None:
-        self.path = Path(path)
+    return PostgresEngine(url)
+
+
+class ControlStore(OutboxMixin):
+    """The control store. Open with :func:`open_store` or ``ControlStore(path)`` (SQLite) /
+    ``ControlStore(path, url="postgresql://…")``, applying the migrations it lacks (a store from
+    a newer release is refused); close with :meth:`close`."""
+
+    def __init__(self, path: str | Path, *, max_attempts: int = 5, url: str = "") -> None:
+        self.path = Path(path)  # with a ``url`` too: the data directory's wake-up files live beside it
         self.max_attempts = max_attempts
-        self._lock = threading.RLock()
-        self._writer: int | None = None  # the thread inside transaction(): its reads see its writes
-        # Plain reads use connections of their own (WAL: readers never wait for the writer).
-        self._reads = None if str(path) == ":memory:" or str(path).startswith("file:") else ReadPool(self.path)
-        try:
+        self._db: Engine = _postgres(url) if url else SQLiteEngine(self.path)
+        if url:  # the data directory still holds the index, the evidence and the processes' files
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=30000")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open control store {self.path}: {exc}") from exc
         try:
             self._migrate()
         except StoreError:
@@ -152,55 +116,19 @@ class ControlStore:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT`` under the store's lock, rolled back if the block raises."""
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot write to control store {self.path}: {exc}") from exc
-            tx = _SQLiteTransaction(self._db)
-            self._writer = threading.get_ident()
-            try:
-                yield tx
-            except BaseException as exc:
-                tx._conn = None
-                self._writer = None
-                try:
-                    self._db.execute("ROLLBACK")
-                except sqlite3.Error as err:
-                    raise StoreError(f"control store transaction failed: {err}") from err
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"control store write failed: {exc}") from exc
-                raise
-            tx._conn = None
-            self._writer = None
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error as err:
-                raise StoreError(f"control store transaction failed: {err}") from err
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """``BEGIN`` … ``COMMIT`` (one writer per process), rolled back if the block raises."""
+        return self._db.transaction()
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of one query (for modules that own tables, like :meth:`transaction`).
 
-        Runs on a read connection, beside any write in progress, and sees the last commit; inside
-        this thread's own :meth:`transaction` it runs on the writer and sees the uncommitted rows.
+        Sees the last commit; inside this thread's own :meth:`transaction` it sees the uncommitted rows.
         """
-        try:
-            if self._reads is None or self._writer == threading.get_ident():
-                with self._lock:
-                    return self._db.execute(sql, params).fetchall()
-            with self._reads.connection() as conn:
-                return conn.execute(sql, params).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"control store query failed: {exc}") from exc
+        return self._db.read(sql, params)
 
     def close(self) -> None:
-        if self._reads is not None:
-            self._reads.close()
-        with self._lock:
-            self._db.close()
+        self._db.close()
 
     def __enter__(self) -> ControlStore:
         return self
@@ -210,32 +138,31 @@ class ControlStore:
 
     def schema_version(self) -> int:
         """The migration the store is at (0: none applied yet)."""
-        if not self.read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"):
+        if not self._db.has_table("meta"):
             return 0
         rows = self.read("SELECT value FROM meta WHERE key = 'schema_version'")
         try:
             return int(rows[0]["value"]) if rows else 0
         except ValueError:
-            raise StoreError(f"control store {self.path}: unreadable schema version {rows[0]['value']!r}") from None
+            raise StoreError(f"control store {self._db.label}: unreadable schema version"
+                             f" {rows[0]['value']!r}") from None
 
     def _migrate(self) -> None:
         if self.schema_version() == SCHEMA_VERSION:
             return
         with self.transaction() as tx:
+            self._db.serialise_migrations(tx)
             current = self.schema_version()  # again under the write lock: another process may have migrated
             if current > SCHEMA_VERSION:
-                raise StoreError(f"control store {self.path} has schema version {current}, newer than this"
+                raise StoreError(f"control store {self._db.label} has schema version {current}, newer than this"
                                  f" release knows ({SCHEMA_VERSION}): upgrade osintel to open it")
             if current <= schema.LEGACY_VERSION:
                 current = 0  # tables made outside the list: replay its idempotent start
             for migration in schema.MIGRATIONS:
                 if migration.version > current:
-                    log.info("control store %s: migration %d (%s)", self.path, migration.version, migration.name)
+                    log.info("control store %s: migration %d (%s)", self._db.label, migration.version, migration.name)
                     for step in migration.steps:
-                        if isinstance(step, schema.AddColumn):
-                            _add_column(tx, step)
-                        else:
-                            tx.execute(step)
+                        self._db.apply(tx, step)
             tx.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(SCHEMA_VERSION),))
 
@@ -441,7 +368,7 @@ class ControlStore:
                            FROM json_each(d.body, '$.locations') AS l
                           WHERE json_extract(l.value, '$.country_code') IS NOT NULL) AS countries
                    FROM documents d, json_each(d.body, '$.methods') AS m
-                  WHERE d.enriched_at IS NOT NULL)
+                  WHERE d.enriched_at IS NOT NULL) AS hits
                WHERE day >= ? AND day <= ?""",
             (first_day, last_day),
         )
@@ -484,93 +411,6 @@ class ControlStore:
             tx.execute(f"DELETE FROM {table} WHERE {'id' if table == 'documents' else 'doc_id'} = ?",  # noqa: S608
                        (doc_id,))
         return [json.loads(v) if v else None for v in (row["capture"], row["previous"])]
-
-    # -- outbox -------------------------------------------------------------------------------
-
-    def lease(self, limit: int, *, owner: str, lease_seconds: float = 300.0) -> list[OutboxItem]:
-        """Lease up to ``limit`` pending rows for processing, in the name of ``owner``.
-
-        A lease that is not acked before it expires (the worker died) makes the row available
-        again, so nothing is lost; processing must therefore be idempotent. ``owner`` is the
-        holder's identity (``osintel.service.procs.current().token``), recorded so a dead holder's
-        leases can be released at once (:mod:`osintel.service.leases`); :meth:`ack` and
-        :meth:`release` only touch rows still held by the ``owner`` they are given (or by no one).
-        """
-        now = utcnow()
-        until = _iso(now + timedelta(seconds=lease_seconds))
-        with self.transaction() as tx:
-            rows = tx.fetch_all(
-                """SELECT o.seq, o.attempts, d.body FROM outbox o JOIN documents d ON d.id = o.doc_id
-                   WHERE o.state = 'pending' AND (o.leased_until IS NULL OR o.leased_until < ?)
-                   ORDER BY o.seq LIMIT ?""",
-                (_iso(now), limit),
-            )
-            tx.executemany(
-                "UPDATE outbox SET leased_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?"
-                " WHERE seq = ?",
-                [(until, owner, _iso(now), r["seq"]) for r in rows],
-            )
-        return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
-
-    def ack(self, seqs: Sequence[int], documents: Sequence[Document] = (), *, owner: str) -> None:
-        """Mark rows done and store their enriched documents, in one transaction.
-
-        Call only after the search index has acknowledged the documents. A row whose lease an
-        operator has since handed to another process is left to that process.
-        """
-        now = _iso(utcnow())
-        with self.transaction() as tx:
-            tx.executemany(
-                "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
-                " WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)",
-                [(now, s, owner) for s in seqs],
-            )
-            for doc in documents:
-                doc = _keep_regrade(tx, doc, now)
-                tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), _code(doc), now, doc.id))
-
-    def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
-        """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
-
-        ``count_attempt=False`` is for system-wide faults (the index is down): the documents are
-        not to blame, so the lease does not count against them and an outage of any length
-        never parks them as failed.
-        """
-        now = _iso(utcnow())
-        refund = 0 if count_attempt else 1
-        with self.transaction() as tx:
-            tx.executemany(
-                """UPDATE outbox SET leased_until = NULL, lease_owner = NULL, last_error = ?, updated_at = ?,
-                     attempts = attempts - ?,
-                     state = CASE WHEN attempts - ? >= ? THEN 'failed' ELSE 'pending' END
-                   WHERE seq = ? AND (lease_owner IS NULL OR lease_owner = ?)""",
-                [(error[:2000], now, refund, refund, self.max_attempts, s, owner) for s in seqs],
-            )
-
-    def outbox_counts(self) -> dict[str, int]:
-        counts = {"pending": 0, "done": 0, "failed": 0}
-        for row in self.read("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state"):
-            counts[row["state"]] = int(row["n"])
-        return counts
-
-    def park_outbox_row(self, tx: Transaction, seq: int, *, error: str) -> None:
-        """Mark an outbox row ``failed`` for good (a dead letter), inside ``tx``."""
-        tx.execute("UPDATE outbox SET state = 'failed', leased_until = NULL, updated_at = ?, last_error = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), error[:2000], seq))
-
-    def requeue_outbox_row(self, tx: Transaction, seq: int) -> None:
-        """Put an outbox row back to ``pending`` with its attempts reset, inside ``tx``."""
-        tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), seq))
-
-    def queue_documents(self, doc_ids: Sequence[str]) -> None:
-        """Queue stored documents for the enrichment worker again (it re-indexes them)."""
-        now = _iso(utcnow())
-        with self.transaction() as tx:
-            tx.executemany("INSERT INTO outbox(doc_id, created_at, updated_at) SELECT id, ?, ? FROM documents"
-                           " WHERE id = ?", [(now, now, doc_id) for doc_id in doc_ids])
-        wakeup.poke(self.path)
 
     # -- near-duplicate fingerprints ----------------------------------------------------------
 
@@ -650,23 +490,3 @@ def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id
              content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
         [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
     )
-
-
-def _add_column(tx: Transaction, step: schema.AddColumn) -> None:
-    """``ALTER TABLE … ADD COLUMN`` unless a store from before the migration list has it already."""
-    if step.column not in {row[1] for row in tx.fetch_all(f"PRAGMA table_info({step.table})")}:
-        tx.execute(f"ALTER TABLE {step.table} ADD COLUMN {step.column} {step.declaration}")
-
-
-def _keep_regrade(tx: Transaction, doc: Document, now: str) -> Document:
-    """An analyst's regrade made while the worker held ``doc`` wins over the worker's copy.
-
-    The grading is the analyst's, never the NLP stage's. When it changed after the lease, the
-    stored grading is kept and the document goes back into the outbox, so the index (and the
-    relevance score, which depends on the grading) catch up on the next drain.
-    """
-    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?", (doc.id,))  # not the body: no parse
-    if row is None or row["grading"] in (None, _code(doc)):
-        return doc
-    tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
-    return doc.model_copy(update={"grading": Grading.parse(row["grading"])})

@@ -57,7 +57,7 @@ class SourceSpiderMixin:
             return
         path = self.crawler.settings.get("OSINTEL_STORE_PATH")
         if path:
-            with ControlStore(path) as store:
+            with ControlStore(path, url=self.crawler.settings.get("OSINTEL_STORE_URL", "")) as store:
                 self.seen = store.seen_urls()
         self._seen_loaded = True
 

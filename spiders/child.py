@@ -21,14 +21,13 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from osintel.settings import Settings
 from osintel.sources import Source, SourceConfig
-from osintel.store import ControlStore
+from osintel.store import open_store
 from spiders.lifecycle import ChildLifecycle
 from spiders.registry import spider_class
 from spiders.runs import summarise_stats
@@ -42,6 +41,7 @@ def source_settings(settings: Settings, config: SourceConfig, source: Source, ru
     max_pages = source.max_pages if source.max_pages is not None else settings.crawl.max_pages
     return {
         "OSINTEL_STORE_PATH": str(settings.store_path),
+        "OSINTEL_STORE_URL": settings.store.url,
         "OSINTEL_DATA_DIR": str(settings.data_dir),
         "OSINTEL_WARC_DIR": str(settings.warc_dir),
         "OSINTEL_SOURCE_ID": source.id,
@@ -74,7 +74,7 @@ def run_job(job: dict[str, Any]) -> None:
 
     lifecycle = ChildLifecycle(
         stop=lambda: reactor.callFromThread(process.stop),
-        force=lambda reason: record_interrupted(settings.store_path, crawlers, reason),
+        force=lambda reason: record_interrupted(settings, crawlers, reason),
         parent_pid=job.get("parent_pid"),
     )
     lifecycle.watch_parent()
@@ -82,13 +82,13 @@ def run_job(job: dict[str, Any]) -> None:
     process.start(install_signal_handlers=False)
 
 
-def record_interrupted(store_path: Path, crawlers: dict[int, tuple[str, Crawler]], reason: str) -> None:
+def record_interrupted(settings: Settings, crawlers: dict[int, tuple[str, Crawler]], reason: str) -> None:
     """Close every run still ``running`` as ``interrupted``, with the stats gathered so far.
 
     Called from :class:`~spiders.lifecycle.ChildLifecycle`'s own thread when a stop could not
     finish gracefully; runs the spiders closed themselves are left as they recorded them.
     """
-    with ControlStore(store_path) as store:
+    with open_store(settings) as store:
         for run_id, (source_id, crawler) in crawlers.items():
             row = store.get_run(run_id)
             if row is None or row["status"] != "running":

@@ -84,7 +84,8 @@ class CursorKeeper:
         self.newer = newer
         self.stats = crawler.stats
         path = crawler.settings.get("OSINTEL_STORE_PATH")
-        self.store: ControlStore | None = ControlStore(path) if path else None
+        url = crawler.settings.get("OSINTEL_STORE_URL", "")
+        self.store: ControlStore | None = ControlStore(path, url=url) if path else None
         self.targets: dict[str, _Target] = {}
         self._items: dict[int, tuple[Any, str]] = {}  # id(item) -> (item, target); holding it keeps the id unique
         self._ours: set[str] = set()  # document ids yielded by this crawl

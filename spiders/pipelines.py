@@ -38,8 +38,9 @@ class OutboxPipeline:
     marked seen when permanent (their ``items/failed`` count is kept by the spider).
     """
 
-    def __init__(self, store_path: str, stats: StatsCollector) -> None:
+    def __init__(self, store_path: str, stats: StatsCollector, *, store_url: str = "") -> None:
         self.store_path = store_path
+        self.store_url = store_url  # [store] url: PostgreSQL when set, else the SQLite file
         self.stats = stats
         self.store: ControlStore | None = None
 
@@ -48,11 +49,11 @@ class OutboxPipeline:
         path = crawler.settings.get("OSINTEL_STORE_PATH")
         if not path:
             raise NotConfigured("OSINTEL_STORE_PATH is not set")
-        return cls(path, crawler.stats)
+        return cls(path, crawler.stats, store_url=crawler.settings.get("OSINTEL_STORE_URL", ""))
 
     def open_spider(self, spider: Spider | None = None) -> None:
         # A store that cannot be opened fails the crawl here, loudly (StoreError).
-        self.store = ControlStore(self.store_path)
+        self.store = ControlStore(self.store_path, url=self.store_url)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.store is not None:

@@ -27,7 +27,7 @@ from osintel.errors import ConfigError
 from osintel.records import utcnow
 from osintel.settings import Settings
 from osintel.sources import Source, SourceConfig
-from osintel.store import ControlStore
+from osintel.store import ControlStore, open_store
 from spiders.registry import SPIDERS
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def run_crawl(
         # Refuse before anything starts, rather than a child that dies on its first source.
         raise ConfigError(f"no spider registered for source kind(s) {', '.join(missing)}; "
                           f"available: {', '.join(sorted(SPIDERS))}")
-    store = ControlStore(settings.store_path)
+    store = open_store(settings)
     try:
         runs: list[tuple[Source, int]] = []
         order: list[tuple[str, int]] = []
@@ -175,5 +175,5 @@ def _read_progress(stream: IO[bytes] | None, settings: Settings, progress: Progr
             log.info("crawl child: %s", line)
             continue
         if event.get("event") == "source-finished" and progress is not None:
-            with ControlStore(settings.store_path) as store:
+            with open_store(settings) as store:
                 progress(_result(store, event["source_id"], int(event["run_id"])))

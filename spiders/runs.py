@@ -59,6 +59,7 @@ class RunRecorder:
         self.store_path = store_path
         self.run_id = run_id
         self.source_id = source_id
+        self.store_url = ""  # [store] url: PostgreSQL when set, else the SQLite file
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecorder:
@@ -67,6 +68,7 @@ class RunRecorder:
             raise NotConfigured("no crawl run to record")
         ext = cls(crawler, settings.get("OSINTEL_STORE_PATH"), settings.getint("OSINTEL_RUN_ID"),
                   settings.get("OSINTEL_SOURCE_ID", ""))
+        ext.store_url = settings.get("OSINTEL_STORE_URL", "")
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
@@ -78,7 +80,7 @@ class RunRecorder:
         if status == "ok" and problems and all(severity == "error" for _, severity, _ in problems):
             # Everything was refused or failed and nothing was collected: not a healthy run.
             status, error = "failed", "nothing collected: " + "; ".join(msg for _, _, msg in problems)
-        with ControlStore(self.store_path) as store:
+        with ControlStore(self.store_path, url=self.store_url) as store:
             store.finish_run(self.run_id, status=status, stats=stats, error=error)
         log.info("crawl of %s finished: %s", self.source_id, status,
                  extra={"source_id": self.source_id, "run_id": self.run_id})

@@ -6,6 +6,7 @@ page limit, allow-listed internal hosts) are layered on top by :mod:`spiders.chi
 Our own Scrapy setting names all start with ``OSINTEL_``:
 
 ``OSINTEL_STORE_PATH``           control store (SQLite) the pipeline and spiders use
+``OSINTEL_STORE_URL``            ``[store] url``: the PostgreSQL control store instead, when not ""
 ``OSINTEL_DATA_DIR``             data directory; WARC paths are recorded relative to it
 ``OSINTEL_WARC_DIR``             where the capture middleware writes WARC files
 ``OSINTEL_SOURCE_ID``            the source this crawler collects

@@ -28,21 +28,28 @@ HOLDER = """
 import sys, time
 from osintel.service import procs
 from osintel.store import ControlStore
-store = ControlStore(sys.argv[1])
+store = ControlStore(sys.argv[1], url=sys.argv[2])
 print(len(store.lease(100, owner=procs.current().token)), flush=True)
 time.sleep(600)
 """
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data directory with DOCS pending documents, its store on each engine (the CLI is given
+    the store's URL through ``OSINTEL_STORE_URL``)."""
+    monkeypatch.setenv("OSINTEL_STORE_URL", store_url)
     data = tmp_path / "data"
-    with ControlStore(data / "osintel.sqlite3") as store:
+    with _store(data) as store:
         for n in range(DOCS):
             doc = Document(url=f"https://example.com/lease/{n}", source=SourceRef(id="s1", name="S1"),
                            title=f"Lease {n}", text=f"Customs officers seized parcel {n} at the port.")
             assert store.add_collected(doc, content_sha256=f"lease-{n}")
     return data
+
+
+def _store(data_dir: Path) -> ControlStore:
+    return ControlStore(data_dir / "osintel.sqlite3", url=os.environ["OSINTEL_STORE_URL"])
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +58,8 @@ def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _holder(data_dir: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir / "osintel.sqlite3")],
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(data_dir / "osintel.sqlite3"),
+                             os.environ["OSINTEL_STORE_URL"]],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == str(DOCS)
     return proc
@@ -133,7 +141,7 @@ def test_a_dead_holders_leases_are_released_by_the_next_writing_command(data_dir
     assert expected in crawl.stderr
     status = _status(data_dir)
     assert status["leased"] == 0 and status["available"] == DOCS and status["holders"] == []
-    with ControlStore(data_dir / "osintel.sqlite3") as store:
+    with _store(data_dir) as store:
         # The dead worker's attempt is not counted against the documents.
         assert {r["attempts"] for r in store.read("SELECT attempts FROM outbox")} == {0}
     [release] = [e for e in _audit(data_dir) if e.get("kind") == "outbox.release"]
@@ -152,7 +160,7 @@ def test_a_dead_holder_can_be_released_by_name_without_force(data_dir: Path) -> 
 def test_enrich_fails_when_documents_sit_under_a_lease_it_cannot_check(data_dir: Path) -> None:
     # A worker on another host (a shared data directory) cannot be checked from here: its
     # lease is the state a worker there writes, set directly.
-    with ControlStore(data_dir / "osintel.sqlite3") as store:
+    with _store(data_dir) as store:
         store.lease(100, owner=OWNER)
         with store.transaction() as tx:
             tx.execute("UPDATE outbox SET lease_owner = 'worker-2.example/4242/x'")

@@ -105,6 +105,10 @@ def test_the_wheel_carries_every_package_and_the_bundled_config_but_no_tests(bui
     subpackages = {p.parent.relative_to(source).as_posix() for top_dir in TOP_LEVEL
                    for p in (source / top_dir).rglob("__init__.py")}
     assert {f"{p}/__init__.py" for p in subpackages} <= names
+    # every data file the NLP stage reads at run time (name lists, German nouns, common words)
+    data = {p.relative_to(source).as_posix() for p in (source / "nlp" / "data").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+    assert data <= names, sorted(data - names)
     assert not any(name.startswith("tests/") or "/tests/" in name for name in names)
 
 

@@ -83,3 +83,25 @@ def test_with_overrides_validates_and_rejects_unknown_keys() -> None:
     assert settings.with_overrides(**{"crawl.max_pages": 3}).crawl.max_pages == 3
     with pytest.raises(ConfigError, match="unknown setting"):
         settings.with_overrides(**{"crawl.nope": 3})
+
+
+def test_the_store_is_the_embedded_sqlite_file_unless_a_postgresql_url_is_set() -> None:
+    assert load_settings(env={}).store.url == ""
+    url = "postgresql://osintel@db.example:5432/osintel"
+    assert load_settings(env={"OSINTEL_STORE_URL": url}).store.url == url
+    failover = "postgresql://osintel@db1.example:5433,db2.example/osintel?target_session_attrs=read-write"
+    assert load_settings(env={"OSINTEL_STORE_URL": failover}).store.url == failover  # libpq's multi-host form
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("mysql://osintel:s3cret@db.example/osintel", "unknown scheme 'mysql'"),
+    ("postgresql://osintel:s3cret@db.example:notaport/osintel", "malformed"),
+    ("postgresql://osintel:s3cret@db.example:5432/", "names no database"),
+    ("/var/lib/osintel.sqlite3", "unknown scheme ''"),
+])
+def test_a_bad_store_url_stops_start_up_naming_it_without_its_password(url: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem) as caught:
+        load_settings(env={"OSINTEL_STORE_URL": url})
+    assert "s3cret" not in str(caught.value)
+    if "@" in url:
+        assert "osintel:***@db.example" in str(caught.value)

@@ -20,15 +20,17 @@ def _doc(n: int, text: str | None = None) -> Document:
 
 
 @pytest.fixture()
-def store(tmp_path: Path) -> Iterator[ControlStore]:
-    s = ControlStore(tmp_path / "c.sqlite3")
+def store(tmp_path: Path, store_url: str) -> Iterator[ControlStore]:
+    """The store on each engine (the contract is the same for both)."""
+    s = ControlStore(tmp_path / "c.sqlite3", url=store_url)
     yield s
     s.close()
 
 
-def test_store_uses_wal_and_full_sync(store: ControlStore) -> None:
-    assert store.read("PRAGMA journal_mode")[0][0] == "wal"
-    assert store.read("PRAGMA synchronous")[0][0] == 2  # FULL
+def test_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    with ControlStore(tmp_path / "c.sqlite3") as store:  # SQLite's own settings
+        assert store.read("PRAGMA journal_mode")[0][0] == "wal"
+        assert store.read("PRAGMA synchronous")[0][0] == 2  # FULL
 
 
 def test_add_collected_refuses_same_id_and_same_content(store: ControlStore) -> None:
@@ -58,8 +60,8 @@ def test_expired_lease_makes_rows_available_again(store: ControlStore) -> None:
     assert len(again) == 1 and again[0].attempts == 2
 
 
-def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path) -> None:
-    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2)
+def test_release_parks_rows_as_failed_after_max_attempts(tmp_path: Path, store_url: str) -> None:
+    store = ControlStore(tmp_path / "c.sqlite3", max_attempts=2, url=store_url)
     store.add_collected(_doc(1), content_sha256="h1")
     for _ in range(2):
         seqs = [i.seq for i in store.lease(5, owner=OWNER)]
@@ -120,13 +122,13 @@ def test_a_failed_transaction_rolls_back(store: ControlStore) -> None:
     assert store.read("SELECT COUNT(*) FROM meta WHERE key = 'x'")[0][0] == 0
 
 
-def test_cursors_persist_per_source_and_key(tmp_path: Path) -> None:
-    with ControlStore(tmp_path / "c.sqlite3") as store:
+def test_cursors_persist_per_source_and_key(tmp_path: Path, store_url: str) -> None:
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:
         assert store.get_cursor("m1", "tag:drugs") is None
         store.set_cursor("m1", "tag:drugs", "110")
         store.set_cursor("m1", "tag:drugs", "120")
         store.set_cursor("m2", "tag:drugs", "7")
-    with ControlStore(tmp_path / "c.sqlite3") as store:
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:
         assert store.get_cursor("m1", "tag:drugs") == "120"
         assert store.get_cursor("m2", "tag:drugs") == "7"
 
@@ -186,3 +188,8 @@ def test_the_grading_column_the_ack_compares_follows_every_write_of_a_document(s
     store.recapture_document(_doc(1), content_sha256="h1-again")
     rows = column_and_body()
     assert all(column == body for column, body in rows) and {c for c, _ in rows} == {"1AC", "2DC"}
+
+
+def test_a_python_bool_parameter_is_the_integer_flag_on_every_engine(store: ControlStore) -> None:
+    # Owners store flags as INTEGER 0/1 (SQLite's booleans); PostgreSQL must not see a boolean.
+    assert [tuple(r) for r in store.read("SELECT ? + 1 AS n, ? + 1 AS m", (True, False))] == [(2, 1)]

@@ -114,22 +114,21 @@ def test_a_new_store_and_an_upgraded_one_have_the_same_tables_and_columns(tmp_pa
     assert shape(tmp_path / "old.sqlite3") == shape(tmp_path / "new.sqlite3")
 
 
-def test_migrations_are_numbered_in_order_and_recorded(tmp_path: Path) -> None:
+def test_migrations_are_numbered_in_order_and_recorded(tmp_path: Path, store_url: str) -> None:
     assert [m.version for m in schema.MIGRATIONS] == list(range(1, len(schema.MIGRATIONS) + 1))
-    with ControlStore(tmp_path / "c.sqlite3") as store:
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:
         assert store.read("SELECT value FROM meta WHERE key = 'schema_version'")[0]["value"] == str(
             schema.SCHEMA_VERSION)
-    with ControlStore(tmp_path / "c.sqlite3") as store:  # reopening applies nothing twice
+    with ControlStore(tmp_path / "c.sqlite3", url=store_url) as store:  # reopening applies nothing twice
         assert store.schema_version() == schema.SCHEMA_VERSION
 
 
-def test_a_store_from_a_newer_release_is_refused(tmp_path: Path) -> None:
+def test_a_store_from_a_newer_release_is_refused(tmp_path: Path, store_url: str) -> None:
     path = tmp_path / "c.sqlite3"
-    ControlStore(path).close()
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(schema.SCHEMA_VERSION + 1),))
+    with ControlStore(path, url=store_url) as store, store.transaction() as tx:
+        tx.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(schema.SCHEMA_VERSION + 1),))
     with pytest.raises(StoreError, match="newer than this release"):
-        ControlStore(path)
+        ControlStore(path, url=store_url)
 
 
 def test_a_failed_migration_leaves_the_store_as_it_was(tmp_path: Path) -> None:

@@ -90,9 +90,9 @@ def _emit(data: Any) -> None:
 
 def _alerts(settings: Settings) -> Any:
     from alerts.state import AlertStore
-    from osintel.store import ControlStore
+    from osintel.store import open_store
 
-    return AlertStore(ControlStore(settings.store_path))
+    return AlertStore(open_store(settings))
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:

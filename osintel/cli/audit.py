@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from osintel import audit
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         report = audit.verify(store)
     if args.json:
         sys.stdout.write(json.dumps(report.to_dict(), sort_keys=True) + "\n")
@@ -29,7 +29,7 @@ def _verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     output = Path(args.output)
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         count = audit.export(store, output, actor=audit.cli_actor(), purpose=args.purpose)
     if args.json:
         sys.stdout.write(json.dumps({"events": count, "output": str(output)}, sort_keys=True) + "\n")

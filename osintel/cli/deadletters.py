@@ -9,14 +9,14 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from osintel.service import deadletter
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
 
 
 def _handler(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         letters = deadletter.list_letters(store, limit=args.limit)
         requeued = deadletter.requeue(store) if args.requeue else 0
     if args.json:

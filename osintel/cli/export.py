@@ -24,14 +24,14 @@ def export(
 ) -> dict[str, Any]:
     """Run one export as the system's operator; returns the export report as a dict."""
     from indexer import open_index
-    from osintel.store import ControlStore
+    from osintel.store import open_store
     from exports.service import ExportRequest, run_export
 
     request = ExportRequest(
         format=format, query=query, actor=actor or f"cli:{getpass.getuser()}", role="operator",
         recipient=recipient, purpose=purpose, include_conditional=include_conditional,
     )
-    store = ControlStore(settings.store_path)
+    store = open_store(settings)
     try:
         index = open_index(settings)
         try:

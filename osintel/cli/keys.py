@@ -8,14 +8,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from osintel import apikeys, audit
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
 
 
 def _create(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         key_id, secret = apikeys.create_key(store, role=args.role, name=args.name, actor=audit.cli_actor())
     if args.json:
         sys.stdout.write(json.dumps({"key_id": key_id, "role": args.role, "name": args.name,
@@ -28,7 +28,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         keys = apikeys.list_keys(store)
     if args.json:
         sys.stdout.write(json.dumps([k.to_dict() for k in keys], sort_keys=True) + "\n")
@@ -40,7 +40,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _revoke(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         key = apikeys.revoke_key(store, args.key_id, actor=audit.cli_actor())
     if args.json:
         sys.stdout.write(json.dumps(key.to_dict(), sort_keys=True) + "\n")

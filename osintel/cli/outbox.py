@@ -18,14 +18,14 @@ from osintel import audit
 
 from osintel.service import leases
 from osintel.errors import ConfigError
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         data = leases.status(store)
     if args.json:
         sys.stdout.write(json.dumps(data, sort_keys=True) + "\n")
@@ -44,7 +44,7 @@ def _release(args: argparse.Namespace, settings: Settings) -> int:
     if not args.all and not args.owner:
         raise ConfigError("name the holder with --owner PID[@HOST] (see `osintel outbox status`), or pass --all")
     owner = None if args.all else leases.parse_owner(args.owner)
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         released = leases.release(store, owner=owner, force=args.force, actor=audit.cli_actor())
     if args.json:
         sys.stdout.write(json.dumps({"released": released}, sort_keys=True) + "\n")

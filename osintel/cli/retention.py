@@ -11,7 +11,7 @@ from osintel import audit
 
 from osintel.service import retention
 from osintel.sources import load_sources
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
@@ -23,7 +23,7 @@ def run_retention(settings: Settings, *, dry_run: bool = False, actor: str | Non
     from indexer import open_index
 
     sources = load_sources(settings.sources_file)
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         index = open_index(settings)
         try:
             report = retention.run(store, index, sources, default_days=settings.retention.default_days,
@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _due(args: argparse.Namespace, settings: Settings) -> int:
     sources = load_sources(settings.sources_file)
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         items, _ = retention.due(store, sources, default_days=settings.retention.default_days)
     if args.json:
         sys.stdout.write(json.dumps(items, sort_keys=True) + "\n")
@@ -58,14 +58,14 @@ def _due(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _hold(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         retention.set_hold(store, args.doc_id, actor=audit.cli_actor(), reason=args.reason)
     sys.stdout.write(f"{args.doc_id} held\n")
     return 0
 
 
 def _release(args: argparse.Namespace, settings: Settings) -> int:
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         released = retention.release_hold(store, args.doc_id, actor=audit.cli_actor())
     sys.stdout.write(f"{args.doc_id} {'released' if released else 'was not held'}\n")
     return 0

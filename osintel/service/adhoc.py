@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from osintel.errors import ConfigError, UsageError
 from osintel.records import Document, Grading
 from osintel.sources import Source, SourceConfig, load_sources
-from osintel.store import ControlStore
+from osintel.store import open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
@@ -145,6 +145,6 @@ def describe_failure(reason: str) -> str:
 
 def load_documents(settings: Settings, report: CaptureReport) -> None:
     """Read the captured documents back from the store into ``report.documents``."""
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         ids = dict.fromkeys(o.doc_id for o in report.outcomes if o.doc_id)
         report.documents = [d for d in (store.get_document(i) for i in ids if i) if d is not None]

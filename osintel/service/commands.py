@@ -18,7 +18,7 @@ from osintel.service.enrich_stream import enrich_each
 from osintel.service.pipeline import DrainReport, SupportsEnrich, drain_outbox
 from osintel.records import Document
 from osintel.sources import SourceConfig, load_sources
-from osintel.store import ControlStore
+from osintel.store import ControlStore, open_store  # open_store: re-exported for the commands' callers
 
 if TYPE_CHECKING:
     from alerts.service import AlertService
@@ -39,11 +39,6 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
-
-
-def open_store(settings: Settings) -> ControlStore:
-    """The control store in the settings' data directory."""
-    return ControlStore(settings.store_path)
 
 
 def open_index(settings: Settings) -> Index:
@@ -449,7 +444,7 @@ def run_service(
         recover(settings, store, progress=progress)
         index = open_index(settings)  # one index object: the embedded index allows one writer
         cleanup.append(index.close)
-        worker_store = ControlStore(settings.store_path)
+        worker_store = open_store(settings)
         cleanup.append(worker_store.close)
         processes = enrich_pool.process_count(settings)  # > 1: child processes load the models
         progress("loading NLP models" + (f" in {processes} enrichment processes" if processes > 1 else ""))

@@ -43,7 +43,7 @@ from typing import Any
 from osintel.service import procs
 from osintel.service.pipeline import SupportsEnrich, _enrich_isolating_failures
 from osintel.settings import Settings
-from osintel.store import ControlStore
+from osintel.store import ControlStore, open_store
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _serve(conn: Connection, config: ChildConfig) -> None:
 
     settings = config.settings
     owner = procs.current().token
-    store = ControlStore(settings.store_path)
+    store = open_store(settings)
     guard = FileGuard(settings.data_dir / DEDUP_LOCK_FILE)
     try:
         enricher = _build_enricher(config, store, guard)

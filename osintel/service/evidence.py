@@ -38,7 +38,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from osintel.service import sealing
 from osintel.service.sealing import SealedWarc
-from osintel.store import ControlStore
+from osintel.store import ControlStore, open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
@@ -246,8 +246,8 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
     payloads: dict[tuple[str, str], str] = {}
     files = list(iter_warc_files(Path(settings.warc_dir)))
     seals: dict[str, SealedWarc] = {}
-    if Path(settings.store_path).exists():
-        with ControlStore(settings.store_path) as store:
+    if settings.store.url or Path(settings.store_path).exists():  # no SQLite file yet: nothing recorded
+        with open_store(settings) as store:
             seals = sealing.sealed(store)
     progress(f"verifying {len(files)} WARC file(s) in {settings.warc_dir}")
     for number, path in enumerate(files, 1):
@@ -260,8 +260,8 @@ def verify_warcs(settings: Settings, *, progress: Progress = _quiet) -> VerifyRe
             payloads[(name, record_id)] = sha
         if number % 50 == 0:
             progress(f"checked {number}/{len(files)} files, {report.records} records")
-    if Path(settings.store_path).exists():
-        with ControlStore(settings.store_path) as store:
+    if settings.store.url or Path(settings.store_path).exists():  # no SQLite file yet: nothing recorded
+        with open_store(settings) as store:
             _verify_documents(store, payloads, data_dir, report)
     progress(f"checked {report.records} records in {report.files} files and {report.documents_checked}"
              f" document capture(s): {len(report.mismatches)} problem(s)")

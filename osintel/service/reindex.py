@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from osintel.service import deadletter
 from osintel.errors import ConfigError, PartialIndexError
 from osintel.records import Document, utcnow
-from osintel.store import ControlStore
+from osintel.store import ControlStore, open_store
 
 if TYPE_CHECKING:
     from osintel.settings import Settings
@@ -67,7 +67,7 @@ def reindex(
     if to not in TARGETS:
         raise ConfigError(f"unknown reindex target {to!r}; expected one of {', '.join(TARGETS)}")
     say = progress or (lambda message: None)
-    with ControlStore(settings.store_path) as store:
+    with open_store(settings) as store:
         total = store.count_enriched()
         target, upsert, finish, close = _open_target(settings, to, say)
         key = f"{to}:{target}"

@@ -185,6 +185,18 @@ def test_letter_sequences_a_language_never_writes_count_against_it() -> None:
     assert evidence_rerank("falou com ela", [("gl", 0.55), ("pt", 0.45)])[0][0] == "pt"  # final "m": not Galician
 
 
+def test_spanish_and_galician_endings_portuguese_never_writes_count_against_portuguese() -> None:
+    # Portuguese writes -ção and -vel where Galician and Spanish write -ción and -ble.
+    assert evidence_rerank("a situación do porto", [("pt", 0.6), ("gl", 0.4)])[0][0] == "gl"
+    assert evidence_rerank("a situação do porto", [("pt", 0.6), ("gl", 0.4)])[0][0] == "pt"
+    assert evidence_rerank("unha noite incrible", [("pt", 0.6), ("gl", 0.4)])[0][1] > 0.9
+
+
+def test_a_short_dutch_sentence_around_an_english_name_is_dutch() -> None:
+    # "was" is Dutch too, and "winnaar" alone cannot outweigh an English-looking name.
+    assert LANG.detect("De winnaar was Tom Baker")[0] == "nl"
+
+
 def test_in_a_name_or_title_only_the_lowercase_words_are_evidence() -> None:
     assert evidence_rerank("Jo Bonnier", [("fr", 0.5), ("ca", 0.45)])[0][0] == "fr"  # "Jo" is a name here
     assert evidence_rerank("jo no ho sé", [("fr", 0.5), ("ca", 0.45)])[0][0] == "ca"
@@ -224,8 +236,20 @@ def test_a_bare_name_gets_a_confidence_below_one_half(text: str) -> None:
     assert code != "und" and confidence < 0.5
 
 
+@pytest.mark.parametrize("text", ["Museum of Modern Crime", "Conselho Regional de Saúde", "Catch the River"])
+def test_a_title_whose_only_lowercase_words_are_function_words_gets_a_confidence_below_one_half(text: str) -> None:
+    # "of", "de", "the" are lowercase in titles too: the source's declared language must win.
+    code, confidence = LANG.detect(text)
+    assert code != "und" and confidence < 0.5, (text, code, confidence)
+
+
+def test_a_title_with_more_lowercase_words_is_surer_than_a_bare_name() -> None:
+    assert LANG.detect("Songs of the Silver River")[1] > LANG.detect("Catch the River")[1] > LANG.detect("Silver River")[1]
+
+
 def test_a_plain_sentence_keeps_a_confidence_above_one_half() -> None:
-    for text in ("Police arrested two men in Leeds", "La policía detuvo ayer a dos hombres en Vigo"):
+    for text in ("Police arrested two men in Leeds", "La policía detuvo ayer a dos hombres en Vigo",
+                 "Die Polizei hat zwei Männer festgenommen", "Ele foi preso ontem à noite", "Kaixo! Zer berri?"):
         assert LANG.detect(text)[1] > 0.5
 
 

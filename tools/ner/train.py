@@ -52,6 +52,7 @@ class Spec:
     noise: str = "keep"  #: ``keep``, ``clean`` or ``drop`` the redirect / markup sentences
     case: float = 0.0  #: share of sentences that also get an upper- or lower-cased copy
     negatives: float = 0.0  #: share of full sentences that also get an entity-free copy
+    trim: bool = False  #: end entities at brackets, commas and quotes (``corpus.trim``)
     overrides: dict[str, object] = field(default_factory=dict)  #: over configs/ner.cfg
     description: str = ""
 
@@ -102,12 +103,13 @@ def build_corpora(spec: Spec, out: Path, *, seed: int) -> dict[str, object]:
         if spec.per_lang is not None and spec.per_lang < len(records):
             records = rng.sample(records, spec.per_lang)
         train.extend(corpus.prepare(records, noise=spec.noise, case=spec.case, negatives=spec.negatives,
-                                    seed=seed))
+                                    trim_spans=spec.trim, seed=seed))
         tune.extend(held_out[: spec.tune_per_lang])
     for lang, size in spec.mix:  # other languages' sentences only ever train; they tune nothing
         records = corpus.train_split(lang)[0]
         sources.update(r["source"] for r in records)
-        train.extend(corpus.prepare(rng.sample(records, size), noise=spec.noise, case=spec.case, seed=seed))
+        train.extend(corpus.prepare(rng.sample(records, size), noise=spec.noise, case=spec.case,
+                                    trim_spans=spec.trim, seed=seed))
     rng.shuffle(train)
     out.mkdir(parents=True, exist_ok=True)
     corpus.to_docbin(nlp, train).to_disk(out / "train.spacy")
@@ -133,7 +135,7 @@ def package(model_dir: Path, target: Path, name: str, spec: Spec, provenance: di
         "name": f"osintel_{name}_ner", "version": VERSION, "description": spec.description,
         "author": "osintel", "license": "CC BY-SA 3.0", "sources": sources,
         "osintel": {"train_languages": list(spec.train), "mix": [list(m) for m in spec.mix], "noise": spec.noise, "case": spec.case,
-                    "negatives": spec.negatives, "per_lang": spec.per_lang, "seed": seed, "overrides": spec.overrides},
+                    "negatives": spec.negatives, "trim": spec.trim, "per_lang": spec.per_lang, "seed": seed, "overrides": spec.overrides},
     })
     # performance from spaCy's evaluation is on the tuning slice; say so.
     meta["performance_note"] = "performance: spaCy's scores on the tuning slice (held-out train sentences)"
@@ -195,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", choices=("keep", "clean", "drop", "sentences"), help="override the spec's noise handling")
     ap.add_argument("--case", type=float, help="override the spec's case-augmentation share")
     ap.add_argument("--negatives", type=float, help="override the spec's share of entity-free copies")
+    ap.add_argument("--trim", action=argparse.BooleanOptionalAction, default=None,
+                    help="override the spec's trimming of entities at brackets, commas and quotes")
     ap.add_argument("--per-lang", type=int, help="override the spec's sentences per language")
     ap.add_argument("--mix", nargs="*", metavar="LANG:N", help="override the spec's mixed-in languages")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -212,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     mix = spec.mix if args.mix is None else tuple((m.split(":")[0], int(m.split(":")[1])) for m in args.mix)
     spec = Spec(spec.lang, spec.train, args.per_lang if args.per_lang is not None else spec.per_lang,
                 spec.tune_per_lang, mix, args.noise or spec.noise, spec.case if args.case is None else args.case,
-                spec.negatives if args.negatives is None else args.negatives, overrides, spec.description)
+                spec.negatives if args.negatives is None else args.negatives,
+                spec.trim if args.trim is None else args.trim, overrides, spec.description)
     name = args.name or args.model
     work = WORK / name
     if args.package_only:
@@ -240,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads((best / "meta.json").read_text(encoding="utf-8"))
     perf = meta.get("performance", {})
     record = {"name": name, "model": args.model, "seed": args.seed, "noise": spec.noise, "case": spec.case,
-              "negatives": spec.negatives, "per_lang": spec.per_lang, "mix": spec.mix, "overrides": overrides, "train_docs": provenance["train_docs"],
+              "negatives": spec.negatives, "trim": spec.trim, "per_lang": spec.per_lang, "mix": spec.mix, "overrides": overrides, "train_docs": provenance["train_docs"],
               "tune_f": perf.get("ents_f"), "tune_p": perf.get("ents_p"), "tune_r": perf.get("ents_r"),
               "seconds": round(elapsed)}
     with (WORK / "results.jsonl").open("a", encoding="utf-8") as fh:
