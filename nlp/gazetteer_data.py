@@ -10,8 +10,11 @@ Sources, all offline:
 * ``nlp/data/admin1.tsv``: ISO 3166-2 first-level subdivisions of every country linked to their
   GeoNames admin1 code; ``nlp/data/regions.tsv``: hand-listed regions, counties and islands;
 * ``nlp/data/macroregions.tsv``: continents and macro-regions ("West Africa", "the Balkans");
+* ``nlp/data/us_counties.tsv``: US counties and parishes ("Scott County"), regions in their state;
+* ``nlp/data/admin2.tsv``: big second-level regions elsewhere (Philippine provinces, French
+  departments), regions in their first-level one, for names no first-level region answers to;
 * the hand list of ports in :mod:`nlp.geo`;
-* ``nlp/data/small_places.tsv``: GeoNames places of 5,000-14,999 people, candidates only for a
+* ``nlp/data/small_places.tsv``: GeoNames places of 1,000-14,999 people, candidates only for a
   name spaCy tags as a place that nothing bigger answers to, and kept only when the text supports
   them (their country or region is named, or a qualifier says so).
 
@@ -149,6 +152,26 @@ def admin1_regions() -> tuple[RegionRow, ...]:
 
 
 @lru_cache(maxsize=1)
+def admin2_regions() -> tuple[Place, ...]:
+    """Big second-level regions outside the US (provinces, departments, districts of 500,000+
+    people in their places), from ``nlp/data/admin2.tsv``: regions inside their first-level one."""
+    return tuple(
+        Place(name, "region", cc, admin1 or None, float(lat), float(lon), None, int(pop or 0))
+        for name, cc, admin1, lat, lon, pop in (cols[:6] for cols in _rows("admin2.tsv"))
+    )
+
+
+@lru_cache(maxsize=1)
+def us_counties() -> tuple[Place, ...]:
+    """US counties and parishes ("Scott County"), from ``nlp/data/us_counties.tsv``: regions inside
+    their state, at the mean position of their GeoNames places of 500+ people."""
+    return tuple(
+        Place(name, "region", "US", state, float(lat), float(lon), None, int(pop or 0))
+        for name, state, lat, lon, pop in (cols[:5] for cols in _rows("us_counties.tsv"))
+    )
+
+
+@lru_cache(maxsize=1)
 def macroregions() -> tuple[MacroRow, ...]:
     """Continents and macro-regions, from ``nlp/data/macroregions.tsv``."""
     out = []
@@ -160,14 +183,17 @@ def macroregions() -> tuple[MacroRow, ...]:
 
 
 @lru_cache(maxsize=1)
-def small_places() -> dict[str, tuple[str, ...]]:
-    """GeoNames places of 5,000-14,999 people by folded name, as raw table rows (parsed on use:
-    they are looked up only for names nothing bigger answers to)."""
-    out: dict[str, list[str]] = {}
+def small_places() -> dict[str, str]:
+    """GeoNames places of 1,000-14,999 people by folded name: their raw table rows, one a line
+    (parsed on use: they are looked up only for names nothing bigger answers to; a string per
+    name keeps the 110,000 rows to about a third of the memory tuples of rows take)."""
+    out: dict[str, str] = {}
+    plain_fold = fold.__wrapped__  # not through the cache: 110,000 names would evict the useful ones
     for line in (DATA / "small_places.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
-            out.setdefault(fold(line.split("\t", 1)[0]), []).append(line)
-    return {k: tuple(v) for k, v in out.items()}
+            key = plain_fold(line.split("\t", 1)[0])
+            out[key] = out[key] + "\n" + line if key in out else line
+    return out
 
 
 def small_place(row: str) -> Place:
@@ -175,11 +201,20 @@ def small_place(row: str) -> Place:
     return Place(name, "city", cc, admin1 or None, float(lat), float(lon), int(geonameid), int(pop))
 
 
+# Letters that Unicode does not decompose into a base letter and a mark: news written in ASCII
+# spells "Puławy" as "Pulawy", "Tromsø" as "Tromso", "Doğubayazıt" as "Dogubayazit".
+_UNDECOMPOSED = str.maketrans({
+    "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H",
+    "ß": "ss", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
+})
+
+
 @lru_cache(maxsize=65536)
 def fold(s: str) -> str:
-    """Lower case without accents: the key for names written with or without them."""
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'")
+    """Lower case without accents, a hyphen as a space: the key for names written with or
+    without them ("Al-Minya" and "Al Minya", "Kvemo-Kartli" and "Kvemo Kartli")."""
+    s = unicodedata.normalize("NFKD", s.translate(_UNDECOMPOSED))
+    return "".join(ch for ch in s if not unicodedata.combining(ch)).lower().replace("’", "'").replace("-", " ")
 
 
 def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -9,6 +9,7 @@ countries and the AP-style and postal abbreviations of US, Canadian and Australi
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from nlp import geonames
 from nlp.gazetteer_data import (
     AP_ABBREVIATIONS,
@@ -16,17 +17,20 @@ from nlp.gazetteer_data import (
     STANDALONE_ABBREVIATIONS,
     Place,
     admin1_regions,
+    admin2_regions,
     countries,
     fold,
     macroregions,
     small_place,
     small_places,
+    us_counties,
 )
 from nlp.geo_lexicon import ALL_COMMON_WORDS, ALT_NAME_RE, COUNTRY_ALIASES, GB_REGIONS, PORTS, STOPLIST
 from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
 
+SHORT_NAME_POPULATION = 100_000  # a three-letter city this big is a place when the model tags it
 HAND_REGION_POPULATION = 1_000_000  # a hand-listed region (no count of its places) weighs like this
 
 
@@ -40,11 +44,15 @@ class PlaceIndex:
         self.qualifiers: dict[str, list[Place]] = {}
         self.abbreviations: dict[str, Place] = {}
         self.port_places: set[Place] = set()
+        self.counties: set[Place] = set()
+        # Cities of three letters ("Van", "Ulm"): too like words to scan for, places when the
+        # model tags them as one.
+        self.short: dict[str, list[Place]] = {}  # second-level regions: their state matters more than their size
         self.neighbours: dict[str, frozenset[str]] = {}
         self.continent_members: dict[Place, frozenset[str]] = {}
         self.country_places: dict[str, Place] = {}
         self.regions_by_admin1: dict[tuple[str, str], Place] = {}
-        self._small_rows = small_places()
+        self._small_rows: dict[str, str] | None = None  # read on the first look-up
         self._small_cache: dict[str, tuple[Place, ...]] = {}
         self._add_cities(min_population, alternate_min_population)
         region_names = self._add_regions()
@@ -59,6 +67,8 @@ class PlaceIndex:
     def add(self, name: str, place: Place, *, alternate: bool = False) -> None:
         key = fold(name)
         if len(key) < 4 and place.kind not in {"country", "continent"}:
+            if place.kind == "city" and place.population >= SHORT_NAME_POPULATION and not alternate:
+                self.short.setdefault(key, []).append(place)
             return
         if alternate and key in self.index:
             return  # an alternate name never shadows a primary one
@@ -91,9 +101,13 @@ class PlaceIndex:
                 populations[key] = region.population
             if region.admin1:
                 populations[(region.country_code, "#" + region.admin1)] = region.population
+        # A hand row takes its admin1's population only when it is that whole admin1: "West
+        # Midlands" and "Midlands" share England's code and are not 56 million people each.
+        shared = Counter((row.country_code, row.admin1) for row in load_regions() if row.admin1)
         for row in load_regions():
             population = populations.get((row.country_code, fold(row.name))) or (
-                populations.get((row.country_code, "#" + row.admin1)) if row.admin1 else None
+                populations.get((row.country_code, "#" + row.admin1))
+                if row.admin1 and shared[(row.country_code, row.admin1)] == 1 else None
             )
             place = Place(row.name, "region", row.country_code, row.admin1, row.lat, row.lon, None,
                           population or HAND_REGION_POPULATION)
@@ -115,6 +129,13 @@ class PlaceIndex:
                 self.qualifiers.setdefault(fold(n), []).append(place)
                 self.add(n, place)
                 seen.add((fold(n), region.country_code))
+        for province in admin2_regions():  # "Bohol": a province, where no first-level region is so called
+            if (fold(province.name), province.country_code) not in seen:
+                self.add(province.name, province)
+                seen.add((fold(province.name), province.country_code or ""))
+        for county in us_counties():  # "Scott County": always said with "County", never a city
+            self.add(county.name, county)
+            self.counties.add(county)
         for gb_region in GB_REGIONS:  # context only: no coordinates are emitted for them
             if (fold(gb_region), "GB") not in seen:
                 self.add(gb_region, Place(gb_region, "region", "GB", None, None, None, None, 0))
@@ -179,13 +200,24 @@ class PlaceIndex:
     # --- queries ----------------------------------------------------------------------------
 
     def small(self, name: str) -> tuple[Place, ...]:
-        """Places of 5,000-14,999 people called ``name`` (none when a bigger place is)."""
+        """Places of 1,000-14,999 people called ``name`` (none when a bigger place is)."""
         key = fold(name)
         if key in self.index or len(key) < 4:
             return ()
         if key not in self._small_cache:
-            self._small_cache[key] = tuple(small_place(row) for row in self._small_rows.get(key, ()))
+            if self._small_rows is None:
+                self._small_rows = small_places()
+            rows = self._small_rows.get(key)
+            self._small_cache[key] = tuple(small_place(row) for row in rows.split("\n")) if rows else ()
         return self._small_cache[key]
+
+    def small_namesakes(self, name: str) -> tuple[Place, ...]:
+        """Places of 1,000-14,999 people called ``name``, even when a bigger place is too."""
+        key = fold(name)
+        if self._small_rows is None:
+            self._small_rows = small_places()
+        rows = self._small_rows.get(key)
+        return tuple(small_place(row) for row in rows.split("\n")) if rows else ()
 
     def region_of(self, place: Place) -> Place | None:
         """The first-level region a city lies in, when the index knows it."""

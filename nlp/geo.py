@@ -1,14 +1,18 @@
 """Gazetteer geocoding with offline GeoNames data: every place mention, resolved from the text.
 
-The :class:`Gazetteer` is built once per process (about a second) and shared. It indexes GeoNames
-cities of 15,000+ people, every country under its short, official and former names, the
-first-level regions of every country (states, provinces, regions), hand-listed regions, counties
-and islands, continents and macro-regions ("West Africa", "the Balkans") and a hand list of
-UK/EU ports (:mod:`nlp.gazetteer_index`, tables in ``nlp/data``).
+The :class:`Gazetteer` is built once per process (about two seconds) and shared. It indexes
+GeoNames cities of 15,000+ people (and, for names the text supports, places down to 1,000), every
+country under its short, official and former names, the first-level regions of every country
+(states, provinces, regions, under ISO and GeoNames names), big second-level regions (Philippine
+provinces, French departments), US counties, hand-listed regions and islands, continents, UN
+subregions and macro-regions ("West Africa", "the Balkans") and a hand list of UK/EU ports
+(:mod:`nlp.gazetteer_index`, tables in ``nlp/data`` built by ``tools/geo/build_places.py``).
 
 :meth:`Gazetteer.locate` finds every mention of a place (:mod:`nlp.geo_mentions`: spaCy spans,
-abbreviations, datelines, a filtered scan for capitalised names, and every other occurrence of a
-name once it is accepted), then picks one place per name from the document's own evidence
+regions the model mislabelled when the text says what they are ("the X region", "X state"),
+names the text calls villages or towns, abbreviations, datelines, a filtered scan for capitalised
+names, and every other occurrence of a name once it is accepted), then picks one place per name
+from the document's own evidence
 (:mod:`nlp.geo_resolve`: qualifiers such as "Richmond, Va.", co-mentioned countries and regions,
 kind, population, and the source's declared country as a weak prior). Each :class:`Location`
 lists all of its mentions with their offsets. ``bench/geo_quality.py`` and

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
 
 from nlp.gazetteer_data import Place, fold, strip_the
 from nlp.gazetteer_index import PlaceIndex
@@ -45,6 +47,24 @@ _GENERIC_SUFFIX_RE = re.compile(
 )
 _REGION_WORD_RE = re.compile(r"(?i)\s(?:province|state|region|prefecture|oblast|governorate|county)$")
 _POSSESSIVE_RE = re.compile(r"['’]s?$")
+# "the village of X", "the towns of X and Y", "the city of X": what follows is a settlement.
+_SETTLEMENT_RE = re.compile(
+    r"\b(?:villages?|towns?|cities|city|communit(?:y|ies)|hamlets?|municipalit(?:y|ies)|suburbs?) of (?:the )?(?=[A-Z])"
+)
+_CAPITALISED_RUN_RE = re.compile(
+    r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*(?:\s(?:(?:de|del|la|le|du|di|da|do|los|las|el|am|an|der|sur|upon|on)\s)?"
+    r"[A-Z][^\W\d_]*(?:['’-][^\W\d_]+)*){0,4}"
+)
+_ELIDED_RE = re.compile(r"\b([A-Z][a-z]+) and ([A-Z][a-z]+) ([A-Z][a-z]+)\b")
+_LIST_GAP_RE = re.compile(r"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?=[A-Z])")
+# "New York state", "Ohio governor", "the state of Washington": the words that make a name the region.
+_STATE_AFTER_RE = re.compile(r"\s+(?:state|State|province|Province|governor|Governor|legislature|Legislature)\b")
+_STATE_BEFORE_RE = re.compile(r"\b(?:[Ss]tate|[Pp]rovince) of (?:the )?$")
+# "the Kivu region", "Kivu Province", "Kivu state police": the word after a name that makes it a region.
+_REGION_CUE_RE = re.compile(
+    r"\s+(?:region|Region|province|Province|state|State|department|Department|governorate|Governorate|"
+    r"prefecture|Prefecture|oblast|Oblast)\b"
+)
 # "RICHMOND, Va. (AP) —": a dateline city in capitals at the start of a line.
 _DATELINE_RE = re.compile(r"(?m)^[ \t]*([A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3})(?=,[ \t]|[ \t]*(?:\([A-Za-z]+\)[ \t]*)?[—–-])")
 BIG_CITY = 100_000  # a city this big is a place even after "the" or glued to another capitalised word
@@ -88,11 +108,19 @@ class MentionFinder:
                     mentions.append(found)
             elif (ent.label == "PERSON" and len(ent.text.split()) > 1) or ent.label == "NORP":
                 # "Jackson Smith" hides the place "Jackson"; a one-word PERSON is too often a
-                # small-model error on a town name ("Norwich") to block anything. NORP is never a
-                # place ("the Meridian cartel").
-                blocked.append((ent.start, ent.end))
+                # small-model error on a town name ("Norwich") to block anything. NORP is not a
+                # place ("the Meridian cartel") unless the text says it is a region.
+                found = self._mislabelled_region(text, ent)
+                if found is not None:
+                    mentions.append(found)
+                else:
+                    blocked.append((ent.start, ent.end))
         surnames = _surnames(text, ner_entities)
         mentions = [m for m in mentions if m.text not in surnames]
+        for m in (*self._settlements(text), *self._elided(text)):
+            if not _overlaps(m.start, m.end, [(o.start, o.end) for o in mentions]):
+                mentions.append(m)
+                blocked = [(s, e) for s, e in blocked if not (s < m.end and m.start < e)]
         taken = [(m.start, m.end) for m in mentions] + blocked
         for m in self._datelines(text):
             if not _overlaps(m.start, m.end, taken):
@@ -102,6 +130,9 @@ class MentionFinder:
             if not _overlaps(m.start, m.end, taken) and not _shouting(text, m.start, m.end):
                 mentions.append(m)
                 taken.append((m.start, m.end))
+        # First-level regions the model's own place mentions lie in: "the Longview woman" in a
+        # story that names Texas is the Texas town, where "the Meridian gang" alone is not a place.
+        named_regions = {(c.country_code, c.admin1) for m in mentions if m.from_ner for c in m.candidates if c.admin1}
         for start, end in self._scan(text):
             if _overlaps(start, end, taken):
                 if not self._longer_name(text, start, end, mentions, blocked):
@@ -117,7 +148,7 @@ class MentionFinder:
                 (
                     self._allowed(name, candidates, False)
                     and not self._inside_proper_name(text, start, end, candidates)
-                    and not self._not_a_place_here(text, start, end, candidates, lang)
+                    and not self._not_a_place_here(text, start, end, candidates, lang, named_regions)
                 )
                 or self._qualified_here(text, end, candidates)
             ):
@@ -126,6 +157,7 @@ class MentionFinder:
         mentions = self._every_occurrence(text, mentions, blocked, surnames)
         mentions.sort(key=lambda m: m.start)
         mentions = self._apply_qualifiers(text, mentions)
+        mentions = [self._region_said(text, m) for m in mentions]
         return [
             replace(m, context_only=True) if ORG_AFTER_RE.match(text, m.end) and not m.qualified else m
             for m in mentions
@@ -138,12 +170,77 @@ class MentionFinder:
         """A country, continent or region name spaCy took for a person ("Sierra Leone")."""
         return any(c.kind in {"country", "continent"} for c in self.places.index.get(fold(strip_the(name)), ()))
 
+    def _settlements(self, text: str) -> Iterable[Mention]:
+        """Names the text calls settlements: "the village of X", "the towns of X, Y and Z".
+
+        Whatever the model tagged them (a village is often an ORG or a PERSON to it), they are
+        places, small ones included: a small place is still reported only when the text names
+        its country or region.
+        """
+        for cue in _SETTLEMENT_RE.finditer(text):
+            pos = cue.end()
+            for _ in range(6):
+                words = _CAPITALISED_RUN_RE.match(text, pos)
+                if words is None:
+                    break
+                found = self._settlement_at(text, pos, words.end())
+                if found is None:
+                    break
+                yield found
+                more = _LIST_GAP_RE.match(text, found.end)
+                if more is None:
+                    break
+                pos = more.end()
+
+    def _elided(self, text: str) -> Iterable[Mention]:
+        """"North and South Korea", "Central and Eastern Europe": the first word names a place
+        of its own ("North Korea") when both it and the second read with the shared last word."""
+        for m in _ELIDED_RE.finditer(text):
+            first, second, shared = m.group(1), m.group(2), m.group(3)
+            whole = self.places.index.get(fold(f"{first} {shared}"))
+            if whole and fold(f"{second} {shared}") in self.places.index:
+                if all(c.kind in {"country", "region", "continent"} for c in whole):
+                    yield Mention(first, m.start(1), m.end(1), tuple(whole), True)
+
+    def _settlement_at(self, text: str, start: int, end: int) -> Mention | None:
+        """The longest known place name at ``start`` within the capitalised run ending at ``end``."""
+        ends = [m.end() for m in re.finditer(r"(?=\s|$)", text[start:end])]
+        for stop in sorted({start + e for e in ends if e > 0}, reverse=True):
+            name = text[start:stop]
+            key = fold(name)
+            candidates = self.places.index.get(key) or self.places.small(name) or self.places.short.get(key)
+            if candidates and key not in STOPLIST and key not in ALL_COMMON_WORDS:
+                return Mention(name, start, stop, tuple(candidates), True)
+        return None
+
+    def _mislabelled_region(self, text: str, ent: Entity) -> Mention | None:
+        """A region or country that the model tagged as a person or a group, told by the text.
+
+        "the Kivu region" and "Four Kivu state police" say so outright; "Kivu, Congo" places it
+        in its country; a two-word "person" whose name is only ever a region or country
+        ("North Kivu") is the region: people are not called that.
+        """
+        name = strip_the(ent.text)
+        start = ent.start + max(ent.text.find(name), 0)
+        candidates = self.places.index.get(fold(name), [])
+        areas = [c for c in candidates if c.kind in {"region", "country", "continent"} and c.lat is not None]
+        if not areas:
+            return None
+        if _REGION_CUE_RE.match(text, ent.end):
+            return Mention(name, start, start + len(name), tuple(c for c in areas if c.kind == "region") or tuple(areas), True)
+        only_areas = len(areas) == len(candidates) and ent.label == "PERSON"
+        if only_areas or self._qualified_here(text, ent.end, candidates):
+            return Mention(name, start, start + len(name), tuple(candidates), True)
+        return None
+
     def _ner_mention(self, text: str, ent: Entity) -> Mention | None:
         raw = ent.text.split(",")[0].rstrip()  # "Richmond, Va." tagged whole: the qualifier is read later
         name = _POSSESSIVE_RE.sub("", strip_the(raw)).strip() if raw.endswith(("'s", "’s", "'", "’")) else strip_the(raw)
         bare = _GENERIC_SUFFIX_RE.sub("", name)
         for form in (name, bare):
             candidates = self.places.index.get(fold(form)) or self.places.cased.get(form)
+            if not candidates and form.istitle():
+                candidates = self.places.short.get(fold(form))  # "the city of Van"
             if candidates and form != name and _REGION_WORD_RE.search(name):
                 candidates = [c for c in candidates if c.kind == "region"] or candidates  # "Lagos State"
             if candidates and self._allowed(form, candidates, True):
@@ -235,10 +332,8 @@ class MentionFinder:
 
     def _glued(self, text: str, start: int, end: int, candidates: Sequence[Place]) -> bool:
         """Part of a longer capitalised name here ("Washington Post", "New Jersey" for Jersey)."""
-        before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
         after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
-        sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
-        if before is not None and before.group(1)[0].isupper() and not sentence_start:
+        if _glued_before(text, start):
             return True
         return after is not None and after.group(1)[0].isupper() and not any(
             c.kind in {"country", "continent"} for c in candidates
@@ -251,7 +346,7 @@ class MentionFinder:
         if key in STOPLIST and not from_ner:
             return False
         if len(mention) < 4 and not any(c.kind in {"country", "continent"} for c in candidates):
-            return mention in self.places.cased
+            return mention in self.places.cased or (from_ner and fold(mention) in self.places.short)
         if mention.isupper() and len(mention) > 4:  # shouted headline words
             return False
         return True
@@ -263,10 +358,8 @@ class MentionFinder:
         ("Birmingham Crown Court"), except that a name known only as an alternate never follows
         another capitalised word ("Puerto Bolívar" is not Ciudad Bolívar).
         """
-        before = re.search(r"([^\W\d_]+)[ -]$", text[max(0, start - 40) : start])
         after = re.match(r"[ -]([^\W\d_]+)", text[end : end + 40])
-        sentence_start = before is None or re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None
-        glued_before = before is not None and before.group(1)[0].isupper() and not sentence_start
+        glued_before = _glued_before(text, start)
         glued_after = after is not None and after.group(1)[0].isupper()
         key = fold(text[start:end])
         if any(
@@ -279,7 +372,10 @@ class MentionFinder:
             return False  # "Queensland Police" names the state; "Puerto Bolívar" is not Bolívar
         return glued_before or glued_after
 
-    def _not_a_place_here(self, text: str, start: int, end: int, candidates: Sequence[Place], lang: str) -> bool:
+    def _not_a_place_here(
+        self, text: str, start: int, end: int, candidates: Sequence[Place], lang: str,
+        named_regions: Collection[tuple[str | None, str | None]] = (),
+    ) -> bool:
         """Context that makes a capitalised gazetteer name something else (scan matches only)."""
         name = text[start:end]
         key = name.lower()
@@ -297,6 +393,7 @@ class MentionFinder:
         if (
             previous and previous.group(1) in DETERMINERS and prefix.endswith(previous.group(1) + " ")
             and not any(c.kind == "city" and c.population >= BIG_CITY for c in candidates)
+            and not any((c.country_code, c.admin1) in named_regions for c in candidates if c.admin1)
         ):
             return True  # "the Meridian cartel", "im Boden", "de la Concepción"; not "the Benghazi hospital"
         if " " in name or "-" in name:
@@ -339,6 +436,19 @@ class MentionFinder:
             if places:
                 return start, end, places
         return None
+
+    def _region_said(self, text: str, m: Mention) -> Mention:
+        """"New York state", "the state of Washington", "the Ohio governor": the region itself,
+        even where its name alone is left to a city or kept for qualifiers (as "Washington" is)."""
+        if m.qualified or not (
+            _STATE_AFTER_RE.match(text, m.end) or _STATE_BEFORE_RE.search(text, max(0, m.start - 20), m.start)
+        ):
+            return m
+        regions = [c for c in m.candidates if c.kind == "region" and c.lat is not None]
+        regions += [p for p in self.places.qualifiers.get(m.key, ()) if p.kind == "region" and p.lat is not None]
+        if not regions:
+            return m
+        return replace(m, candidates=tuple(dict.fromkeys(regions)), qualified=True)
 
     @staticmethod
     def _within(place: Place, qualifier: Place) -> bool:
@@ -387,6 +497,25 @@ def _distance(place: Place, other: Place) -> float:
     if place.lat is None or place.lon is None or other.lat is None or other.lon is None:
         return 1e9
     return km(place.lat, place.lon, other.lat, other.lon)
+
+
+def _glued_before(text: str, start: int) -> bool:
+    """Whether a capitalised word runs into the name at ``start`` ("Northern Meridian").
+
+    A function word that only has its capital because it opens the sentence ("Four Kivu
+    police...", "In Kivu, ...") does not: it is not part of a longer name. A determiner does
+    ("The Meridian gang").
+    """
+    window = max(0, start - 40)
+    before = re.search(r"([^\W\d_]+)[ -]$", text[window:start])
+    if before is None or not before.group(1)[0].isupper():
+        return False
+    if re.search(r"[.!?]\s*$", text[max(0, start - 3) : start]) is not None:
+        return False
+    word_start = window + before.start(1)
+    opens_sentence = SENTENCE_START_RE.search(text[max(0, word_start - 5) : word_start]) is not None
+    word = before.group(1).lower()
+    return not (opens_sentence and word in EN_STOP_WORDS and word not in DETERMINERS)  # "The Meridian" stays glued
 
 
 def _capitalised(word: str) -> bool:

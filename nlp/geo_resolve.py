@@ -110,17 +110,9 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
     groups = _groups(mentions)
     if not groups:
         return []
-    fixed: dict[str, Place] = {}
-    evidence = _Evidence()
-    for g in groups:
-        settled = _settled(g.candidates)
-        if _small(g) and not g.qualified:
-            continue  # a small place is evidence only when a qualifier placed it
-        if settled is not None:
-            fixed[g.key] = settled
-            evidence.add(settled, 1.0, places, g.key)
-        elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
-            evidence.countries[g.candidates[0].country_code] += COUNTRY_VOTE
+    fixed, evidence = _settle(groups, places)
+    if _add_small_namesakes(groups, places, evidence):
+        fixed, evidence = _settle(groups, places)
     choice: dict[str, Place] = {}
     for _ in range(2):
         extra = _Evidence()
@@ -139,6 +131,46 @@ def resolve(mentions: Sequence[Mention], places: PlaceIndex, *, default_country:
                 key=lambda c: _score(c, g, places, evidence, extra, own, default_country),
             )
     return _locations(groups, choice, evidence, places)
+
+
+def _settle(groups: Sequence[_Group], places: PlaceIndex) -> tuple[dict[str, Place], _Evidence]:
+    """The names that can be only one place, and the evidence they and one-country names give."""
+    fixed: dict[str, Place] = {}
+    evidence = _Evidence()
+    for g in groups:
+        settled = _settled(g.candidates)
+        if _small(g) and not g.qualified:
+            continue  # a small place is evidence only when a qualifier placed it
+        if settled is not None:
+            fixed[g.key] = settled
+            evidence.add(settled, 1.0, places, g.key)
+        elif len({c.country_code for c in g.candidates}) == 1 and g.candidates[0].country_code:
+            code = g.candidates[0].country_code
+            evidence.countries[code] += COUNTRY_VOTE
+            admin1 = {c.admin1 for c in g.candidates}
+            if len(admin1) == 1 and g.candidates[0].admin1:  # "Oklahoma": the state or its capital
+                evidence.admin1[(code, g.candidates[0].admin1)] += ADMIN1_VOTE
+    return fixed, evidence
+
+
+def _add_small_namesakes(groups: Sequence[_Group], places: PlaceIndex, evidence: _Evidence) -> bool:
+    """Let a small town compete with a bigger namesake when the text names the town's own region.
+
+    "a city official in Marlow" in a story about Oklahoma is Marlow, Oklahoma (4,600 people), not
+    the English town of 14,000 that alone answers to the name in the main index.
+    """
+    added = False
+    for g in groups:
+        if g.qualified or not g.from_ner:
+            continue
+        namesakes = [
+            p for p in places.small_namesakes(g.mentions[0].text)
+            if p.admin1 and evidence.admin1.get((p.country_code or "", p.admin1)) and p not in g.candidates
+        ]
+        if namesakes:
+            g.candidates = (*g.candidates, *namesakes)
+            added = True
+    return added
 
 
 def _groups(mentions: Sequence[Mention]) -> list[_Group]:
@@ -191,6 +223,8 @@ def _score(
     port = place in places.port_places
     population = max(place.population, PORT_POPULATION) if port else place.population
     score = math.log10(max(population, 0) + 10) / POPULATION_SCALE + (KIND_BONUS["port"] if port else 0.0)
+    if place in places.counties:
+        score /= 2  # thirty states have a Washington County: the state named decides, not the size
     if place.kind == "region" and any(
         c.kind == "city" and c.country_code == place.country_code and c.population >= NAMESAKE_CITY
         and c.population >= NAMESAKE_SHARE * place.population
@@ -243,9 +277,9 @@ def _locations(
             continue  # a town of 5,000 people is reported only when the text names its country or region
         if best.lat is None:
             continue  # a region known only as context ("Home Counties")
-        mentions = [m for m in g.mentions if not m.context_only]
-        if not mentions:
+        if all(m.context_only for m in g.mentions):
             continue  # "Kent Police": the force's name, not a place reported
+        mentions = list(g.mentions)  # once the place is reported, "Kent Police" is a mention of it too
         ambiguous = len({c.country_code for c in g.candidates}) > 1
         supported = (
             g.qualified or best in places.port_places or best.kind == "continent"

@@ -164,3 +164,16 @@ def test_other_places_in_the_text_outweigh_the_default_country(gazetteer) -> Non
     text = "Police in Kent, Washington, said the car came from Seattle and Tacoma."
     locs = by_name(gazetteer.locate(text))
     assert locs["Kent"].country_code == "US"
+
+
+def test_names_written_without_their_special_letters_are_found(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """ł, ø, ı have no Unicode decomposition: "Lodz" must still meet "Łódź", "Tromso" "Tromsø"."""
+    locs = by_name(gazetteer.locate("The courier flew from Lodz to Tromso with the parcels."))
+    assert locs["Łódź"].country_code == "PL"
+    assert locs["Tromsø"].country_code == "NO"
+
+
+def test_a_name_written_with_a_hyphen_meets_the_same_name_with_a_space(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    locs = by_name(gazetteer.locate("Wildfires spread across Samtskhe Javakheti and Shida-Kartli overnight."))
+    assert locs["Shida Kartli"].country_code == "GE"
+    assert locs["Samtskhe-Javakheti"].country_code == "GE"

