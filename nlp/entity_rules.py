@@ -40,7 +40,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from nlp import entity_context, geonames
+from nlp import entity_context, entity_cues, geonames
 from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
@@ -284,6 +284,8 @@ class EntityFixes:
             if fixed is not None:
                 ents.append(fixed)
         if self.english:
+            ents = [e for e in entity_cues.apply(doc, ents, place_label=self.place_label, keep=RULER_ID)
+                    if e.label_ != entity_cues.DROP]
             overrides = _people(doc) + _groups(doc, ents)
             if overrides:
                 kept = [e for e in ents if not any(e.start < o.end and o.start < e.end for o in overrides)]
