@@ -21,9 +21,13 @@ Word lists are written from general knowledge of English, never from an evaluati
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from spacy.tokens import Doc, Span, Token
 
+GIVEN_NAMES_FILE = Path(__file__).parent / "data" / "given_names.txt"
+SURNAMES_FILE = Path(__file__).parent / "data" / "surnames.txt"
 #: Label given to works, events, products, peoples and languages: outside osintel's kept labels.
 DROP = "MISC"
 
@@ -201,7 +205,67 @@ def head_label(ent: Span) -> str | None:
                                          "Creek", "Brook", "Pond", "Falls", "Coulee", "Formation"} else "LOC"
     if last in EVENT_HEADS and len(ent) > 1 and label == "ORG":
         return DROP
+    if label in {"PERSON", "GPE", "NORP"} and len(ent) > 1 and ent[-1].is_title and last.lower() in ORG_NOUNS:
+        return "ORG"  # "Kelso Rugby Club", "Arden Foundation"
     return None
+
+
+@lru_cache(maxsize=2)
+def _name_list(path: Path) -> frozenset[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+def given_names() -> frozenset[str]:
+    """Common given names, title-cased (``tools/ner/person_names.py``)."""
+    return _name_list(GIVEN_NAMES_FILE)
+
+
+def surnames() -> frozenset[str]:
+    """Common surnames, title-cased (``tools/ner/person_names.py``)."""
+    return _name_list(SURNAMES_FILE)
+
+
+#: Nouns after "X's" that belong to a person, not a company ("Carder's husband", "Hale's career").
+_PERSONAL_POSSESSIONS = frozenset("""
+    husband wife father mother son daughter brother sister parents family children widow widower
+    career life death birth funeral grave body home lawyer solicitor attorney girlfriend boyfriend
+    partner own friend friends mentor memoir novel novels poems poetry debut
+""".split())
+
+
+def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str]) -> bool:
+    """A one-word ORG that is a common surname and nothing else the text says: a person the
+    model did not know ("Hale opened a gym", "Carder's husband"); a shop's possessive name
+    ("Dillard's was added") stays an organisation."""
+    if len(ent) != 1 or not ent[0].is_title or ent.text not in surnames() or ent.text in places:
+        return False
+    if ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS:
+        return False  # "the Ring doorbell", "a Dyson": a brand
+    after = doc[ent.end] if ent.end < len(doc) else None
+    if after is not None and after.lower_ in {"'s", "’s", "'", "’"}:
+        noun = doc[ent.end + 1] if ent.end + 1 < len(doc) else None
+        return noun is not None and noun.lower_ in _PERSONAL_POSSESSIONS
+    return True
+
+
+#: Lower-case particles inside a person's name ("Ludwig van Beethoven", "Germaine de Staël").
+_NAME_PARTICLES = frozenset({"de", "da", "di", "du", "van", "von", "der", "den", "le", "la", "del", "bin", "al"})
+
+
+def named_like_a_person(ent: Span, places: frozenset[str] | set[str]) -> bool:
+    """A two- to four-word name that opens with a common given name and has nothing of an
+    organisation or a place in it ("Nettie Stoner", "Edward G. Honey"), whatever the model said."""
+    if not 2 <= len(ent) <= 4 or ent[0].text not in given_names() or ent.text in places or ent[0].text in places:
+        return False
+    for token in ent[1:]:
+        if token.lower_ in _NAME_PARTICLES and token.is_lower:
+            continue
+        if not (token.is_title or _initial(token)) or _noun_kind(token.lower_) is not None:
+            return False
+        if token.text in PLACE_HEADS or token.text in EVENT_HEADS:
+            return False
+    return ent[-1].is_title
 
 
 def without_ranks(ent: Span) -> Span | None:
@@ -256,7 +320,10 @@ def merge_town_into_team(doc: Doc, ents: Sequence[Span]) -> list[Span]:
     return out
 
 
-def apply(doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "") -> list[Span]:
+def apply(
+    doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "",
+    places: frozenset[str] | set[str] = frozenset(),
+) -> list[Span]:
     """``ents`` corrected by the cues above; entities whose ``ent_id_`` is ``keep`` (listed
     organisations) are left alone. Works, events and products come back labelled :data:`DROP`."""
     out: list[Span] = []
@@ -264,13 +331,13 @@ def apply(doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str
         if keep and ent.ent_id_ == keep:
             out.append(ent)
             continue
-        fixed = _one(doc, ent, place_label)
+        fixed = _one(doc, ent, place_label, places)
         if fixed is not None:
             out.append(fixed)
     return out
 
 
-def _one(doc: Doc, ent: Span, place_label: str) -> Span | None:
+def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str]) -> Span | None:
     label = ent.label_
     if label not in {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}:
         return ent
@@ -290,4 +357,8 @@ def _one(doc: Doc, ent: Span, place_label: str) -> Span | None:
     head = head_label(ent)
     if head is not None and head != label:
         return Span(doc, ent.start, ent.end, label=head, span_id=ent.ent_id_)
+    if label != "PERSON" and named_like_a_person(ent, places):
+        return Span(doc, ent.start, ent.end, label="PERSON")
+    if label == "ORG" and surname_as_organisation(doc, ent, places):
+        return Span(doc, ent.start, ent.end, label="PERSON")
     return ent

@@ -284,12 +284,12 @@ class EntityFixes:
             if fixed is not None:
                 ents.append(fixed)
         if self.english:
-            ents = [e for e in entity_cues.apply(doc, ents, place_label=self.place_label, keep=RULER_ID)
-                    if e.label_ != entity_cues.DROP]
             overrides = _people(doc) + _groups(doc, ents)
             if overrides:
                 kept = [e for e in ents if not any(e.start < o.end and o.start < e.end for o in overrides)]
                 ents = kept + overrides
+            ents = [e for e in entity_cues.apply(doc, ents, place_label=self.place_label, keep=RULER_ID, places=places)
+                    if e.label_ != entity_cues.DROP]
         ents = entity_context.one_sense_per_document(doc, filter_spans(ents), places=prominent_places())
         doc.set_ents(sorted(filter_spans(ents), key=lambda e: e.start))
         return doc
