@@ -234,6 +234,57 @@ _PERSONAL_POSSESSIONS = frozenset("""
 """.split())
 
 
+def place_not_person_name(ent: Span, places: frozenset[str] | set[str]) -> bool:
+    """A one-word PERSON that is a known place (GeoNames, 5,000 people or more) and neither a
+    common given name nor a common surname ("Fareham", "Bexhill"; not "Harrison", "Chester"): a
+    place."""
+    text = ent.text
+    if len(ent) != 1 or not ent[0].is_title or text in given_names() or text in surnames():
+        return False
+    if text in places:
+        return True
+    from nlp.gazetteer_data import fold, small_places  # GeoNames places of 5,000-14,999 people
+
+    return fold(text) in small_places()
+
+
+#: Nouns that, capitalised after "the", refer back to a body named earlier ("the Institute").
+_BACK_REFERENCES = frozenset("""
+    institute laboratory symposium railroad railway museum association society party army league
+    council committee court government ministry department agency company group club union
+    board commission authority trust foundation university college school hospital
+""".split())
+
+
+def back_reference(doc: Doc, ent: Span) -> bool:
+    """A one-word ORG that is a capitalised common noun after a determiner or possessive ("the
+    Institute withdrew funding", "its Laboratory"): a reference to a body, not its name."""
+    if len(ent) != 1 or ent.start == 0 or ent.text.isupper():
+        return False
+    before = doc[ent.start - 1].lower_
+    return before in {"the", "its", "his", "her", "their", "this", "that"} and ent[0].lower_ in _BACK_REFERENCES
+
+
+def coordinated_places(doc: Doc, ents: Sequence[Span], *, place_label: str) -> list[Span]:
+    """A one-word PERSON listed with places ("between Caernarfon and Dinas", "Hilsea, Cosham and
+    Fareham") is a place too, unless the text treats it as a person."""
+    from nlp.entity_context import person_context
+
+    places = {e.start: e for e in ents if e.label_ in {"GPE", "LOC"}}
+    ends = {e.end: e for e in ents if e.label_ in {"GPE", "LOC"}}
+    out = []
+    for ent in ents:
+        if ent.label_ == "PERSON" and len(ent) == 1:
+            before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+            after = doc[ent.end].lower_ if ent.end < len(doc) else ""
+            listed = (before in {"and", "or", ","} and ent.start - 1 in ends) or (
+                after in {"and", "or", ","} and ent.end + 1 in places)
+            if listed and not person_context(doc, ent):
+                ent = Span(doc, ent.start, ent.end, label=place_label)
+        out.append(ent)
+    return out
+
+
 def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A one-word ORG that is a common surname and nothing else the text says: a person the
     model did not know ("Hale opened a gym", "Carder's husband"); a shop's possessive name
@@ -320,6 +371,45 @@ def merge_town_into_team(doc: Doc, ents: Sequence[Span]) -> list[Span]:
     return out
 
 
+_ORDINAL_WORDS = frozenset("""
+    First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth Eleventh Twelfth Thirteenth
+    Fourteenth Fifteenth Sixteenth Seventeenth Eighteenth Nineteenth Twentieth
+""".split())
+#: Abbreviations after a town that make it a club ("Montrose FC", "Kelso RFC").
+CLUB_SUFFIXES = frozenset({"FC", "AFC", "CF", "SC", "AC", "HC", "RFC", "RUFC", "CC", "BK", "IF", "FK", "SK"})
+
+
+def widened_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str], taken: set[int]) -> Span:
+    """An ORG with the words before or after it that belong to its name: an ordinal ("65th Air
+    Division", "Eighth Army"), its town ("Montrose" + "Rovers"), a capitalised "The" inside a
+    sentence ("on The Hockey Times list"), a club abbreviation ("Montrose" + "FC")."""
+    start, end = ent.start, ent.end
+    if start > 0 and start - 1 not in taken:
+        before = doc[start - 1]
+        ordinal = before.text in _ORDINAL_WORDS or (
+            before.text[:1].isdigit() and before.text[-2:] in {"st", "nd", "rd", "th"} and before.text[:-2].isdigit())
+        if ordinal or (before.is_title and before.text in places and not before.is_sent_start):
+            start -= 1
+        if start > 0 and start - 1 not in taken and doc[start - 1].text == "The" and not doc[start - 1].is_sent_start:
+            start -= 1
+    if end < len(doc) and end not in taken and doc[end].text in CLUB_SUFFIXES:
+        end += 1
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(doc, start, end, label="ORG", span_id=ent.ent_id_)
+
+
+def numbered_thing(ent: Span) -> bool:
+    """"Train No. 23", "Locomotive # 8": a numbered vehicle or item, not an organisation."""
+    words = [t.text for t in ent]
+    for i, word in enumerate(words):
+        rest = words[i + 1 : i + 3]
+        if word in {"#", "No.", "No"} and rest and (rest[0][:1].isdigit() or rest[:1] == ["."] and rest[1:2]
+                                                      and rest[1][:1].isdigit()):
+            return True
+    return False
+
+
 def apply(
     doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "",
     places: frozenset[str] | set[str] = frozenset(),
@@ -327,11 +417,17 @@ def apply(
     """``ents`` corrected by the cues above; entities whose ``ent_id_`` is ``keep`` (listed
     organisations) are left alone. Works, events and products come back labelled :data:`DROP`."""
     out: list[Span] = []
-    for ent in merge_town_into_team(doc, ents):
+    ents = coordinated_places(doc, merge_town_into_team(doc, ents), place_label=place_label)
+    taken = {i for e in ents if e.label_ not in {"ORDINAL", "CARDINAL"} for i in range(e.start, e.end)}
+    for ent in ents:
         if keep and ent.ent_id_ == keep:
             out.append(ent)
             continue
         fixed = _one(doc, ent, place_label, places)
+        if fixed is not None and fixed.label_ == "ORG":
+            wider = widened_organisation(doc, fixed, places, taken)
+            taken.update(range(wider.start, wider.end))
+            fixed = wider
         if fixed is not None:
             out.append(fixed)
     return out
@@ -347,6 +443,8 @@ def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str
             return None  # "Brigadier General" alone
         ent, label = trimmed, trimmed.label_
     if label == "PERSON" and not_a_person(ent):
+        return None
+    if label == "ORG" and (back_reference(doc, ent) or numbered_thing(ent)):
         return None
     kind = described_as(doc, ent) or classified_before(doc, ent)
     if kind is not None:

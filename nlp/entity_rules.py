@@ -351,6 +351,9 @@ class EntityFixes:
         if person and text in prominent_places() and text not in _ambiguous_place_names():
             if not entity_context.person_context(doc, ent, full_names):
                 return Span(doc, ent.start, ent.end, label=self.place_label)  # "Holyhead", "Calais"
+        if self.english and person and entity_cues.place_not_person_name(ent, places):
+            if not entity_context.person_context(doc, ent, full_names):
+                return Span(doc, ent.start, ent.end, label=self.place_label)  # "Fareham": a town, no one's name
         return ent
 
 

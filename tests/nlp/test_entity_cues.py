@@ -68,3 +68,17 @@ def test_descriptions_read_only_the_phrase_after_the_name() -> None:
     assert entity_cues.described_as(doc, doc[0:1]) == "org"  # a developer, not a park
     doc = nlp("Vendmoor bought a caravan park.")
     assert entity_cues.described_as(doc, doc[0:1]) is None
+
+
+def test_a_name_listed_with_places_is_a_place(english: SpacyNER) -> None:
+    found = _ents(english, "The line runs from Hilsea to Portsmouth and east to Bedhampton and Havant .")
+    assert ("Bedhampton", "GPE") in found and ("Havant", "GPE") in found
+
+
+def test_a_capitalised_back_reference_or_a_numbered_vehicle_is_no_organisation(english: SpacyNER) -> None:
+    assert not _ents(english, "In 1939 the Institute withdrew funding for the project .")
+    assert not _ents(english, "The driver of Train No. 23 failed to stop .")
+
+
+def test_an_ordinal_before_a_unit_is_part_of_its_name(english: SpacyNER) -> None:
+    assert ("65th Air Division", "ORG") in _ents(english, "The 65th Air Division moved to Spain in 1957 .")
