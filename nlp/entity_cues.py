@@ -20,6 +20,7 @@ Word lists are written from general knowledge of English, never from an evaluati
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -52,7 +53,8 @@ ORG_NOUNS: frozenset[str] = frozenset("""
     association society university college school institute orchestra ensemble duo trio quartet
     league federation union network broadcaster brand subsidiary developer operator supermarket
     hypermarket conglomerate cartel gang syndicate consortium ministry department council committee
-    regiment battalion squadron division brigade militia army navy
+    regiment battalion squadron division brigade militia army navy trust force forces corps service
+    services authority commission
 """.split())
 PERSON_NOUNS: frozenset[str] = frozenset("""
     singer songwriter politician actor actress writer author player footballer boxer musician
@@ -207,6 +209,8 @@ def head_label(ent: Span) -> str | None:
         return DROP
     if label in {"PERSON", "GPE", "NORP"} and len(ent) > 1 and ent[-1].is_title and last.lower() in ORG_NOUNS:
         return "ORG"  # "Kelso Rugby Club", "Arden Foundation"
+    if label == "PERSON" and len(ent) > 1 and ent[-1].is_title and last.lower() in _BUILDINGS:
+        return "FAC"  # "Carlton Tower", "Hartley Hotel"
     return None
 
 
@@ -214,6 +218,11 @@ def head_label(ent: Span) -> str | None:
 def _name_list(path: Path) -> frozenset[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(w for w in lines if w and not w.startswith("#"))
+
+
+#: Last words of a building's name that are not also common surnames.
+_BUILDINGS = frozenset({"tower", "hotel", "base", "market", "airport", "station", "stadium", "arena", "prison",
+                        "hospital", "museum", "cathedral", "castle", "mall", "centre", "center", "building"})
 
 
 def given_names() -> frozenset[str]:
@@ -410,6 +419,56 @@ def numbered_thing(ent: Span) -> bool:
     return False
 
 
+_MODEL_CODE = re.compile(r"^[A-Z]{1,4}-\d{1,4}[A-Za-z]?$")
+
+
+def product_code(ent: Span) -> bool:
+    """"F-16 Fighting Falcon", "AK-47": a model designation opens the name of a product."""
+    return bool(_MODEL_CODE.match(ent[0].text))
+
+
+#: Words after "the Xs" that make them people of one family, not a team ("the Kray twins").
+_KIN_AFTER = frozenset({"twins", "brothers", "sisters", "family", "siblings", "children", "case", "trial"})
+
+
+def team_not_person(doc: Doc, ent: Span) -> bool:
+    """"the Bruins", "the Vancouver Canucks": a PERSON after "the" whose last word is a plural is a
+    team or a band (a person's name takes no article)."""
+    if ent.start == 0 or doc[ent.start - 1].text != "the":
+        return False
+    last = ent[-1].text
+    if not (ent[-1].is_title and last.endswith("s") and not last.endswith(("ss", "'s", "us", "is"))):
+        return False
+    return not (ent.end < len(doc) and doc[ent.end].lower_ in _KIN_AFTER)
+
+
+_QUOTES = frozenset({'"', "'", "“", "”", "‘", "’"})
+_DEMONYM_ENDINGS = ("an", "ian", "er", "ese", "ish")
+
+
+def person_span(doc: Doc, ent: Span) -> Span:
+    """A PERSON's full name: over a quoted nickname to the surname ('John " Tiny " Hale'), with the
+    full stop of a final initial ("William L ."), without a demonym before it ("Texan Amy Bell")."""
+    start, end = ent.start, ent.end
+    if end - start > 1 and doc[end - 1].text in _QUOTES:
+        end -= 1  # 'John "' cut inside a nickname
+    if end + 3 < len(doc) and doc[end].text in _QUOTES and doc[end + 1].is_title:
+        close = next((i for i in range(end + 2, min(len(doc), end + 5)) if doc[i].text == doc[end].text), None)
+        if close is not None and close + 1 < len(doc) and doc[close + 1].is_title:
+            end = close + 2  # 'John " Tiny " Hale'
+    elif end < len(doc) and doc[end].text == "." and len(doc[end - 1].text) == 1 and doc[end - 1].is_upper:
+        end += 1
+    first = doc[start]
+    if (
+        end - start >= 3 and first.text.endswith(_DEMONYM_ENDINGS) and first.text not in given_names()
+        and first.text not in surnames() and doc[start + 1].text in given_names()
+    ):
+        start += 1  # "Queenslander Mitch Dale"
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(doc, start, end, label="PERSON", span_id=ent.ent_id_)
+
+
 def apply(
     doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "",
     places: frozenset[str] | set[str] = frozenset(),
@@ -424,6 +483,8 @@ def apply(
             out.append(ent)
             continue
         fixed = _one(doc, ent, place_label, places)
+        if fixed is not None and fixed.label_ == "PERSON":
+            fixed = person_span(doc, fixed)
         if fixed is not None and fixed.label_ == "ORG":
             wider = widened_organisation(doc, fixed, places, taken)
             taken.update(range(wider.start, wider.end))
@@ -446,6 +507,10 @@ def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str
         return None
     if label == "ORG" and (back_reference(doc, ent) or numbered_thing(ent)):
         return None
+    if label in {"ORG", "PERSON", "GPE"} and product_code(ent):
+        return None
+    if label == "PERSON" and team_not_person(doc, ent):
+        return Span(doc, ent.start, ent.end, label="ORG", span_id=ent.ent_id_)
     kind = described_as(doc, ent) or classified_before(doc, ent)
     if kind is not None:
         new = kind_label(kind, place_label=place_label)

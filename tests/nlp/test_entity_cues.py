@@ -82,3 +82,16 @@ def test_a_capitalised_back_reference_or_a_numbered_vehicle_is_no_organisation(e
 
 def test_an_ordinal_before_a_unit_is_part_of_its_name(english: SpacyNER) -> None:
     assert ("65th Air Division", "ORG") in _ents(english, "The 65th Air Division moved to Spain in 1957 .")
+
+
+def test_a_plural_name_after_the_is_a_team_not_a_person(english: SpacyNER) -> None:
+    assert ("Bruins", "ORG") in _ents(english, "He left the Bruins in 1941 .")
+    assert ("Vancouver Canucks", "ORG") in _ents(english, "The Bruins lost 4-2 , and the Vancouver Canucks won .")
+
+
+def test_a_model_designation_opens_a_product_not_an_organisation(english: SpacyNER) -> None:
+    assert not _ents(english, "A F-16 Fighting Falcon crashed near the base .")
+
+
+def test_a_final_initial_keeps_its_full_stop(english: SpacyNER) -> None:
+    assert ("William L .", "PERSON") in _ents(english, "The warrant was signed by Colonel William L .")
