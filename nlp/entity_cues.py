@@ -250,9 +250,14 @@ def place_not_person_name(ent: Span, places: frozenset[str] | set[str]) -> bool:
     text = ent.text
     if len(ent) != 1 or not ent[0].is_title or text in given_names() or text in surnames():
         return False
+    return known_place(text, places)
+
+
+def known_place(text: str, places: frozenset[str] | set[str]) -> bool:
+    """``text`` is in ``places`` or is a GeoNames place of 5,000-14,999 people."""
     if text in places:
         return True
-    from nlp.gazetteer_data import fold, small_places  # GeoNames places of 5,000-14,999 people
+    from nlp.gazetteer_data import fold, small_places
 
     return fold(text) in small_places()
 
@@ -469,6 +474,42 @@ def person_span(doc: Doc, ent: Span) -> Span:
     return Span(doc, start, end, label="PERSON", span_id=ent.ent_id_)
 
 
+_PLACE_JOINS = frozenset({"upon", "on", "am", "an", "der", "sur", "en", "in"})
+
+
+def joined_places(doc: Doc, ents: Sequence[Span], places: frozenset[str] | set[str], *, place_label: str) -> list[Span]:
+    """A place name the model split at a connective ("Newcastle" "upon" "Tyne", "Frankfurt am
+    Main") is one place when the whole is a known place; "Harwell , Oxfordshire" labelled ORG or
+    PERSON is two places."""
+    out: list[Span] = []
+    for ent in sorted(ents, key=lambda e: e.start):
+        for n in (3, 2):
+            end = ent.end + n
+            if end <= len(doc) and all(t.lower_ in _PLACE_JOINS for t in doc[ent.end : end - 1]):
+                whole = doc[ent.start : end]
+                if doc[end - 1].is_title and whole.text in places:
+                    ent = Span(doc, ent.start, end, label=place_label)
+                    break
+        if ent.label_ in {"ORG", "PERSON", "FAC"} and len(ent) == 3 and ent[1].text == ",":
+            left, right = ent[0:1], ent[2:3]
+            if known_place(left.text, places) and right.text in places:
+                out += [Span(doc, left.start, left.end, label=place_label),
+                        Span(doc, right.start, right.end, label=place_label)]
+                continue
+        out.append(ent)
+    return out
+
+
+_NOT_PERSON_ENDINGS = ("ians", "ists", "ites", "ing", "isms", "ism")
+
+
+def common_noun_as_person(ent: Span) -> bool:
+    """A one-word PERSON shaped like a plural of people or an activity ("Obstetricians", "Deists",
+    "Scouting"), unless it is a common surname ("Manning")."""
+    text = ent.text
+    return len(ent) == 1 and text.lower().endswith(_NOT_PERSON_ENDINGS) and text not in surnames()
+
+
 def apply(
     doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "",
     places: frozenset[str] | set[str] = frozenset(),
@@ -476,7 +517,8 @@ def apply(
     """``ents`` corrected by the cues above; entities whose ``ent_id_`` is ``keep`` (listed
     organisations) are left alone. Works, events and products come back labelled :data:`DROP`."""
     out: list[Span] = []
-    ents = coordinated_places(doc, merge_town_into_team(doc, ents), place_label=place_label)
+    ents = joined_places(doc, merge_town_into_team(doc, ents), places, place_label=place_label)
+    ents = coordinated_places(doc, ents, place_label=place_label)
     taken = {i for e in ents if e.label_ not in {"ORDINAL", "CARDINAL"} for i in range(e.start, e.end)}
     for ent in ents:
         if keep and ent.ent_id_ == keep:
@@ -503,7 +545,7 @@ def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str
         if trimmed is None:
             return None  # "Brigadier General" alone
         ent, label = trimmed, trimmed.label_
-    if label == "PERSON" and not_a_person(ent):
+    if label == "PERSON" and (not_a_person(ent) or common_noun_as_person(ent)):
         return None
     if label == "ORG" and (back_reference(doc, ent) or numbered_thing(ent)):
         return None

@@ -95,3 +95,21 @@ def test_a_model_designation_opens_a_product_not_an_organisation(english: SpacyN
 
 def test_a_final_initial_keeps_its_full_stop(english: SpacyNER) -> None:
     assert ("William L .", "PERSON") in _ents(english, "The warrant was signed by Colonel William L .")
+
+
+def test_a_place_split_at_a_connective_is_one_place(english: SpacyNER) -> None:
+    assert ("Newcastle upon Tyne", "GPE") in _ents(english, "He is a poker player based in Newcastle upon Tyne .")
+    assert ("Frankfurt am Main", "GPE") in _ents(english, "She moved to Frankfurt am Main in 1829 .")
+
+
+def test_a_town_and_its_country_read_as_one_organisation_are_two_places() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    doc = spacy.blank("en")("Alnwick , England , 5 June 1943 .")
+    ents = entity_cues.joined_places(doc, [Span(doc, 0, 3, label="ORG")], {"England"}, place_label="GPE")
+    assert [(e.text, e.label_) for e in ents] == [("Alnwick", "GPE"), ("England", "GPE")]
+
+
+def test_a_plural_of_people_is_no_person(english: SpacyNER) -> None:
+    assert not _ents(english, "Obstetricians at the hospital refused to operate .")
