@@ -17,6 +17,10 @@ English pipelines get two components (:func:`add_english_rules`):
   is a PERSON; no entity without a letter (emoji); drug names, method words, tickers, chat
   abbreviations (BTC, DM) and vehicle makes after "a silver" are not ORG/PERSON; "M62" is a road (FAC).
 
+English entities then go through :mod:`nlp.entity_cues` (what a definition, a classifier noun or a
+name's last word says it is; ranks, lists, connectives) and :mod:`nlp.entity_names` (given names and
+surnames make a person; the span of a person's name).
+
 The French pipeline gets the organisation names (not the English shapes) before its ``ner``.
 Languages without a spaCy model get :class:`OrganisationMatcher`: the same names matched on a
 multilingual tokenizer, so "la Guardia Civil" or "das Bundeskriminalamt" are ORG in any language.
@@ -40,7 +44,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from nlp import entity_context, entity_cues, geonames
+from nlp import entity_context, entity_cues, entity_names, geonames
 from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
@@ -351,7 +355,7 @@ class EntityFixes:
         if person and text in prominent_places() and text not in _ambiguous_place_names():
             if not entity_context.person_context(doc, ent, full_names):
                 return Span(doc, ent.start, ent.end, label=self.place_label)  # "Holyhead", "Calais"
-        if self.english and person and entity_cues.place_not_person_name(ent, places):
+        if self.english and person and entity_names.place_not_person_name(ent, places):
             if not entity_context.person_context(doc, ent, full_names):
                 return Span(doc, ent.start, ent.end, label=self.place_label)  # "Fareham": a town, no one's name
         return ent
