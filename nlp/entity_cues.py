@@ -34,6 +34,7 @@ from nlp.entity_names import (
     common_noun_as_person,
     given_names,
     initial,
+    surnames,
     known_place,
     not_a_person,
     person_span,
@@ -118,7 +119,7 @@ _SURNAME_HEADS = frozenset({"Park", "Lake", "Hill", "Hills", "Brook", "Bridge", 
 #: Last words that make an ORG-labelled name an event, award, law or holiday.
 EVENT_HEADS: frozenset[str] = frozenset("""
     Awards Award Prize Prizes Day Cup Cups Classic Challenge Championships Championship Olympics
-    Festival Laws Treaty Masters Trophy Games Grand Prix
+    Festival Laws Treaty Masters Trophy Games Prix
 """.split())
 
 def described_as(doc: Doc, ent: Span, *, window: int = 7) -> str | None:
@@ -203,8 +204,8 @@ def head_label(ent: Span) -> str | None:
         if label in {"PERSON", "ORG", "NORP"}:
             return "FAC" if last not in {"Valley", "Forest", "Lake", "Lakes", "Mountain", "Hill", "Hills",
                                          "Creek", "Brook", "Pond", "Falls", "Coulee", "Formation"} else "LOC"
-    if last in EVENT_HEADS and len(ent) > 1 and label == "ORG":
-        return DROP
+    if last in EVENT_HEADS and len(ent) > 1 and ent[0].is_title and label != "PERSON":
+        return DROP  # "Armistice Day", "Jazz Festival"; "Doris Day" is a person
     if label in {"PERSON", "GPE", "NORP"} and len(ent) > 1 and ent[-1].is_title and last.lower() in ORG_NOUNS:
         return "ORG"  # "Kelso Rugby Club", "Arden Foundation"
     if label == "PERSON" and len(ent) > 1 and ent[-1].is_title and last.lower() in _BUILDINGS:
@@ -362,6 +363,24 @@ def joined_places(doc: Doc, ents: Sequence[Span], places: frozenset[str] | set[s
     return out
 
 
+#: Plural last words of place names ("Niagara Falls", "Colorado Springs"), not of teams.
+_PLURAL_PLACE_WORDS = frozenset({"Falls", "Fields", "Mills", "Docks", "Lakes", "Islands", "Hills", "Gardens",
+                                 "Heights", "Springs", "Keys", "Plains", "Rapids", "Isles", "Downs", "Sands",
+                                 "Narrows", "Woods", "Meadows", "Rocks", "Cliffs", "Glades", "Highlands", "Lowlands",
+                                 "Mountains", "Alps", "States", "Emirates", "Territories", "Provinces", "Lands"})
+
+
+def town_team(ent: Span, places: frozenset[str] | set[str]) -> bool:
+    """"Leeds Rhinos", "Sacramento River Cats": a town's name and a plural is a team, whatever
+    label the model gave it."""
+    last = ent[-1].text
+    if len(ent) < 2 or not ent[-1].is_title or not last.endswith("s") or last.endswith("ss"):
+        return False
+    if last in _PLURAL_PLACE_WORDS or ent.text in places or last in surnames() or ent[0].text in given_names():
+        return False  # "Jackson Roberts" is a person
+    return any(ent[:n].text in places and n < len(ent) for n in (1, 2))
+
+
 def apply(
     doc: Doc, ents: Sequence[Span], *, place_label: str = "GPE", keep: str = "",
     places: frozenset[str] | set[str] = frozenset(),
@@ -411,6 +430,8 @@ def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str
         if new == label or (new == place_label and label in {"GPE", "LOC"}):
             return ent
         return Span(doc, ent.start, ent.end, label=new, span_id=ent.ent_id_)
+    if label in {"GPE", "FAC", "PERSON", "LOC"} and town_team(ent, places):
+        return Span(doc, ent.start, ent.end, label="ORG", span_id=ent.ent_id_)
     head = head_label(ent)
     if head is not None and head != label:
         return Span(doc, ent.start, ent.end, label=head, span_id=ent.ent_id_)

@@ -113,3 +113,11 @@ def test_a_town_and_its_country_read_as_one_organisation_are_two_places() -> Non
 
 def test_a_plural_of_people_is_no_person(english: SpacyNER) -> None:
     assert not _ents(english, "Obstetricians at the hospital refused to operate .")
+
+
+def test_a_town_and_a_plural_is_a_team_and_a_festival_is_no_place(english: SpacyNER) -> None:
+    assert ("Sacramento River Cats", "ORG") in _ents(english, "He began the season with the Sacramento River Cats .")
+    assert not _ents(english, "The band played the North Sea Jazz Festival in 2004 .")
+    # People keep their names: a surname ending in "s", a surname that is an event word.
+    assert ("Jackson Roberts", "PERSON") in _ents(english, "Jackson Roberts was arrested in Leeds .")
+    assert ("Doris Day", "PERSON") in _ents(english, "Doris Day sang the song .")
