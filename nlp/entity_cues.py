@@ -9,14 +9,14 @@ is, in the registers osintel reads (news, encyclopaedic and official text alike)
   type (a place, an organisation, a person) or that the name is a work, an event or a product and
   not a name osintel keeps;
 * **a classifier noun before it**: "the band X", "the firm X", "the village of X", "the album X";
-* **the last word of the name**: "X Reservoir", "X Playfield", "X Dock" is a place or facility
+* **the last word of the name**: "X Reservoir", "X Dock", "X Stadium" is a place or facility
   whatever the model said; "X Awards", "X Day", "X Cup" is an event, not an organisation;
 * **titles and ranks** are not part of a person's name ("Brigadier General Ann Cole" is the
   person "Ann Cole"), and a span of titles alone is no name;
 * **a town before an organisation** is part of its name ("Leeds" + "Rhinos" is one ORG), and so
-  are an ordinal ("65th Air Division") and a club abbreviation ("Montrose FC");
+  are an ordinal ("47th Signal Brigade") and a club abbreviation ("Montrose FC");
 * **lists and connectives**: a name listed with places is a place ("between Alnwick and
-  Morpeth"); "Newcastle upon Tyne" is one place; "the Institute" and "Train No. 23" are no names.
+  Morpeth"); "Kingston upon Hull" is one place; "the Institute" and "Train No. 41" are no names.
 
 Who is a person (name lists, ranks, the span of a name) is :mod:`nlp.entity_names`.
 
@@ -58,7 +58,7 @@ NATURE_NOUNS: frozenset[str] = frozenset("""
     brook stream glacier volcano desert plateau waterfall canal strait coast
 """.split())
 FACILITY_NOUNS: frozenset[str] = frozenset("""
-    park playfield station halt stadium arena building skyscraper tower bridge dock docks harbour
+    park station halt stadium arena building skyscraper tower bridge dock docks harbour
     harbor airport airfield mall gym gymnasium facility hospital prison church cathedral castle
     museum street road avenue square monument venue racecourse circuit estate
 """.split())
@@ -79,7 +79,7 @@ PERSON_NOUNS: frozenset[str] = frozenset("""
     sculptor photographer producer rapper pitcher catcher goalkeeper striker midfielder defender
     cricketer golfer cyclist athlete swimmer wrestler jockey skier sprinter philosopher historian
     economist psychiatrist psychologist physician surgeon nurse teacher professor chef model dancer
-    comedian presenter explorer inventor activist campaigner diplomat statesman minstrel trouvère
+    comedian presenter explorer inventor activist campaigner diplomat statesman
     criminal gangster smuggler trafficker fraudster murderer businessperson director screenwriter
     commentator broadcaster-journalist dealer courier
 """.split())
@@ -109,7 +109,7 @@ _PLACE_BEFORE_OF = frozenset({"village", "town", "city", "hamlet", "commune", "m
 
 #: Last words that make a name a place or facility, whatever the model said.
 PLACE_HEADS: frozenset[str] = frozenset("""
-    Park Playfield Dock Docks Pond Reservoir Creek Brook Cave Caves Coulee Corner Stadium Arena Gym
+    Park Dock Docks Pond Reservoir Creek Brook Cave Caves Corner Stadium Arena Gym
     Falls Fields Front Valley Forest Lake Lakes Mountain Hill Hills Beach Bridge Formation Mills Mill
     Junction Avenue Square Wharf Pier Marina
 """.split())
@@ -194,8 +194,8 @@ def kind_label(kind: str, *, place_label: str = "GPE") -> str:
 
 
 def head_label(ent: Span) -> str | None:
-    """A place or facility by its last word ("Lincoln Reservoir", "Harbour Playfield"), or an event
-    by its last word ("Armistice Day", "Music Awards"); None when the last word says nothing."""
+    """A place or facility by its last word ("Ashcombe Reservoir", "Harbour Stadium"), or an event
+    by its last word ("Remembrance Day", "Music Awards"); None when the last word says nothing."""
     last = ent[-1].text
     label = ent.label_
     if last in PLACE_HEADS and len(ent) > 1 and ent[0].is_title:
@@ -203,10 +203,12 @@ def head_label(ent: Span) -> str | None:
             return None  # "Damon Hill", "Ji-sung Park"
         if label in {"PERSON", "ORG", "NORP"}:
             return "FAC" if last not in {"Valley", "Forest", "Lake", "Lakes", "Mountain", "Hill", "Hills",
-                                         "Creek", "Brook", "Pond", "Falls", "Coulee", "Formation"} else "LOC"
-    if last in EVENT_HEADS and len(ent) > 1 and ent[0].is_title and label != "PERSON":
-        return DROP  # "Armistice Day", "Jazz Festival"; "Doris Day" is a person
-    if label in {"PERSON", "GPE", "NORP"} and len(ent) > 1 and ent[-1].is_title and last.lower() in ORG_NOUNS:
+                                         "Creek", "Brook", "Pond", "Falls", "Formation"} else "LOC"
+    if last in EVENT_HEADS and len(ent) > 1 and ent[0].text[:1].isupper() and label != "PERSON":
+        return DROP  # "Remembrance Day", "Folk Festival"; "Doris Day" is a person
+    if label in {"PERSON", "GPE", "NORP"} and len(ent) > 1 and ent[-1].is_title and last.lower() in ORG_NOUNS and not (
+        label == "GPE" and last == "Union"  # "Soviet Union"
+    ):
         return "ORG"  # "Kelso Rugby Club", "Arden Foundation"
     if label == "PERSON" and len(ent) > 1 and ent[-1].is_title and last.lower() in _BUILDINGS:
         return "FAC"  # "Carlton Tower", "Hartley Hotel"
@@ -228,7 +230,7 @@ _BACK_REFERENCES = frozenset("""
 
 def back_reference(doc: Doc, ent: Span) -> bool:
     """A one-word ORG that is a capitalised common noun after a determiner or possessive ("the
-    Institute withdrew funding", "its Laboratory"): a reference to a body, not its name."""
+    Institute cut its grant", "its Laboratory"): a reference to a body, not its name."""
     if len(ent) != 1 or ent.start == 0 or ent.text.isupper():
         return False
     before = doc[ent.start - 1].lower_
@@ -236,8 +238,8 @@ def back_reference(doc: Doc, ent: Span) -> bool:
 
 
 def coordinated_places(doc: Doc, ents: Sequence[Span], *, place_label: str) -> list[Span]:
-    """A one-word PERSON listed with places ("between Caernarfon and Dinas", "Hilsea, Cosham and
-    Fareham") is a place too, unless the text treats it as a person."""
+    """A one-word PERSON listed with places ("between Alnwick and Morpeth", "Hexham, Prudhoe and
+    Ryton") is a place too, unless the text treats it as a person."""
     from nlp.entity_context import person_context
 
     places = {e.start: e for e in ents if e.label_ in {"GPE", "LOC"}}
@@ -261,7 +263,7 @@ _NAME_PARTICLES = frozenset({"de", "da", "di", "du", "van", "von", "der", "den",
 
 def named_like_a_person(ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A two- to four-word name that opens with a common given name and has nothing of an
-    organisation or a place in it ("Nettie Stoner", "Edward G. Honey"), whatever the model said."""
+    organisation or a place in it ("Mabel Pennick", "Walter J. Crane"), whatever the model said."""
     if not 2 <= len(ent) <= 4 or ent[0].text not in given_names() or ent.text in places or ent[0].text in places:
         return False
     for token in ent[1:]:
@@ -299,9 +301,9 @@ CLUB_SUFFIXES = frozenset({"FC", "AFC", "CF", "SC", "AC", "HC", "RFC", "RUFC", "
 
 
 def widened_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str], taken: set[int]) -> Span:
-    """An ORG with the words before or after it that belong to its name: an ordinal ("65th Air
-    Division", "Eighth Army"), its town ("Montrose" + "Rovers"), a capitalised "The" inside a
-    sentence ("on The Hockey Times list"), a club abbreviation ("Montrose" + "FC")."""
+    """An ORG with the words before or after it that belong to its name: an ordinal ("47th Signal
+    Brigade", "Ninth Army"), its town ("Montrose" + "Rovers"), a capitalised "The" inside a
+    sentence ("in The Angling Times"), a club abbreviation ("Montrose" + "FC")."""
     start, end = ent.start, ent.end
     if start > 0 and start - 1 not in taken:
         before = doc[start - 1]
@@ -319,7 +321,7 @@ def widened_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str],
 
 
 def numbered_thing(ent: Span) -> bool:
-    """"Train No. 23", "Locomotive # 8": a numbered vehicle or item, not an organisation."""
+    """"Train No. 41", "Coach # 7": a numbered vehicle or item, not an organisation."""
     words = [t.text for t in ent]
     for i, word in enumerate(words):
         rest = words[i + 1 : i + 3]
@@ -333,7 +335,7 @@ _MODEL_CODE = re.compile(r"^[A-Z]{1,4}-\d{1,4}[A-Za-z]?$")
 
 
 def product_code(ent: Span) -> bool:
-    """"F-16 Fighting Falcon", "AK-47": a model designation opens the name of a product."""
+    """"SU-27 Flanker", "AK-47": a model designation opens the name of a product."""
     return bool(_MODEL_CODE.match(ent[0].text))
 
 
@@ -341,7 +343,7 @@ _PLACE_JOINS = frozenset({"upon", "on", "am", "an", "der", "sur", "en", "in"})
 
 
 def joined_places(doc: Doc, ents: Sequence[Span], places: frozenset[str] | set[str], *, place_label: str) -> list[Span]:
-    """A place name the model split at a connective ("Newcastle" "upon" "Tyne", "Frankfurt am
+    """A place name the model split at a connective ("Kingston" "upon" "Hull", "Frankfurt am
     Main") is one place when the whole is a known place; "Harwell , Oxfordshire" labelled ORG or
     PERSON is two places."""
     out: list[Span] = []
@@ -371,7 +373,7 @@ _PLURAL_PLACE_WORDS = frozenset({"Falls", "Fields", "Mills", "Docks", "Lakes", "
 
 
 def town_team(ent: Span, places: frozenset[str] | set[str]) -> bool:
-    """"Leeds Rhinos", "Sacramento River Cats": a town's name and a plural is a team, whatever
+    """"Leeds Rhinos", "Harrogate Kestrels": a town's name and a plural is a team, whatever
     label the model gave it."""
     last = ent[-1].text
     if len(ent) < 2 or not ent[-1].is_title or not last.endswith("s") or last.endswith("ss"):

@@ -1,16 +1,16 @@
 """Who is a person: name lists and the shape of a person's name, for the English entity cues.
 
-* **given names and surnames** (1990 US Census lists, ``tools/ner/person_names.py``): "Nettie
-  Stoner" is a person whoever the model thought she was; a one-word ORG that is a common surname
+* **given names and surnames** (1990 US Census lists, ``tools/ner/person_names.py``): "Mabel
+  Pennick" is a person whoever the model thought she was; a one-word ORG that is a common surname
   is a person unless a determiner or a shop's possessive says it is a brand ("the Ring doorbell",
-  "Dillard's was added"); a one-word PERSON that is a known place and nobody's common name
-  ("Fareham") is a place;
+  "Selfridge's was added"); a one-word PERSON that is a known place and nobody's common
+  name ("Bexhill") is a place;
 * **ranks and forms of address** are not part of a name ("Brigadier General Ann Cole" is "Ann
   Cole"), and a span of ranks alone is no name; titles of nobility stay ("Lord Stanley");
 * **the span of a name**: over a quoted nickname to the surname, with a final initial's full
   stop, without a demonym before it;
 * **not a person**: a number or a short capitalised code ("KO"), a plural of people or an
-  activity ("Obstetricians", "Scouting"), a plural after "the" (a team or a band).
+  activity ("Paediatricians", "Rambling"), a plural after "the" (a team or a band).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def surnames() -> frozenset[str]:
     return _name_list(SURNAMES_FILE)
 
 
-#: Nouns after "X's" that belong to a person, not a company ("Carder's husband", "Hale's career").
+#: Nouns after "X's" that belong to a person, not a company ("Pennick's husband", "Hale's career").
 _PERSONAL_POSSESSIONS = frozenset("""
     husband wife father mother son daughter brother sister parents family children widow widower
     career life death birth funeral grave body home lawyer solicitor attorney girlfriend boyfriend
@@ -67,7 +67,7 @@ _PERSONAL_POSSESSIONS = frozenset("""
 
 def place_not_person_name(ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A one-word PERSON that is a known place (GeoNames, 5,000 people or more) and neither a
-    common given name nor a common surname ("Fareham", "Bexhill"; not "Harrison", "Chester"): a
+    common given name nor a common surname ("Bexhill", "Alnwick"; not "Harrison", "Chester"): a
     place."""
     text = ent.text
     if len(ent) != 1 or not ent[0].is_title or text in given_names() or text in surnames():
@@ -86,8 +86,8 @@ def known_place(text: str, places: frozenset[str] | set[str]) -> bool:
 
 def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A one-word ORG that is a common surname and nothing else the text says: a person the
-    model did not know ("Hale opened a gym", "Carder's husband"); a shop's possessive name
-    ("Dillard's was added") stays an organisation."""
+    model did not know ("Hale ran the pub", "Pennick's husband"); a shop's possessive name
+    ("Selfridge's was added") stays an organisation."""
     if len(ent) != 1 or not ent[0].is_title or ent.text not in surnames() or ent.text in places:
         return False
     if ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS:
@@ -140,7 +140,7 @@ _KIN_AFTER = frozenset({"twins", "brothers", "sisters", "family", "siblings", "c
 
 
 def team_not_person(doc: Doc, ent: Span) -> bool:
-    """"the Bruins", "the Vancouver Canucks": a PERSON after "the" whose last word is a plural is a
+    """"the Kestrels", "the Harrogate Falcons": a PERSON after "the" whose last word is a plural is a
     team or a band (a person's name takes no article)."""
     if ent.start == 0 or doc[ent.start - 1].text != "the":
         return False
@@ -156,7 +156,7 @@ _DEMONYM_ENDINGS = ("an", "ian", "er", "ese", "ish")
 
 def person_span(doc: Doc, ent: Span) -> Span:
     """A PERSON's full name: over a quoted nickname to the surname ('John " Tiny " Hale'), with the
-    full stop of a final initial ("William L ."), without a demonym before it ("Texan Amy Bell")."""
+    full stop of a final initial ("Harriet M ."), without a demonym before it ("Texan Amy Bell")."""
     start, end = ent.start, ent.end
     if end - start > 1 and doc[end - 1].text in _QUOTES:
         end -= 1  # 'John "' cut inside a nickname
@@ -171,7 +171,7 @@ def person_span(doc: Doc, ent: Span) -> Span:
         end - start >= 3 and first.text.endswith(_DEMONYM_ENDINGS) and first.text not in given_names()
         and first.text not in surnames() and doc[start + 1].text in given_names()
     ):
-        start += 1  # "Queenslander Mitch Dale"
+        start += 1  # "Texan Amy Bell"
     if (start, end) == (ent.start, ent.end):
         return ent
     return Span(doc, start, end, label="PERSON", span_id=ent.ent_id_)
@@ -181,7 +181,7 @@ _NOT_PERSON_ENDINGS = ("ians", "ists", "ites", "ing", "isms", "ism")
 
 
 def common_noun_as_person(ent: Span) -> bool:
-    """A one-word PERSON shaped like a plural of people or an activity ("Obstetricians", "Deists",
-    "Scouting"), unless it is a common surname ("Manning")."""
+    """A one-word PERSON shaped like a plural of people or an activity ("Paediatricians", "Druids",
+    "Rambling"), unless it is a common surname ("Manning")."""
     text = ent.text
     return len(ent) == 1 and text.lower().endswith(_NOT_PERSON_ENDINGS) and text not in surnames()

@@ -338,7 +338,9 @@ class EntityFixes:
         if self.english and label == "ORG" and not listed and len(ent) > 1 and ent[-1].text in LOCATION_HEADS:
             return Span(doc, ent.start, ent.end, label="LOC")
         # "the Meridian crew", "the Meridian": a determiner or a trailing noun reads as a group.
-        org_context = ent.end < original.end or (ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER)
+        org_context = ent.end < original.end or (
+            ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER and text not in _countries()
+        )  # "the Soviet Union" is still a country
         if self.english and label == "ORG" and not (listed or org_context) and text in places and text not in _short_org_names():
             return Span(doc, ent.start, ent.end, label=self.place_label)  # "Felixstowe", "Dundee" as ORG
         if (
@@ -357,7 +359,7 @@ class EntityFixes:
                 return Span(doc, ent.start, ent.end, label=self.place_label)  # "Holyhead", "Calais"
         if self.english and person and entity_names.place_not_person_name(ent, places):
             if not entity_context.person_context(doc, ent, full_names):
-                return Span(doc, ent.start, ent.end, label=self.place_label)  # "Fareham": a town, no one's name
+                return Span(doc, ent.start, ent.end, label=self.place_label)  # "Bexhill": a town, no one's name
         return ent
 
 

@@ -5,8 +5,8 @@ Source: the 1990 US Census frequency lists of first names and surnames (public d
 by the PyPI package ``names`` 0.3.0 (MIT; files ``dist.male.first``, ``dist.female.first``,
 ``dist.all.last``). A given name is kept when at least ``MIN_PER_100K`` in 100,000 people of either
 sex carry it, a surname when it is among the ``SURNAMES`` most frequent; the lists are written
-title-cased, one name a line. :mod:`nlp.entity_cues` reads them: "Nettie Stoner" labelled ORG by
-the model is a person because "Nettie" is a given name. No evaluation set is read.
+title-cased, one name a line. :mod:`nlp.entity_cues` reads them: "Mabel Pennick" labelled ORG by
+the model is a person because "Mabel" is a given name. No evaluation set is read.
 
     pip install names==0.3.0 && .venv/bin/python tools/ner/person_names.py
 """
