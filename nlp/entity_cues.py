@@ -300,6 +300,12 @@ _ORDINAL_WORDS = frozenset("""
 CLUB_SUFFIXES = frozenset({"FC", "AFC", "CF", "SC", "AC", "HC", "RFC", "RUFC", "CC", "BK", "IF", "FK", "SK"})
 
 
+#: Words that continue an organisation's name when the model stopped short of them.
+_ORG_TAILS = frozenset({"hospital", "school", "college", "university", "institute", "foundation", "trust", "club",
+                        "society", "association", "council", "company", "corporation", "group", "bank", "press",
+                        "police", "constabulary", "court", "library", "museum", "orchestra", "band", "party"})
+
+
 def widened_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str], taken: set[int]) -> Span:
     """An ORG with the words before or after it that belong to its name: an ordinal ("47th Signal
     Brigade", "Ninth Army"), its town ("Montrose" + "Rovers"), a capitalised "The" inside a
@@ -315,6 +321,8 @@ def widened_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str],
             start -= 1
     if end < len(doc) and end not in taken and doc[end].text in CLUB_SUFFIXES:
         end += 1
+    while end < len(doc) and end not in taken and doc[end].is_title and doc[end].lower_ in _ORG_TAILS:
+        end += 1  # "Ashcombe University" + "Hospital"
     if (start, end) == (ent.start, ent.end):
         return ent
     return Span(doc, start, end, label="ORG", span_id=ent.ent_id_)

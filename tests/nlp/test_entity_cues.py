@@ -143,3 +143,8 @@ def test_an_award_written_with_an_acronym_is_no_organisation(english: SpacyNER) 
     assert not _ents(english, "Their video won at the ITV Crime Drama Awards , beating four rivals .")
     # A country named as a union stays a place.
     assert ("Soviet Union", "GPE") in _ents(english, "Officials from the Soviet Union 's embassy attended .")
+
+
+def test_an_organisation_word_the_model_left_out_continues_the_name() -> None:
+    doc = _blank("Staff at Ashcombe University Hospital were told on Monday .")
+    assert _applied(doc, [(2, 4, "ORG")]) == [("Ashcombe University Hospital", "ORG")]
