@@ -67,8 +67,8 @@ _PERSONAL_POSSESSIONS = frozenset("""
 
 def place_not_person_name(ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A one-word PERSON that is a known place (GeoNames, 5,000 people or more) and neither a
-    common given name nor a common surname ("Bexhill", "Alnwick"; not "Harrison", "Chester"): a
-    place."""
+    common given name nor a common surname ("Bexhill", "Alnwick"; not "Harrison", "Chester"):
+    a place."""
     text = ent.text
     if len(ent) != 1 or not ent[0].is_title or text in given_names() or text in surnames():
         return False
