@@ -17,6 +17,10 @@ English pipelines get two components (:func:`add_english_rules`):
   is a PERSON; no entity without a letter (emoji); drug names, method words, tickers, chat
   abbreviations (BTC, DM) and vehicle makes after "a silver" are not ORG/PERSON; "M62" is a road (FAC).
 
+English entities then go through :mod:`nlp.entity_cues` (what a definition, a classifier noun or a
+name's last word says it is; ranks, lists, connectives) and :mod:`nlp.entity_names` (given names and
+surnames make a person; the span of a person's name).
+
 The French pipeline gets the organisation names (not the English shapes) before its ``ner``.
 Languages without a spaCy model get :class:`OrganisationMatcher`: the same names matched on a
 multilingual tokenizer, so "la Guardia Civil" or "das Bundeskriminalamt" are ORG in any language.
@@ -40,7 +44,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 from spacy.vocab import Vocab
 
-from nlp import entity_context, geonames
+from nlp import entity_context, entity_cues, entity_names, geonames
 from nlp.regions import load_regions
 
 log = logging.getLogger(__name__)
@@ -288,6 +292,8 @@ class EntityFixes:
             if overrides:
                 kept = [e for e in ents if not any(e.start < o.end and o.start < e.end for o in overrides)]
                 ents = kept + overrides
+            ents = [e for e in entity_cues.apply(doc, ents, place_label=self.place_label, keep=RULER_ID, places=places)
+                    if e.label_ != entity_cues.DROP]
         ents = entity_context.one_sense_per_document(doc, filter_spans(ents), places=prominent_places())
         doc.set_ents(sorted(filter_spans(ents), key=lambda e: e.start))
         return doc
@@ -332,7 +338,9 @@ class EntityFixes:
         if self.english and label == "ORG" and not listed and len(ent) > 1 and ent[-1].text in LOCATION_HEADS:
             return Span(doc, ent.start, ent.end, label="LOC")
         # "the Meridian crew", "the Meridian": a determiner or a trailing noun reads as a group.
-        org_context = ent.end < original.end or (ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER)
+        org_context = ent.end < original.end or (
+            ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS_LOWER and text not in _countries()
+        )  # "the Soviet Union" is still a country
         if self.english and label == "ORG" and not (listed or org_context) and text in places and text not in _short_org_names():
             return Span(doc, ent.start, ent.end, label=self.place_label)  # "Felixstowe", "Dundee" as ORG
         if (
@@ -349,6 +357,9 @@ class EntityFixes:
         if person and text in prominent_places() and text not in _ambiguous_place_names():
             if not entity_context.person_context(doc, ent, full_names):
                 return Span(doc, ent.start, ent.end, label=self.place_label)  # "Holyhead", "Calais"
+        if self.english and person and entity_names.place_not_person_name(ent, places):
+            if not entity_context.person_context(doc, ent, full_names):
+                return Span(doc, ent.start, ent.end, label=self.place_label)  # "Bexhill": a town, no one's name
         return ent
 
 
