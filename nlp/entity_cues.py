@@ -172,7 +172,8 @@ def _noun_kind(low: str) -> str | None:
 
 def classified_before(doc: Doc, ent: Span) -> str | None:
     """What a classifier noun right before ``ent`` calls it: "the band X" (org), "the album X"
-    (work), "the village of X" (place); None without one."""
+    (work), "the village of X" (place), and the age-then-home formula of court reports ("Name,
+    28, of X": place); None without one."""
     if ent.start == 0:
         return None
     before = doc[ent.start - 1]
@@ -184,6 +185,8 @@ def classified_before(doc: Doc, ent: Span) -> str | None:
         noun = doc[ent.start - 2]
         if noun.lower_ in _PLACE_BEFORE_OF and noun.is_lower:
             return "place"
+        if noun.text == "," and ent.start >= 3 and doc[ent.start - 3].like_num:
+            return "place"  # the court-report formula "Jane Doe, 28, of Townsville"
     return None
 
 

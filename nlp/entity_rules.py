@@ -283,7 +283,7 @@ class EntityFixes:
         places = place_names()
         full_names = [e.text for e in doc.ents if e.label_ in {"PERSON", "PER"} and len(e) > 1]
         for original in doc.ents:
-            ent = _trim(doc, original, english=self.english)
+            ent = _trim(doc, original, english=self.english, place_label=self.place_label)
             fixed = self._fix(doc, original, ent, places, full_names)
             if fixed is not None:
                 ents.append(fixed)
@@ -464,11 +464,28 @@ def _countries() -> frozenset[str]:
     return frozenset(c["name"] for c in geonames.countries().values()) | frozenset(COUNTRY_ALIASES)
 
 
-def _trim(doc: Doc, ent: Span, *, english: bool = True) -> Span:
+def _trim(doc: Doc, ent: Span, *, english: bool = True, place_label: str = "GPE") -> Span:
     """Consistent spans: no lower-case leading "the" (a capitalised "The" inside a sentence is part
     of the name: "the band The Zutons", "The Sunday Times"), no trailing possessive or dangling
-    punctuation ("Carder 's", "Smith &"), no trailing lower-case word on an ORG."""
+    punctuation ("Carder 's", "Smith &"), no trailing lower-case word on an ORG, and no line break:
+    the text reaches the model with wrapped lines already joined (:func:`nlp.segment.unwrap_lines`),
+    so a break left inside a name ends it (a headline's last word and the next line's first)."""
     start, end = ent.start, ent.end
+    label = ent.label_
+    for i in range(start, end):
+        if doc[i].is_space and "\n" in doc[i].text:
+            if i > start:
+                end = i
+            elif i + 1 < end:
+                start = i + 1
+            # the label may have come from the word cut off ("Grimsby\nPolice" as ORG)
+            if label in {"ORG", "FAC", "PERSON"} and doc[start:end].text in place_names():
+                label = place_label
+            break
+    while end - start > 1 and doc[end - 1].is_space:
+        end -= 1
+    while end - start > 1 and doc[start].is_space:
+        start += 1
     first = doc[start]
     if english and first.text in _DETERMINERS and end - start > 1 and ent.text not in place_names():
         if first.text != "The" or first.is_sent_start or (start > 0 and doc[start - 1].is_punct):
@@ -480,9 +497,9 @@ def _trim(doc: Doc, ent: Span, *, english: bool = True) -> Span:
     if english and ent.label_ == "ORG":  # "the Sinaloa cartel"; other languages name in lower case
         while end - start > 1 and doc[end - 1].is_lower and doc[end - 1].is_alpha:
             end -= 1
-    if (start, end) == (ent.start, ent.end):
+    if (start, end, label) == (ent.start, ent.end, ent.label_):
         return ent
-    return Span(doc, start, end, label=ent.label_, span_id=ent.ent_id_)
+    return Span(doc, start, end, label=label, span_id=ent.ent_id_)
 
 
 _POSSESSIVES = frozenset({"'s", "’s", "'", "’"})
