@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 from spacy.tokens import Doc, Span
 
+from nlp.entity_context import after_locative
 from nlp.entity_names import (
     common_noun_as_person,
     given_names,
@@ -448,6 +449,8 @@ def _one(doc: Doc, ent: Span, place_label: str, places: frozenset[str] | set[str
     head = head_label(ent)
     if head is not None and head != label:
         return Span(doc, ent.start, ent.end, label=head, span_id=ent.ent_id_)
+    if after_locative(doc, ent):
+        return ent  # "near Hackney", "across Channel", "near Le Portel": name lists make no person there
     if label != "PERSON" and named_like_a_person(ent, places):
         return Span(doc, ent.start, ent.end, label="PERSON")
     if label == "ORG" and surname_as_organisation(doc, ent, places):

@@ -61,6 +61,17 @@ def test_a_name_ends_at_a_line_break_the_text_really_has(english: SpacyNER) -> N
     assert not any("\n" in text for text, _ in found)
 
 
+def test_name_lists_make_no_person_of_a_name_after_near_in_or_across() -> None:
+    # "Ashby" is a common surname and "Le" a given name, but after "near" both name places.
+    doc = _blank("the van was seen near Ashby on Monday .")
+    assert ("Ashby", "PERSON") not in _applied(doc, [(5, 6, "ORG")])
+    doc = _blank("boats launched from beaches near Le Crotoy last night .")
+    assert ("Le Crotoy", "PERSON") not in _applied(doc, [(5, 7, "FAC")])
+    # the same names elsewhere still read as people
+    doc = _blank("Ashby ran the pub for ten years .")
+    assert ("Ashby", "PERSON") in _applied(doc, [(0, 1, "ORG")])
+
+
 def test_the_home_town_after_an_age_is_a_place() -> None:
     # "Dale Burrows, 41, of Hexley" as the model may read it: the home town as a person or ORG.
     doc = _blank("Dale Burrows , 41 , of Hexley , was jailed .")
