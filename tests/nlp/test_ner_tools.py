@@ -68,3 +68,14 @@ def test_compound_head_is_the_longest_noun_that_ends_the_word() -> None:
     assert compound_head("Polizeisprecher", nouns) == "Sprecher"
     assert compound_head("Hoffmann", nouns) is None
     assert compound_head("Akten", nouns) is None  # a noun itself is no compound
+
+
+def test_importing_the_tools_shadows_no_package() -> None:
+    # bench/ holds scripts named like the project's packages (bench/alerts.py); a tool that put
+    # bench/ first on sys.path made every later import of `alerts` in this process, and in the
+    # API worker processes it spawns, load the script instead of the package.
+    import importlib.util
+
+    spec = importlib.util.find_spec("alerts")
+    assert spec is not None and spec.origin is not None
+    assert Path(spec.origin).parent.name == "alerts", spec.origin

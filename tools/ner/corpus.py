@@ -31,9 +31,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-for _path in (ROOT, ROOT / "bench"):  # bench/devdata.py imports its sibling bench/report.py
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# bench/devdata.py imports its sibling bench/report.py. bench/ goes last: its scripts' names
+# (alerts.py, index.py) must not shadow the packages of the same name in a process that imports
+# this module (the test suite; processes it spawns inherit sys.path).
+if str(ROOT / "bench") not in sys.path:
+    sys.path.append(str(ROOT / "bench"))
 
 from bench import devdata  # noqa: E402
 
