@@ -108,6 +108,11 @@ class PostgresTransaction:
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._live().execute(dialect.statement(sql), tuple(params)).fetchall()
 
+    def serialise(self, key: int) -> None:
+        """Wait for, then hold until this transaction ends, the advisory lock ``key``: transactions
+        taking the same key run one after the other, on any connection of any machine."""
+        self._live().execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
 
 class PostgresEngine:
     """The control store in a PostgreSQL database; raises StoreError naming the URL (never its

@@ -54,6 +54,10 @@ class SQLiteTransaction:
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._live().execute(sql, params).fetchall()
 
+    def serialise(self, key: int) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already made this the file's only writer."""
+        self._live()
+
 
 class SQLiteEngine:
     """The control store's SQLite file: write transactions under one lock, reads beside them."""
