@@ -56,3 +56,96 @@ def test_four_processes_appending_to_the_oversight_record_at_once_keep_one_verif
                     store.read("SELECT actor, COUNT(*) AS n FROM audit_log GROUP BY actor")}
         assert by_actor == {f"proc-{p}": 50 for p in range(4)}
 
+
+CRAWLER = """
+import json, sys, time
+from osintel.records import Document, SourceRef
+from osintel.store import ControlStore
+start, path, url, via = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+src = SourceRef(id="s1", name="S1")
+docs = [Document(url=f"https://example.org/race/{n}", source=src, title=f"Item {n}",
+                 text=f"Officers stopped van number {n} on the ring road.") for n in range(40)]
+stored = []
+with ControlStore(path, url=url) as store:
+    time.sleep(max(0.0, start - time.time()))
+    for n, doc in enumerate(docs):
+        # Each crawler reached the article through a link of its own (a redirect, a feed link).
+        if store.add_collected(doc, content_sha256=f"race-{n}", seen=[f"https://{via}.example.net/{n}"]):
+            stored.append(doc.id)
+print(json.dumps(stored))
+"""
+
+
+def test_two_crawlers_storing_the_same_documents_at_once_store_each_once_without_an_error(
+    tmp_path: Path, pg_url: str
+) -> None:
+    path = tmp_path / "data" / "osintel.sqlite3"
+    ControlStore(path, url=pg_url).close()
+    outs = _run_together(CRAWLER, [[str(path), pg_url, "feed"], [str(path), pg_url, "short"]])
+    first, second = (set(json.loads(o)) for o in outs)
+    assert not first & second  # each document was new to exactly one crawler
+    with ControlStore(path, url=pg_url) as store:
+        assert store.count_documents() == 40 == len(first | second)
+        assert store.outbox_counts()["pending"] == 40  # queued once each
+        assert len(store.seen_urls("s1")) == 80  # both links are seen either way
+
+
+COPIER = """
+import json, sys, time
+from osintel.records import Document, SourceRef
+from osintel.store import ControlStore
+start, path, url, mirror = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+src = SourceRef(id="s1", name="S1")
+stored = []
+with ControlStore(path, url=url) as store:
+    time.sleep(max(0.0, start - time.time()))
+    for n in range(40):
+        doc = Document(url=f"https://{mirror}.example.org/story/{n}", source=src, title=f"Item {n}",
+                       text=f"Customs seized parcel number {n} at the port.")
+        if store.add_collected(doc, content_sha256=f"same-content-{n}", seen=[doc.url]):
+            stored.append(n)
+print(json.dumps(stored))
+"""
+
+
+def test_the_same_content_found_under_two_urls_at_once_is_stored_once(tmp_path: Path, pg_url: str) -> None:
+    path = tmp_path / "data" / "osintel.sqlite3"
+    ControlStore(path, url=pg_url).close()
+    outs = _run_together(COPIER, [[str(path), pg_url, "www"], [str(path), pg_url, "mirror"]])
+    first, second = (set(json.loads(o)) for o in outs)
+    assert not first & second and first | second == set(range(40))
+    with ControlStore(path, url=pg_url) as store:
+        assert store.count_documents() == 40
+        assert int(store.read("SELECT COUNT(*) FROM content_hashes")[0][0]) == 40
+        assert store.outbox_counts()["pending"] == 40
+        assert len(store.seen_urls("s1")) == 80  # both copies' URLs are seen either way
+
+
+RECAPTURER = """
+import json, sys, time
+from osintel.records import Document, SourceRef
+from osintel.store import ControlStore
+start, path, url, who = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+src = SourceRef(id="s1", name="S1")
+new = []
+with ControlStore(path, url=url) as store:
+    time.sleep(max(0.0, start - time.time()))
+    for n in range(30):
+        doc = Document(url=f"https://example.org/capture/{n}", source=src, title=f"Item {n}",
+                       text=f"Capture by {who}: the warehouse on plot {n} was searched.")
+        # Each reached the page through a link of their own (as in the crawler race above).
+        if store.recapture_document(doc, content_sha256=f"{who}-{n}", seen=[f"https://{who}.example.net/{n}"]):
+            new.append(n)
+print(json.dumps(new))
+"""
+
+
+def test_two_analysts_capturing_the_same_urls_at_once_store_one_document_each(tmp_path: Path, pg_url: str) -> None:
+    path = tmp_path / "data" / "osintel.sqlite3"
+    ControlStore(path, url=pg_url).close()
+    outs = _run_together(RECAPTURER, [[str(path), pg_url, "alice"], [str(path), pg_url, "bob"]])
+    first, second = (set(json.loads(o)) for o in outs)
+    assert not first & second and first | second == set(range(30))  # new to one, a replacement to the other
+    with ControlStore(path, url=pg_url) as store:
+        assert store.count_documents() == 30
+        assert store.outbox_counts()["pending"] == 60  # each capture is queued for enrichment
