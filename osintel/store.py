@@ -247,7 +247,7 @@ class ControlStore(OutboxMixin):
             # and then replaced, rather than both finding nothing and the second failing.
             new = _insert_document(tx, doc, content_sha256, if_new=True)
             if not new:
-                _replace_capture(tx, doc, content_sha256)
+                _replace_capture(tx, doc, content_sha256, lock=self._db.row_lock)
             tx.execute("INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
                        (content_sha256, doc.id, now))
             tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
@@ -383,8 +383,11 @@ class ControlStore(OutboxMixin):
 
     def set_grading(self, tx: Transaction, doc_id: str, grading: Grading) -> tuple[Grading | None, Document]:
         """Change a document's grading inside ``tx``; returns the old grading and the updated
-        document. Raises NotFoundError (see :func:`osintel.grading.regrade`)."""
-        row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc_id,))
+        document. Raises NotFoundError (see :func:`osintel.grading.regrade`).
+
+        The row stays locked until ``tx`` commits (the engine's ``row_lock``): a worker storing the
+        enriched document at the same moment is waited for, and its enrichment kept."""
+        row = tx.fetch_one("SELECT body FROM documents WHERE id = ?" + self._db.row_lock, (doc_id,))
         if row is None:
             raise NotFoundError(f"no document with id {doc_id!r}")
         doc = Document.from_json(row["body"])
@@ -477,13 +480,13 @@ def _insert_document(tx: Transaction, doc: Document, content_sha256: str, *, if_
     ))
 
 
-def _replace_capture(tx: Transaction, doc: Document, content_sha256: str) -> None:
+def _replace_capture(tx: Transaction, doc: Document, content_sha256: str, *, lock: str) -> None:
     """Replace the stored document ``doc.id`` by the fresh capture ``doc`` (see
-    :meth:`ControlStore.recapture_document`), keeping its source, grading and earlier captures."""
-    # Lock the row before reading it (a no-op write; SQLite's writer holds the file already), so
-    # two captures replacing one document at once each list the other's capture, never drop it.
-    tx.execute("UPDATE documents SET id = id WHERE id = ?", (doc.id,))
-    row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc.id,))
+    :meth:`ControlStore.recapture_document`), keeping its source, grading and earlier captures.
+
+    ``lock`` (the engine's ``row_lock``) keeps the row until COMMIT: two captures replacing one
+    document at once each list the other's capture, never drop it."""
+    row = tx.fetch_one("SELECT body FROM documents WHERE id = ?" + lock, (doc.id,))
     if row is None:  # erased between the insert and now: nothing to keep
         raise StoreError(f"document {doc.id!r} was erased while a new capture of it was being stored")
     old = Document.from_json(row["body"])

@@ -120,6 +120,9 @@ class PostgresEngine:
 
     #: Appended to the outbox lease query: rows another worker is leasing are skipped, not waited for.
     lease_lock = " FOR UPDATE OF o SKIP LOCKED"
+    #: Appended to a read-then-rewrite ``SELECT``: the rows stay locked until COMMIT, and a writer
+    #: already holding them is waited for (and its change then read), so no update is lost.
+    row_lock = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:
         self.url = url

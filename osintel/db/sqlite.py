@@ -64,6 +64,8 @@ class SQLiteEngine:
 
     #: Appended to the outbox lease query; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
     lease_lock = ""
+    #: Appended to a read-then-rewrite ``SELECT``; nothing needed under the single writer.
+    row_lock = ""
 
     def __init__(self, path: Path) -> None:
         self.path = path

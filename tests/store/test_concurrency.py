@@ -11,9 +11,13 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
+import psycopg
+
 from osintel import audit
+from osintel.records import Document, Grading, SourceRef
 from osintel.store import ControlStore
 
 
@@ -149,3 +153,51 @@ def test_two_analysts_capturing_the_same_urls_at_once_store_one_document_each(tm
     with ControlStore(path, url=pg_url) as store:
         assert store.count_documents() == 30
         assert store.outbox_counts()["pending"] == 60  # each capture is queued for enrichment
+
+
+def _stored(tmp_path: Path, pg_url: str) -> tuple[ControlStore, Document]:
+    store = ControlStore(tmp_path / "data" / "osintel.sqlite3", url=pg_url)
+    doc = Document(url="https://example.org/regrade/1", source=SourceRef(id="s1", name="S1"), title="Raid",
+                   text="Detectives raided a lock-up garage in the early hours.")
+    assert store.add_collected(doc, content_sha256="regrade-1")
+    return store, doc
+
+
+def test_a_worker_storing_an_enriched_document_keeps_a_regrade_committing_at_that_moment(
+    tmp_path: Path, pg_url: str
+) -> None:
+    worker, doc = _stored(tmp_path, pg_url)
+    with worker, ControlStore(tmp_path / "data" / "osintel.sqlite3", url=pg_url) as analyst, \
+            ThreadPoolExecutor(1) as pool:
+        [item] = worker.lease(1, owner="worker")
+        enriched = item.document.model_copy(update={"language": "en"})
+        with analyst.transaction() as tx:  # the analyst's regrade, not yet committed
+            analyst.set_grading(tx, doc.id, Grading.parse("1AP"))
+            acking = pool.submit(worker.ack, [item.seq], [enriched], owner="worker")
+            wait([acking], timeout=1.5)  # the ack reaches the document while the regrade holds it
+        acking.result(timeout=30)
+        stored = worker.get_document(doc.id)
+        assert stored is not None and stored.grading == Grading.parse("1AP") and stored.language == "en"
+        assert worker.outbox_counts() == {"pending": 1, "done": 1, "failed": 0}  # re-queued: index catches up
+
+
+def test_a_regrade_keeps_the_enrichment_a_worker_is_committing_at_that_moment(tmp_path: Path, pg_url: str) -> None:
+    from osintel.records import utcnow
+
+    analyst, doc = _stored(tmp_path, pg_url)
+    enriched = doc.model_copy(update={"language": "en"})
+    with analyst, psycopg.connect(pg_url) as worker:  # the worker's ack, not yet committed
+        worker.execute("UPDATE documents SET body = %s, enriched_at = %s WHERE id = %s",
+                       (enriched.to_json(), utcnow().isoformat(), doc.id))
+
+        def regrade() -> None:
+            with analyst.transaction() as tx:
+                analyst.set_grading(tx, doc.id, Grading.parse("3CP"))
+
+        with ThreadPoolExecutor(1) as pool:
+            regrading = pool.submit(regrade)
+            wait([regrading], timeout=1.5)  # the regrade reaches the document while the ack holds it
+            worker.commit()
+            regrading.result(timeout=30)
+        stored = analyst.get_document(doc.id)
+        assert stored is not None and stored.grading == Grading.parse("3CP") and stored.language == "en"
