@@ -127,6 +127,12 @@ class ControlStore(OutboxMixin):
         """
         return self._db.read(sql, params)
 
+    @property
+    def row_lock(self) -> str:
+        """Appended to a ``SELECT`` of rows the transaction then rewrites, for owners of tables: on
+        PostgreSQL it locks them until COMMIT (a concurrent writer's update is not lost); "" on SQLite."""
+        return self._db.row_lock
+
     def close(self) -> None:
         self._db.close()
 

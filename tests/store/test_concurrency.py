@@ -201,3 +201,19 @@ def test_a_regrade_keeps_the_enrichment_a_worker_is_committing_at_that_moment(tm
             regrading.result(timeout=30)
         stored = analyst.get_document(doc.id)
         assert stored is not None and stored.grading == Grading.parse("3CP") and stored.language == "en"
+
+
+def test_a_key_another_api_server_is_revoking_at_that_moment_is_not_revoked_or_logged_again(tmp_path: Path, pg_url: str) -> None:
+    from osintel import apikeys
+
+    with ControlStore(tmp_path / "data" / "osintel.sqlite3", url=pg_url) as store, \
+            psycopg.connect(pg_url) as other, ThreadPoolExecutor(1) as pool:
+        key_id, _ = apikeys.create_key(store, role="analyst", name="desk 4")
+        other.execute("UPDATE api_keys SET revoked_at = '2026-01-02T03:04:05+00:00' WHERE key_id = %s",
+                      (key_id,))  # the other server's revocation, not yet committed
+        revoking = pool.submit(apikeys.revoke_key, store, key_id, actor="key:admin")
+        wait([revoking], timeout=1.5)
+        other.commit()
+        assert revoking.result(timeout=30).revoked_at == "2026-01-02T03:04:05+00:00"
+        kinds = [e.detail["kind"] for e in audit.events(store)]
+        assert kinds.count("key.revoke") == 0  # the other server logs its own; this one found it done
