@@ -26,9 +26,11 @@ demo: install
 	$(BIN)/osintel demo
 
 # Types first (the [tool.mypy] section of pyproject.toml): any error fails the run before pytest.
+# The store tests need PostgreSQL: the machine's on 127.0.0.1:5432, or else a throwaway cluster
+# that tools/pg_test_server.sh installs (Debian's postgresql, like chromium below), starts and removes.
 test: install chromium
 	$(BIN)/python -m mypy
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/python -m pytest -q
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 tools/pg_test_server.sh $(BIN)/python -m pytest -q
 
 # tests/ui drive the Debian chromium headless (Playwright never downloads a browser here).
 chromium:

@@ -83,8 +83,10 @@ def list_keys(store: ControlStore) -> list[ApiKey]:
 def revoke_key(store: ControlStore, key_id: str, *, actor: str = "cli") -> ApiKey:
     """Revoke ``key_id`` (and end its UI sessions); raises NotFoundError for an unknown id."""
     with store.transaction() as tx:
-        row = tx.fetch_one("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?",
-                           (key_id,))
+        # Locked to COMMIT: of two API servers revoking one key at once, the second waits, then
+        # finds it revoked and records nothing (one revocation, one event).
+        row = tx.fetch_one("SELECT key_id, name, role, created_at, revoked_at FROM api_keys WHERE key_id = ?"
+                           + store.row_lock, (key_id,))
         if row is None:
             raise NotFoundError(f"no API key with id {key_id!r} (see `osintel keys list`)")
         if row["revoked_at"] is None:

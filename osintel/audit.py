@@ -20,8 +20,9 @@ or, for events that change nothing else (a search), :func:`log_event` appends it
 of its own, which it shares with the events other threads are logging at the same moment (a group
 commit: one ``COMMIT``, one fsync, for all of them). It returns only once the event is durable, so
 an HTTP route that logs before answering never answers for a consultation the record lacks.
-Several processes may log into one store: each transaction reads the chain's head under SQLite's
-write lock, so the record stays one chain.
+Several processes, on several machines, may log into one store: each transaction reads the chain's
+head under a lock it holds until it commits (SQLite's write lock; on PostgreSQL an advisory lock,
+:data:`CHAIN_LOCK`), so the record stays one chain.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ ACTIONS: frozenset[str] = frozenset(
 )
 #: ``prev_hash`` of the first row.
 GENESIS = "0" * 64
+#: The lock appending transactions hold on the chain's head (:meth:`Transaction.serialise`; any
+#: constant distinct from the migrations' lock: "audit" in ASCII, as a number).
+CHAIN_LOCK = 0x6175646974
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,9 @@ def record(tx: Transaction, *, actor: str, action: str, detail: dict[str, Any],
     if not tx.open:
         # Outside a transaction two writers could read the same tail and fork the chain.
         raise StoreError("audit.record needs an open write transaction (use store.transaction())")
+    # Writers on PostgreSQL run side by side: take the chain's head under a lock held to COMMIT, so
+    # the next writer reads this row as its predecessor (SQLite's single writer already does this).
+    tx.serialise(CHAIN_LOCK)
     row = tx.fetch_one("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(row[0]) + 1, str(row[1])) if row else (1, GENESIS)
     at = utcnow().isoformat()

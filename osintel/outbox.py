@@ -95,7 +95,7 @@ class OutboxMixin:
                 [(now, s, owner) for s in seqs],
             )
             for doc in documents:
-                doc = _keep_regrade(tx, doc, now)
+                doc = _keep_regrade(tx, doc, now, lock=self._db.row_lock)
                 tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
                            (doc.to_json(), _code(doc), now, doc.id))
 
@@ -142,14 +142,16 @@ class OutboxMixin:
         wakeup.poke(self.path)
 
 
-def _keep_regrade(tx: Transaction, doc: Document, now: str) -> Document:
+def _keep_regrade(tx: Transaction, doc: Document, now: str, *, lock: str) -> Document:
     """An analyst's regrade made while the worker held ``doc`` wins over the worker's copy.
 
     The grading is the analyst's, never the NLP stage's. When it changed after the lease, the
     stored grading is kept and the document goes back into the outbox, so the index (and the
-    relevance score, which depends on the grading) catch up on the next drain.
+    relevance score, which depends on the grading) catch up on the next drain. ``lock`` (the
+    engine's ``row_lock``) holds the row until COMMIT, so a regrade committing meanwhile on another
+    machine is waited for and read here, not overwritten.
     """
-    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?", (doc.id,))  # not the body: no parse
+    row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?" + lock, (doc.id,))  # not the body: no parse
     if row is None or row["grading"] in (None, _code(doc)):
         return doc
     tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))

@@ -29,6 +29,7 @@ class Transaction(Protocol):
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int: ...  # the new row's id
     def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def serialise(self, key: int) -> None: ...  # one such transaction at a time, until it ends
 
 
 class Database(Protocol):

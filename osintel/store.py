@@ -127,6 +127,12 @@ class ControlStore(OutboxMixin):
         """
         return self._db.read(sql, params)
 
+    @property
+    def row_lock(self) -> str:
+        """Appended to a ``SELECT`` of rows the transaction then rewrites, for owners of tables: on
+        PostgreSQL it locks them until COMMIT (a concurrent writer's update is not lost); "" on SQLite."""
+        return self._db.row_lock
+
     def close(self) -> None:
         self._db.close()
 
@@ -219,9 +225,15 @@ class ControlStore(OutboxMixin):
                 return False
             if tx.fetch_one("SELECT 1 FROM content_hashes WHERE sha256 = ?", (content_sha256,)):
                 return False
-            _insert_document(tx, doc, content_sha256)
-            tx.execute("INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
-                       (content_sha256, doc.id, now))
+            # The checks above see only what was committed before: on PostgreSQL another crawler may be
+            # storing the same document or content right now. Its uncommitted row makes these inserts
+            # wait for its commit and then skip, so the second writer says "already had it".
+            if not _insert_document(tx, doc, content_sha256, if_new=True):
+                return False
+            if not tx.execute("INSERT INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)"
+                              " ON CONFLICT DO NOTHING", (content_sha256, doc.id, now)):
+                tx.execute("DELETE FROM documents WHERE id = ?", (doc.id,))  # a copy under another id won
+                return False
             tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
         wakeup.poke(self.path)  # committed: the worker may drain it now
         return True
@@ -237,29 +249,16 @@ class ControlStore(OutboxMixin):
         now = _iso(utcnow())
         with self.transaction() as tx:
             _record_seen(tx, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
-            row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc.id,))
-            if row is not None:
-                old = Document.from_json(row["body"])
-                previous = list(old.extra.get("previous_captures", []))
-                if old.capture is not None:
-                    previous.append({**old.capture.model_dump(mode="json"),
-                                     "collected_at": old.collected_at.isoformat()})
-                doc = doc.model_copy(update={
-                    "source": old.source, "grading": old.grading,
-                    "extra": {**doc.extra, "previous_captures": previous},
-                })
-                tx.execute(
-                    "UPDATE documents SET body = ?, grading = ?, content_sha256 = ?, collected_at = ?,"
-                    " enriched_at = NULL WHERE id = ?",
-                    (doc.to_json(), _code(doc), content_sha256, _iso(doc.collected_at), doc.id),
-                )
-            else:
-                _insert_document(tx, doc, content_sha256)
+            # Insert first: on PostgreSQL a capture of the same URL stored concurrently is waited for
+            # and then replaced, rather than both finding nothing and the second failing.
+            new = _insert_document(tx, doc, content_sha256, if_new=True)
+            if not new:
+                _replace_capture(tx, doc, content_sha256, lock=self._db.row_lock)
             tx.execute("INSERT OR IGNORE INTO content_hashes(sha256, doc_id, first_seen) VALUES (?, ?, ?)",
                        (content_sha256, doc.id, now))
             tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
         wakeup.poke(self.path)
-        return row is None
+        return new
 
     def get_document(self, doc_id: str) -> Document | None:
         rows = self.read("SELECT body FROM documents WHERE id = ?", (doc_id,))
@@ -390,8 +389,11 @@ class ControlStore(OutboxMixin):
 
     def set_grading(self, tx: Transaction, doc_id: str, grading: Grading) -> tuple[Grading | None, Document]:
         """Change a document's grading inside ``tx``; returns the old grading and the updated
-        document. Raises NotFoundError (see :func:`osintel.grading.regrade`)."""
-        row = tx.fetch_one("SELECT body FROM documents WHERE id = ?", (doc_id,))
+        document. Raises NotFoundError (see :func:`osintel.grading.regrade`).
+
+        The row stays locked until ``tx`` commits (the engine's ``row_lock``): a worker storing the
+        enriched document at the same moment is waited for, and its enrichment kept."""
+        row = tx.fetch_one("SELECT body FROM documents WHERE id = ?" + self._db.row_lock, (doc_id,))
         if row is None:
             raise NotFoundError(f"no document with id {doc_id!r}")
         doc = Document.from_json(row["body"])
@@ -473,10 +475,38 @@ class ControlStore(OutboxMixin):
         return [_run(row) for row in self.read(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])]
 
 
-def _insert_document(tx: Transaction, doc: Document, content_sha256: str) -> None:
-    tx.execute("INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, grading, body)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?)", (doc.id, doc.source.id, doc.canonical_url, content_sha256,
-                                                 _iso(doc.collected_at), _code(doc), doc.to_json()))
+def _insert_document(tx: Transaction, doc: Document, content_sha256: str, *, if_new: bool = False) -> bool:
+    """Insert ``doc``; with ``if_new``, an id already stored (or being stored by a concurrent
+    transaction, which this waits for) is skipped and False returned instead of an error."""
+    conflict = " ON CONFLICT DO NOTHING" if if_new else ""
+    return bool(tx.execute(
+        "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, grading, body)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)" + conflict,
+        (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at), _code(doc), doc.to_json()),
+    ))
+
+
+def _replace_capture(tx: Transaction, doc: Document, content_sha256: str, *, lock: str) -> None:
+    """Replace the stored document ``doc.id`` by the fresh capture ``doc`` (see
+    :meth:`ControlStore.recapture_document`), keeping its source, grading and earlier captures.
+
+    ``lock`` (the engine's ``row_lock``) keeps the row until COMMIT: two captures replacing one
+    document at once each list the other's capture, never drop it."""
+    row = tx.fetch_one("SELECT body FROM documents WHERE id = ?" + lock, (doc.id,))
+    if row is None:  # erased between the insert and now: nothing to keep
+        raise StoreError(f"document {doc.id!r} was erased while a new capture of it was being stored")
+    old = Document.from_json(row["body"])
+    previous = list(old.extra.get("previous_captures", []))
+    if old.capture is not None:
+        previous.append({**old.capture.model_dump(mode="json"), "collected_at": old.collected_at.isoformat()})
+    doc = doc.model_copy(update={
+        "source": old.source, "grading": old.grading, "extra": {**doc.extra, "previous_captures": previous},
+    })
+    tx.execute(
+        "UPDATE documents SET body = ?, grading = ?, content_sha256 = ?, collected_at = ?,"
+        " enriched_at = NULL WHERE id = ?",
+        (doc.to_json(), _code(doc), content_sha256, _iso(doc.collected_at), doc.id),
+    )
 
 
 def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id: str | None,
@@ -488,5 +518,6 @@ def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id
            ON CONFLICT(url) DO UPDATE SET last_seen = excluded.last_seen,
              doc_id = COALESCE(excluded.doc_id, seen_urls.doc_id),
              content_sha256 = COALESCE(excluded.content_sha256, seen_urls.content_sha256)""",
-        [(url, source_id, doc_id, content_sha256, now, now) for url in dict.fromkeys(urls)],
+        # In sorted order: writers on PostgreSQL lock the rows in one order, so they never deadlock.
+        [(url, source_id, doc_id, content_sha256, now, now) for url in sorted(set(urls))],
     )

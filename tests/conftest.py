@@ -11,8 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-#: The PostgreSQL server the store contract tests use (Debian's postgresql, trust auth on loopback).
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+#: The PostgreSQL server the store contract tests use (Debian's postgresql, trust auth on loopback);
+#: ``make test`` sets OSINTEL_TEST_PG_SERVER when it starts a throwaway one (tools/pg_test_server.sh).
+PG_SERVER = os.environ.get("OSINTEL_TEST_PG_SERVER") or "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +30,8 @@ def pg_database() -> Iterator[str]:
         admin = psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=5)
     except psycopg.Error as exc:
         pytest.fail(f"the PostgreSQL store tests need a server at {PG_SERVER} (user postgres, trust auth on"
-                    f" loopback; Debian: apt-get install postgresql): {exc}", pytrace=False)
+                    f" loopback; `make test` starts one when none answers: tools/pg_test_server.sh): {exc}",
+                    pytrace=False)
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:

@@ -22,6 +22,9 @@ class Engine(Protocol):
     label: str
     #: Appended to the outbox lease query to lock the rows it takes ("" where writers are serial).
     lease_lock: str
+    #: Appended to a ``SELECT`` of rows a transaction reads and then rewrites, so a concurrent writer
+    #: waits for it instead of losing its update ("" where writers are serial).
+    row_lock: str
 
     def transaction(self) -> AbstractContextManager[Transaction]: ...
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...

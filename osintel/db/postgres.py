@@ -108,6 +108,11 @@ class PostgresTransaction:
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._live().execute(dialect.statement(sql), tuple(params)).fetchall()
 
+    def serialise(self, key: int) -> None:
+        """Wait for, then hold until this transaction ends, the advisory lock ``key``: transactions
+        taking the same key run one after the other, on any connection of any machine."""
+        self._live().execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
 
 class PostgresEngine:
     """The control store in a PostgreSQL database; raises StoreError naming the URL (never its
@@ -115,6 +120,9 @@ class PostgresEngine:
 
     #: Appended to the outbox lease query: rows another worker is leasing are skipped, not waited for.
     lease_lock = " FOR UPDATE OF o SKIP LOCKED"
+    #: Appended to a read-then-rewrite ``SELECT``: the rows stay locked until COMMIT, and a writer
+    #: already holding them is waited for (and its change then read), so no update is lost.
+    row_lock = " FOR UPDATE"
 
     def __init__(self, url: str) -> None:
         self.url = url

@@ -54,12 +54,18 @@ class SQLiteTransaction:
     def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._live().execute(sql, params).fetchall()
 
+    def serialise(self, key: int) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already made this the file's only writer."""
+        self._live()
+
 
 class SQLiteEngine:
     """The control store's SQLite file: write transactions under one lock, reads beside them."""
 
     #: Appended to the outbox lease query; SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
     lease_lock = ""
+    #: Appended to a read-then-rewrite ``SELECT``; nothing needed under the single writer.
+    row_lock = ""
 
     def __init__(self, path: Path) -> None:
         self.path = path
