@@ -14,7 +14,7 @@ the sentence and the document, where a name's role is decided:
 * **a place split by the tokenizer** ("King's Lynn" read as PERSON "Lynn"): the longer place wins;
 * **streets** ("Holloway Lane" as PERSON) are facilities;
 * **one sense per document**: a name keeps one label through a document (the majority of its
-  mentions), a person's surname alone is that person ("Citrone" after "John Citrone"), and a name
+  mentions), a person's surname alone is that person ("Orsatti" after "John Orsatti"), and a name
   recognised once is recognised at its other capitalised mentions.
 
 Functions take a spaCy :class:`~spacy.tokens.Doc` and return decisions; the pipeline component
@@ -173,7 +173,7 @@ _THING_PRONOUNS = frozenset({"it", "its", "itself", "they", "their", "them"})
 
 def referred_to_as_person(doc: Doc, ent: Span, *, window: int = 12) -> bool:
     """True when the next personal pronoun in the sentence after ``ent`` is "he/she/his/her"
-    before any "it/its/they" ("Citrone was raised in Whitley Bay by his father")."""
+    before any "it/its/they" ("Orsatti was raised in Morpeth by his father")."""
     sent_end = _sentence(ent).end
     for token in doc[ent.end : min(sent_end, ent.end + window)]:
         low = token.lower_
@@ -237,7 +237,7 @@ def one_sense_per_document(doc: Doc, ents: Sequence[Span], *, places: frozenset[
         label = e.label_
         if label in _NAME_LABELS:
             if len(e) == 1 and e.text in surnames and e.text not in places and label != person:
-                label = person  # "Citrone" after "John Citrone"
+                label = person  # "Orsatti" after "John Orsatti"
             else:
                 (best, n), *rest = votes[e.text].most_common(2) + [("", 0)]
                 if best != label and n > rest[0][1]:

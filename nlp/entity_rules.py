@@ -332,7 +332,7 @@ class EntityFixes:
             self.english and label == "ORG" and not listed and len(ent) == 1 and not text.isupper()
             and text not in places and entity_context.referred_to_as_person(doc, ent)
         ):
-            return Span(doc, ent.start, ent.end, label="PERSON")  # "Citrone ... by his father"
+            return Span(doc, ent.start, ent.end, label="PERSON")  # "Orsatti ... by his father"
         if self.english and label == "ORG" and _is_vehicle(doc, ent):
             return None
         if self.english and label == "ORG" and not listed and len(ent) > 1 and ent[-1].text in LOCATION_HEADS:
@@ -467,7 +467,7 @@ def _countries() -> frozenset[str]:
 def _trim(doc: Doc, ent: Span, *, english: bool = True, place_label: str = "GPE") -> Span:
     """Consistent spans: no lower-case leading "the" (a capitalised "The" inside a sentence is part
     of the name: "the band The Zutons", "The Sunday Times"), no trailing possessive or dangling
-    punctuation ("Carder 's", "Smith &"), no trailing lower-case word on an ORG, and no line break:
+    punctuation ("Pellow 's", "Smith &"), no trailing lower-case word on an ORG, and no line break:
     the text reaches the model with wrapped lines already joined (:func:`nlp.segment.unwrap_lines`),
     so a break left inside a name ends it (a headline's last word and the next line's first)."""
     start, end = ent.start, ent.end

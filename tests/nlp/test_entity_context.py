@@ -72,13 +72,13 @@ def test_lower_case_names_in_chat_keep_people_and_countries(english: SpacyNER) -
 
 def test_a_name_keeps_one_sense_through_a_document(english: SpacyNER) -> None:
     text = (
-        "Paolo Citrone was jailed for eight years at Newcastle Crown Court.\n"
-        "The court heard Citrone had been raised in Whitley Bay by his father.\n"
-        "Detectives said Citrone used a network of couriers."
+        "Paolo Orsatti was jailed for eight years at Newcastle Crown Court.\n"
+        "The court heard Orsatti had been raised in Morpeth by his father.\n"
+        "Detectives said Orsatti used a network of couriers."
     )
     [parsed] = list(english.parse([text]))
-    citrone = [e for e in parsed.entities if e.text == "Citrone"]
-    assert len(citrone) == 2 and all(e.label == "PERSON" for e in citrone)
+    orsatti = [e for e in parsed.entities if e.text == "Orsatti"]
+    assert len(orsatti) == 2 and all(e.label == "PERSON" for e in orsatti)
 
 
 def test_an_acronym_after_an_organisation_is_that_organisation(english: SpacyNER) -> None:
