@@ -84,6 +84,10 @@ def known_place(text: str, places: frozenset[str] | set[str]) -> bool:
     return fold(text) in small_places()
 
 
+#: Prepositions after which a one-word ORG that is also a surname is more likely a place than a person.
+_PLACE_PREPOSITIONS = frozenset({"of", "to", "from", "into", "at", "in", "near", "across", "outside", "around"})
+
+
 def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str]) -> bool:
     """A one-word ORG that is a common surname and nothing else the text says: a person the
     model did not know ("Hale ran the pub", "Pennick's husband"); a shop's possessive name
@@ -92,6 +96,8 @@ def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[st
         return False
     if ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS:
         return False  # "the Ring doorbell", "a Dyson": a brand
+    if ent.start > 0 and doc[ent.start - 1].lower_ in _PLACE_PREPOSITIONS:
+        return False  # "the streets of Hackney", "crossing to Hackney": a place the model called ORG
     after = doc[ent.end] if ent.end < len(doc) else None
     if after is not None and after.lower_ in {"'s", "’s", "'", "’"}:
         noun = doc[ent.end + 1] if ent.end + 1 < len(doc) else None

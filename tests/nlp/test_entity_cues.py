@@ -67,6 +67,11 @@ def test_name_lists_make_no_person_of_a_name_after_near_in_or_across() -> None:
     assert ("Ashby", "PERSON") not in _applied(doc, [(5, 6, "ORG")])
     doc = _blank("boats launched from beaches near Le Crotoy last night .")
     assert ("Le Crotoy", "PERSON") not in _applied(doc, [(5, 7, "FAC")])
+    # nor after "of" / "to" / "from", where the model's ORG is a place more often than a person
+    doc = _blank("dealers sold cocaine on the streets of Ashby and beyond .")
+    assert ("Ashby", "PERSON") not in _applied(doc, [(7, 8, "ORG")])
+    doc = _blank("the courier drove the van from Ashby to Leeds .")
+    assert ("Ashby", "PERSON") not in _applied(doc, [(6, 7, "ORG")])
     # the same names elsewhere still read as people
     doc = _blank("Ashby ran the pub for ten years .")
     assert ("Ashby", "PERSON") in _applied(doc, [(0, 1, "ORG")])
