@@ -35,11 +35,13 @@ class OutboxItem:
     attempts: int
 
 
-def _iso(value: datetime) -> str:
+def iso_time(value: datetime) -> str:
+    """A timestamp as the store writes it (ISO 8601; the store and the outbox share the form)."""
     return value.isoformat()
 
 
-def _code(doc: Document) -> str | None:
+def grading_code(doc: Document) -> str | None:
+    """The document's reliability grading code for the ``documents.grading`` column, or None."""
     return doc.grading.code if doc.grading is not None else None
 
 
@@ -66,18 +68,18 @@ class OutboxMixin:
         :meth:`release` only touch rows still held by the ``owner`` they are given (or by no one).
         """
         now = utcnow()
-        until = _iso(now + timedelta(seconds=lease_seconds))
+        until = iso_time(now + timedelta(seconds=lease_seconds))
         with self.transaction() as tx:
             rows = tx.fetch_all(
                 """SELECT o.seq, o.attempts, d.body FROM outbox o JOIN documents d ON d.id = o.doc_id
                    WHERE o.state = 'pending' AND (o.leased_until IS NULL OR o.leased_until < ?)
                    ORDER BY o.seq LIMIT ?""" + self._db.lease_lock,
-                (_iso(now), limit),
+                (iso_time(now), limit),
             )
             tx.executemany(
                 "UPDATE outbox SET leased_until = ?, lease_owner = ?, attempts = attempts + 1, updated_at = ?"
                 " WHERE seq = ?",
-                [(until, owner, _iso(now), r["seq"]) for r in rows],
+                [(until, owner, iso_time(now), r["seq"]) for r in rows],
             )
         return [OutboxItem(r["seq"], Document.from_json(r["body"]), r["attempts"] + 1) for r in rows]
 
@@ -87,7 +89,7 @@ class OutboxMixin:
         Call only after the search index has acknowledged the documents. A row whose lease an
         operator has since handed to another process is left to that process.
         """
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             tx.executemany(
                 "UPDATE outbox SET state = 'done', leased_until = NULL, lease_owner = NULL, updated_at = ?"
@@ -97,7 +99,7 @@ class OutboxMixin:
             for doc in documents:
                 doc = _keep_regrade(tx, doc, now, lock=self._db.row_lock)
                 tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), _code(doc), now, doc.id))
+                           (doc.to_json(), grading_code(doc), now, doc.id))
 
     def release(self, seqs: Sequence[int], error: str, *, owner: str, count_attempt: bool = True) -> None:
         """Give leased rows back after a failure; rows past ``max_attempts`` become 'failed'.
@@ -106,7 +108,7 @@ class OutboxMixin:
         not to blame, so the lease does not count against them and an outage of any length
         never parks them as failed.
         """
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         refund = 0 if count_attempt else 1
         with self.transaction() as tx:
             tx.executemany(
@@ -126,16 +128,16 @@ class OutboxMixin:
     def park_outbox_row(self, tx: Transaction, seq: int, *, error: str) -> None:
         """Mark an outbox row ``failed`` for good (a dead letter), inside ``tx``."""
         tx.execute("UPDATE outbox SET state = 'failed', leased_until = NULL, updated_at = ?, last_error = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), error[:2000], seq))
+                   " WHERE seq = ?", (iso_time(utcnow()), error[:2000], seq))
 
     def requeue_outbox_row(self, tx: Transaction, seq: int) -> None:
         """Put an outbox row back to ``pending`` with its attempts reset, inside ``tx``."""
         tx.execute("UPDATE outbox SET state = 'pending', attempts = 0, leased_until = NULL, updated_at = ?"
-                   " WHERE seq = ?", (_iso(utcnow()), seq))
+                   " WHERE seq = ?", (iso_time(utcnow()), seq))
 
     def queue_documents(self, doc_ids: Sequence[str]) -> None:
         """Queue stored documents for the enrichment worker again (it re-indexes them)."""
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             tx.executemany("INSERT INTO outbox(doc_id, created_at, updated_at) SELECT id, ?, ? FROM documents"
                            " WHERE id = ?", [(now, now, doc_id) for doc_id in doc_ids])
@@ -152,7 +154,7 @@ def _keep_regrade(tx: Transaction, doc: Document, now: str, *, lock: str) -> Doc
     machine is waited for and read here, not overwritten.
     """
     row = tx.fetch_one("SELECT grading FROM documents WHERE id = ?" + lock, (doc.id,))  # not the body: no parse
-    if row is None or row["grading"] in (None, _code(doc)):
+    if row is None or row["grading"] in (None, grading_code(doc)):
         return doc
     tx.execute("INSERT INTO outbox(doc_id, created_at, updated_at) VALUES (?, ?, ?)", (doc.id, now, now))
     return doc.model_copy(update={"grading": Grading.parse(row["grading"])})

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from osintel import audit, schema, wakeup
 from osintel.db import Engine
 from osintel.db.sqlite import SQLiteEngine
 from osintel.outbox import OutboxItem as OutboxItem  # re-exported: a leased row is part of the store's API
-from osintel.outbox import OutboxMixin
+from osintel.outbox import OutboxMixin, grading_code, iso_time
 from osintel.errors import NotFoundError, StoreError
 from osintel.records import Document, Grading, utcnow
 from osintel.schema import Row, Transaction  # re-exported: the unit-of-work types of the store's API
@@ -69,19 +68,11 @@ class DocumentRef:
     review_at: str | None
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat()
-
-
 _REF = "id, source_id, collected_at, enriched_at, json_extract(body, '$.retention_review_at') AS review"
 
 
 def _ref(row: Row) -> DocumentRef:
     return DocumentRef(row["id"], row["source_id"], row["collected_at"], row["enriched_at"], row["review"])
-
-
-def _code(doc: Document) -> str | None:
-    return doc.grading.code if doc.grading is not None else None
 
 
 def _run(row: Row) -> dict[str, Any]:
@@ -205,7 +196,7 @@ class ControlStore(OutboxMixin):
                 """INSERT INTO cursors(source_id, key, value, updated_at) VALUES (?, ?, ?, ?)
                    ON CONFLICT(source_id, key) DO UPDATE SET value = excluded.value,
                      updated_at = excluded.updated_at""",
-                (source_id, key, value, _iso(utcnow())),
+                (source_id, key, value, iso_time(utcnow())),
             )
 
     # -- documents ----------------------------------------------------------------------------
@@ -218,7 +209,7 @@ class ControlStore(OutboxMixin):
         marked seen in the same transaction either way, so a crash can never leave a URL marked
         seen without its document, nor a stored document whose URL would be fetched again.
         """
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             _record_seen(tx, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
             if tx.fetch_one("SELECT 1 FROM documents WHERE id = ?", (doc.id,)):
@@ -246,7 +237,7 @@ class ControlStore(OutboxMixin):
         lists its earlier captures under ``extra["previous_captures"]``: the WARC records they
         point to stay on disk untouched.
         """
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             _record_seen(tx, seen, source_id=doc.source.id, doc_id=doc.id, content_sha256=content_sha256)
             # Insert first: on PostgreSQL a capture of the same URL stored concurrently is waited for
@@ -379,13 +370,13 @@ class ControlStore(OutboxMixin):
         ``audit_event`` (keyword arguments of :func:`osintel.audit.record`) is logged in the same
         transaction, e.g. the ``combination`` event of a re-enrichment.
         """
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             if audit_event is not None:
                 audit.record(tx, **audit_event)
             for doc in docs:
                 tx.execute("UPDATE documents SET body = ?, grading = ?, enriched_at = ? WHERE id = ?",
-                           (doc.to_json(), _code(doc), now, doc.id))
+                           (doc.to_json(), grading_code(doc), now, doc.id))
 
     def set_grading(self, tx: Transaction, doc_id: str, grading: Grading) -> tuple[Grading | None, Document]:
         """Change a document's grading inside ``tx``; returns the old grading and the updated
@@ -419,7 +410,7 @@ class ControlStore(OutboxMixin):
     def add_minhash(self, rows: Sequence[Any]) -> None:
         """Save near-duplicate fingerprints (objects with ``doc_id``, ``cluster_id``,
         ``signature``, ``facts``, ``scheme``); a document id already saved keeps its first row."""
-        now = _iso(utcnow())
+        now = iso_time(utcnow())
         with self.transaction() as tx:
             tx.executemany(
                 "INSERT OR IGNORE INTO minhash(doc_id, cluster_id, signature, facts, scheme, created_at)"
@@ -444,7 +435,7 @@ class ControlStore(OutboxMixin):
         owners = json.dumps([owner])
         with self.transaction() as tx:
             run_id = tx.insert("INSERT INTO crawl_runs(source_id, started_at, owners) VALUES (?, ?, ?)",
-                               (source_id, _iso(utcnow()), owners))
+                               (source_id, iso_time(utcnow()), owners))
             audit.record(tx, actor="system:collector", action="collection",
                          detail={"kind": "crawl.start", "run_id": run_id, "source": source_id})
             return run_id
@@ -453,7 +444,7 @@ class ControlStore(OutboxMixin):
         with self.transaction() as tx:
             tx.execute(
                 "UPDATE crawl_runs SET finished_at = ?, status = ?, stats = ?, error = ? WHERE id = ?",
-                (_iso(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
+                (iso_time(utcnow()), status, json.dumps(stats, default=str, sort_keys=True), error, run_id),
             )
             audit.record(tx, actor="system:collector", action="collection", detail={
                 "kind": "crawl.finish", "run_id": run_id, "status": status, "error": error,
@@ -482,7 +473,7 @@ def _insert_document(tx: Transaction, doc: Document, content_sha256: str, *, if_
     return bool(tx.execute(
         "INSERT INTO documents(id, source_id, canonical_url, content_sha256, collected_at, grading, body)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)" + conflict,
-        (doc.id, doc.source.id, doc.canonical_url, content_sha256, _iso(doc.collected_at), _code(doc), doc.to_json()),
+        (doc.id, doc.source.id, doc.canonical_url, content_sha256, iso_time(doc.collected_at), grading_code(doc), doc.to_json()),
     ))
 
 
@@ -505,13 +496,13 @@ def _replace_capture(tx: Transaction, doc: Document, content_sha256: str, *, loc
     tx.execute(
         "UPDATE documents SET body = ?, grading = ?, content_sha256 = ?, collected_at = ?,"
         " enriched_at = NULL WHERE id = ?",
-        (doc.to_json(), _code(doc), content_sha256, _iso(doc.collected_at), doc.id),
+        (doc.to_json(), grading_code(doc), content_sha256, iso_time(doc.collected_at), doc.id),
     )
 
 
 def _record_seen(tx: Transaction, urls: Sequence[str], *, source_id: str, doc_id: str | None,
                  content_sha256: str | None) -> None:
-    now = _iso(utcnow())
+    now = iso_time(utcnow())
     tx.executemany(
         """INSERT INTO seen_urls(url, source_id, doc_id, content_sha256, first_seen, last_seen)
            VALUES (?, ?, ?, ?, ?, ?)
