@@ -1,7 +1,7 @@
 """API load benchmark: ``GET /api/search`` with N concurrent clients over loopback.
 
 Builds a data directory with synthetic documents in the tantivy index (``--generator scale``: the
-demo generator's text with synthesised enrichment, :func:`bench.scale.make_document`; ``index``:
+demo generator's text with synthesised enrichment, :func:`bench.scale_corpus.make_document`; ``index``:
 ``bench/index.py``'s generator, also stored in the control store), creates an analyst key,
 starts the real ``osintel serve --api-workers N`` in a child process (so the clients do not share
 its interpreter), then runs ``--clients`` concurrent keep-alive clients for ``--requests``
