@@ -84,8 +84,9 @@ def known_place(text: str, places: frozenset[str] | set[str]) -> bool:
     return fold(text) in small_places()
 
 
-#: Prepositions after which a one-word ORG that is also a surname is more likely a place than a person.
-_PLACE_PREPOSITIONS = frozenset({"of", "to", "from", "into", "at", "in", "near", "across", "outside", "around"})
+#: Prepositions after which a one-word ORG that is also a surname is more likely a place than a person
+#: (the locatives "in", "near", "across" ... are handled before, by ``entity_context.after_locative``).
+_PLACE_PREPOSITIONS = frozenset({"of", "to", "from", "into", "at"})
 
 
 def surname_as_organisation(doc: Doc, ent: Span, places: frozenset[str] | set[str]) -> bool:
